@@ -1,0 +1,152 @@
+/**
+ * The HTTP API: jobs, runs, events, gates, cancel and the sweeper. Handlers
+ * validate at the edge, call `src/control` and `src/store`, and render errors
+ * through one `onError`. Built by a factory so tests and local mode can give
+ * it their own job registry and clock.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import { cancelRun } from "../control/cancel.ts";
+import { decide } from "../control/decide.ts";
+import { newRunId, startRun } from "../control/start.ts";
+import { DEFAULT_SWEEP, sweep } from "../control/sweeper.ts";
+import type { Env } from "../env.ts";
+import type { JobRegistry } from "../jobs/registry.ts";
+import { runIdSchema } from "../run/params.ts";
+import { listEvents } from "../store/events.ts";
+import { listGates } from "../store/gates.ts";
+import { getArtifact } from "../store/artifacts.ts";
+import { RUN_STATUSES } from "../store/rows.ts";
+import { getRun, listRuns } from "../store/runs.ts";
+import { bearerAuth } from "./auth.ts";
+import { ApiError } from "./errors.ts";
+import { jsonBody, query } from "./validate.ts";
+import { eventView, gateView, runView } from "./views.ts";
+
+export interface AppOptions {
+  registry: JobRegistry;
+  now?: () => number;
+}
+
+const startBody = z.strictObject({ id: runIdSchema.optional(), input: z.unknown().optional() });
+const decisionBody = z.strictObject({
+  by: z.string().min(1).max(200).optional(),
+  reason: z.string().max(2_000).optional(),
+  shownHash: z.string().min(1).optional(),
+});
+const rejectBody = decisionBody.extend({ reason: z.string().min(1, "a rejection needs a reason").max(2_000) });
+const cancelBody = z.strictObject({ by: z.string().min(1).max(200).optional(), reason: z.string().max(2_000).optional() });
+const listQuery = z.strictObject({
+  job: z.string().optional(),
+  status: z.enum(RUN_STATUSES).optional(),
+  state: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+const eventsQuery = z.strictObject({ after: z.coerce.number().int().min(0).default(0) });
+
+export function createApp(options: AppOptions) {
+  const now = options.now ?? (() => Date.now());
+  const { registry } = options;
+  const app = new Hono<{ Bindings: Env }>();
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return error.toResponse();
+    console.error("nightshift api: unhandled error", error instanceof Error ? error.stack : String(error));
+    return c.json({ error: { code: "internal", message: "internal error" } }, 500);
+  });
+  app.notFound(() => new ApiError("not_found", "no such endpoint").toResponse());
+
+  app.get("/health", (c) => c.json({ ok: true, jobs: registry.jobs.size, problems: registry.problems.length }));
+  app.use("/api/*", bearerAuth());
+
+  app.get("/api/jobs", (c) =>
+    c.json({
+      jobs: [...registry.jobs.values()].map((job) => ({
+        name: job.name,
+        description: job.description,
+        triggers: job.triggers,
+        file: registry.files.get(job.name),
+      })),
+      problems: registry.problems,
+    }),
+  );
+
+  app.post("/api/jobs/:name/runs", async (c) => {
+    const job = registry.jobs.get(c.req.param("name"));
+    if (!job) throw new ApiError("not_found", `no job named "${c.req.param("name")}"`, "name");
+    const body = await jsonBody(c, startBody);
+    const at = now();
+    const runId = body.id ?? newRunId(job.name, at);
+    const result = await startRun(c.env, { job, runId, input: body.input ?? {}, trigger: "api", actor: "api", at });
+    if (!result.ok && result.code === "duplicate") {
+      throw new ApiError("conflict", `run "${runId}" already exists`, "body.id", { runId });
+    }
+    if (!result.ok) throw new ApiError("unavailable", `could not start the run: ${result.message}`);
+    const run = await getRun(c.env.DB, runId);
+    return c.json({ run: run ? runView(run) : { id: runId } }, 201);
+  });
+
+  app.get("/api/runs", async (c) => {
+    const q = query(c, listQuery);
+    return c.json({ runs: (await listRuns(c.env.DB, q)).map(runView) });
+  });
+
+  app.get("/api/runs/:id", async (c) => {
+    const run = await getRun(c.env.DB, c.req.param("id"));
+    if (!run) throw new ApiError("not_found", `no run "${c.req.param("id")}"`, "id");
+    const gates = await listGates(c.env.DB, { runId: run.id });
+    return c.json({ run: runView(run), gates: gates.map(gateView) });
+  });
+
+  app.get("/api/runs/:id/events", async (c) => {
+    const run = await getRun(c.env.DB, c.req.param("id"));
+    if (!run) throw new ApiError("not_found", `no run "${c.req.param("id")}"`, "id");
+    const q = query(c, eventsQuery);
+    return c.json({ events: (await listEvents(c.env.DB, run.id, q.after)).map(eventView) });
+  });
+
+  app.get("/api/runs/:id/artifacts/:ref{.+}", async (c) => {
+    const ref = c.req.param("ref");
+    const artifact = ref.startsWith(`${c.req.param("id")}:`) ? await getArtifact(c.env.DB, ref) : null;
+    if (!artifact) throw new ApiError("not_found", `no artifact "${ref}" in run "${c.req.param("id")}"`, "ref");
+    return c.json({ ref, kind: artifact.kind, body: artifact.body });
+  });
+
+  app.get("/api/gates", async (c) => {
+    const q = query(c, z.strictObject({ status: z.enum(["pending", "approved", "rejected", "expired", "cancelled"]).optional() }));
+    return c.json({ gates: (await listGates(c.env.DB, q)).map(gateView) });
+  });
+
+  for (const decision of ["approve", "reject"] as const) {
+    app.post(`/api/runs/:id/gates/:gate/${decision}`, async (c) => {
+      const runId = c.req.param("id");
+      if (!(await getRun(c.env.DB, runId))) throw new ApiError("not_found", `no run "${runId}"`, "id");
+      const body = await jsonBody(c, decision === "approve" ? decisionBody : rejectBody);
+      const result = await decide(c.env, {
+        runId,
+        gateRef: c.req.param("gate"),
+        decision: decision === "approve" ? "approved" : "rejected",
+        by: body.by ?? "api",
+        reason: body.reason ?? null,
+        shownHash: body.shownHash ?? null,
+        at: now(),
+      });
+      if (!result.ok) {
+        const gate = "gate" in result ? { gate: gateView(result.gate) } : {};
+        throw new ApiError(result.code, result.message, result.code === "not_found" ? "gate" : undefined, gate);
+      }
+      return c.json({ gate: gateView(result.gate), delivered: result.delivered });
+    });
+  }
+
+  app.post("/api/runs/:id/cancel", async (c) => {
+    const body = await jsonBody(c, cancelBody);
+    const result = await cancelRun(c.env, { runId: c.req.param("id"), by: body.by ?? "api", reason: body.reason ?? null, at: now() });
+    if (!result.ok) throw new ApiError(result.code, result.message, result.code === "not_found" ? "id" : undefined);
+    return c.json({ cancelRequested: true }, 202);
+  });
+
+  app.post("/api/sweep", async (c) => c.json(await sweep(c.env, { now: now(), ...DEFAULT_SWEEP })));
+
+  return app;
+}

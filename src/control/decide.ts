@@ -1,0 +1,74 @@
+/**
+ * A human decides a gate: check it is pending and that the approver saw what
+ * is there now, flip the row with a conditional update (a second decision gets
+ * a conflict), write the audit event, then deliver the event to the run.
+ */
+import type { Env } from "../env.ts";
+import type { GateKind } from "../loop/effects.ts";
+import { appendEvent } from "../store/events.ts";
+import { decideGate, getGate, listGates } from "../store/gates.ts";
+import type { GateRow } from "../store/rows.ts";
+import { deliverDecision } from "./deliver.ts";
+
+export type DecideResult =
+  | { ok: true; gate: GateRow; delivered: boolean }
+  | { ok: false; code: "not_found"; message: string }
+  | { ok: false; code: "gate_not_pending"; message: string; gate: GateRow }
+  | { ok: false; code: "shown_changed"; message: string; gate: GateRow };
+
+/** `claim` (the run's latest gate of that kind) or `claim-2` (a specific round). */
+export async function findGate(db: D1Database, runId: string, ref: string): Promise<GateRow | null> {
+  const match = /^(tos|claim|dns)(?:-(\d+))?$/.exec(ref);
+  if (!match) return null;
+  const kind = match[1] as GateKind;
+  if (match[2]) return getGate(db, `${runId}:${kind}:${Number(match[2])}`);
+  const gates = (await listGates(db, { runId })).filter((g) => g.kind === kind);
+  return gates.at(-1) ?? null;
+}
+
+export async function decide(
+  env: Pick<Env, "DB" | "RUN_WORKFLOW">,
+  request: {
+    runId: string;
+    gateRef: string;
+    decision: "approved" | "rejected";
+    by: string;
+    reason: string | null;
+    shownHash: string | null;
+    at: number;
+  },
+): Promise<DecideResult> {
+  const gate = await findGate(env.DB, request.runId, request.gateRef);
+  if (!gate) return { ok: false, code: "not_found", message: `run ${request.runId} has no gate "${request.gateRef}"` };
+  if (gate.status !== "pending") {
+    return { ok: false, code: "gate_not_pending", message: `gate ${gate.kind}-${gate.seq} is already ${gate.status}`, gate };
+  }
+  if (request.shownHash !== null && request.shownHash !== gate.shown_hash) {
+    return {
+      ok: false,
+      code: "shown_changed",
+      message: "what this gate shows has changed since you looked; review it again",
+      gate,
+    };
+  }
+  const flipped = await decideGate(env.DB, gate.id, {
+    status: request.decision,
+    by: request.by,
+    reason: request.reason,
+    at: request.at,
+  });
+  const now = (await getGate(env.DB, gate.id)) ?? gate;
+  if (!flipped) {
+    return { ok: false, code: "gate_not_pending", message: `gate ${gate.kind}-${gate.seq} is already ${now.status}`, gate: now };
+  }
+  await appendEvent(env.DB, {
+    runId: request.runId,
+    step: null,
+    type: `gate.${request.decision}`,
+    actor: request.by,
+    data: { gate: gate.id, kind: gate.kind, seq: gate.seq, reason: request.reason, shownHash: gate.shown_hash },
+    at: request.at,
+  });
+  const delivered = await deliverDecision(env, now);
+  return { ok: true, gate: now, delivered };
+}

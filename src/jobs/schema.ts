@@ -1,0 +1,159 @@
+/**
+ * The job definition: what a file in `workflows/` declares. Strict objects so a
+ * typo fails with its path instead of being ignored. Durations accept "15m".
+ * Pure schema; loading files lives in `load.ts`, the registry in `registry.ts`.
+ */
+import { z } from "zod";
+import { parseCron } from "./cron.ts";
+import { durationSchema } from "./duration.ts";
+
+const nameSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, "lowercase letters, digits and dashes, starting with a letter (max 63)");
+
+const cronSchema = z.string().superRefine((text, ctx) => {
+  const parsed = parseCron(text);
+  if (!parsed.ok) ctx.addIssue({ code: "custom", message: `invalid cron "${text}": ${parsed.error}` });
+});
+
+export const triggerSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("schedule"), cron: cronSchema }),
+  z.strictObject({
+    kind: z.literal("webhook"),
+    source: nameSchema,
+    filter: z
+      .strictObject({
+        event: z.string().min(1).optional(),
+        action: z.string().min(1).optional(),
+        repository: z.string().min(1).optional(),
+        branch: z.string().min(1).optional(),
+        label: z.string().min(1).optional(),
+      })
+      .optional(),
+  }),
+  z.strictObject({ kind: z.literal("manual") }),
+]);
+
+export const sourceSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("git"), url: z.url(), ref: z.string().min(1).default("main") }),
+  z.strictObject({
+    kind: z.literal("directory"),
+    path: z
+      .string()
+      .min(1)
+      .refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), "a path relative to the project root"),
+  }),
+]);
+
+export const agentSchema = z.strictObject({
+  adapter: z.string().min(1),
+  instructions: z.string().min(1),
+  model: z.string().min(1).optional(),
+  options: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const probeSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  method: z.enum(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]).default("GET"),
+  path: z.string().startsWith("/"),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.string().optional(),
+  expect: z
+    .strictObject({
+      status: z.number().int().min(100).max(599).default(200),
+      headers: z.record(z.string(), z.string()).default({}),
+      bodyContains: z.string().optional(),
+      bodyMatches: z
+        .string()
+        .refine((source) => {
+          try {
+            new RegExp(source);
+            return true;
+          } catch {
+            return false;
+          }
+        }, "not a valid regular expression")
+        .optional(),
+      json: z.record(z.string(), z.unknown()).optional(),
+      maxLatency: durationSchema.optional(),
+    })
+    .prefault({}),
+});
+
+export const commandCheckSchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  run: z.string().min(1),
+  expectExit: z.number().int().min(0).max(255).default(0),
+  timeout: durationSchema.default(120_000),
+});
+
+export const budgetsSchema = z.strictObject({
+  maxIterations: z.number().int().min(1).max(100).default(3),
+  maxDeploys: z.number().int().min(1).max(200).default(6),
+  deadline: durationSchema.default(3_600_000),
+  maxTokens: z.number().int().min(0).default(2_000_000),
+  maxCostUsd: z.number().min(0).default(5),
+  maxSandboxMinutes: z.number().min(0).default(60),
+});
+
+const gateKinds = ["tos", "claim", "dns"] as const;
+export const gateKindSchema = z.enum(gateKinds);
+
+export const gatePolicySchema = z.strictObject({
+  approvers: z.array(z.string().min(1)).min(1).default(["approver"]),
+  timeout: durationSchema.default(86_400_000),
+});
+
+export const gatesSchema = z
+  .strictObject({
+    tos: gatePolicySchema.prefault({ approvers: ["legal"] }),
+    claim: gatePolicySchema.prefault({}),
+    dns: gatePolicySchema.prefault({}),
+  })
+  .prefault({});
+
+export const dnsSchema = z
+  .strictObject({
+    zone: z.string().min(1),
+    hostname: z.string().min(1),
+    mode: z.enum(["custom-domain", "route"]).default("custom-domain"),
+    allowedHostnames: z.array(z.string().min(1)).default([]),
+  })
+  .refine((d) => d.hostname === d.zone || d.hostname.endsWith(`.${d.zone}`), {
+    message: "hostname must be inside the zone",
+    path: ["hostname"],
+  });
+
+export const jobSchema = z.strictObject({
+  name: nameSchema,
+  description: z.string().default(""),
+  triggers: z.array(triggerSchema).min(1).default([{ kind: "manual" }]),
+  source: sourceSchema,
+  setup: z.array(z.string().min(1)).default([]),
+  agent: agentSchema,
+  deploy: z.strictObject({
+    workerName: nameSchema,
+    config: z.string().min(1).default("wrangler.jsonc"),
+    /** Wait this long after a deploy before probing (propagation). */
+    settle: durationSchema.default(0),
+  }),
+  verify: z
+    .strictObject({
+      probes: z.array(probeSchema).default([]),
+      commands: z.array(commandCheckSchema).default([]),
+    })
+    .refine((v) => v.probes.length + v.commands.length > 0, "declare at least one probe or command"),
+  budgets: budgetsSchema.prefault({}),
+  gates: gatesSchema,
+  promotion: z.enum(["claim", "deploy"]).default("claim"),
+  dns: dnsSchema.optional(),
+});
+
+/** What a job file may contain (before defaults). */
+export type JobInput = z.input<typeof jobSchema>;
+/** A validated job with every default filled in. */
+export type Job = z.output<typeof jobSchema>;
+export type GateKind = z.infer<typeof gateKindSchema>;
+export type Probe = z.output<typeof probeSchema>;
+export type CommandCheck = z.output<typeof commandCheckSchema>;
+export type Budgets = z.output<typeof budgetsSchema>;

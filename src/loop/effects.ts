@@ -1,0 +1,28 @@
+/**
+ * The effects the loop machine can ask for, one per non-final state. The run
+ * driver maps each to a durable step. Pure vocabulary, no I/O.
+ */
+
+export const WORK_EFFECTS = ["prepare", "write", "fix", "deploy", "verify", "promote", "applyDns"] as const;
+export const GATE_EFFECTS = ["gate:tos", "gate:claim", "gate:dns"] as const;
+export const EFFECT_KINDS = [...WORK_EFFECTS, ...GATE_EFFECTS] as const;
+
+export type WorkEffectKind = (typeof WORK_EFFECTS)[number];
+export type GateEffectKind = (typeof GATE_EFFECTS)[number];
+export type EffectKind = (typeof EFFECT_KINDS)[number];
+export type GateKind = "tos" | "claim" | "dns";
+
+export function isGateEffect(kind: EffectKind): kind is GateEffectKind {
+  return kind.startsWith("gate:");
+}
+
+export function gateKindOf(kind: GateEffectKind): GateKind {
+  return kind.slice("gate:".length) as GateKind;
+}
+
+export const FINAL_STATES = ["succeeded", "failed", "rejected", "cancelled", "budgetExhausted", "expired"] as const;
+export type FinalState = (typeof FINAL_STATES)[number];
+
+export function isFinalState(state: string): state is FinalState {
+  return (FINAL_STATES as readonly string[]).includes(state);
+}

@@ -1,0 +1,124 @@
+/**
+ * Types of the loop machine: its input, context and events. Every event
+ * carries `at` (ms since epoch) recorded by the step that produced it, so the
+ * machine never reads a clock and replays identically.
+ */
+import type { EffectKind, GateKind } from "./effects.ts";
+
+export interface BudgetLimits {
+  maxIterations: number;
+  maxDeploys: number;
+  /** Absolute wall-clock deadline for the working loop (ms since epoch). */
+  deadlineAt: number;
+  maxTokens: number;
+  maxCostUsd: number;
+  maxSandboxMs: number;
+}
+
+export interface LoopInput {
+  runId: string;
+  startedAt: number;
+  budgets: BudgetLimits;
+  /** True when a legal sign-off for the temporary-account terms is on record. */
+  tosSignedOff: boolean;
+  promotion: "claim" | "deploy";
+  /** True when the job declares a production DNS change after promotion. */
+  dns: boolean;
+  gateTimeoutsMs: Record<GateKind, number>;
+}
+
+export interface TemporaryAccount {
+  id: string;
+  claimUrl: string;
+  /** When the account (and its Workers) is deleted unless claimed. */
+  expiresAt: number;
+  claimExpiresAt: number;
+}
+
+export interface GateDecision {
+  kind: GateKind;
+  seq: number;
+  decision: "approved" | "rejected" | "timedOut";
+  by: string | null;
+  at: number;
+  reason: string | null;
+}
+
+export interface Spent {
+  iterations: number;
+  deploys: number;
+  tokens: number;
+  costUsd: number;
+  sandboxMs: number;
+}
+
+export interface Outcome {
+  reason: string;
+  code: string | null;
+}
+
+export interface LoopContext {
+  runId: string;
+  startedAt: number;
+  now: number;
+  budgets: BudgetLimits;
+  spent: Spent;
+  /** How many times each effect kind has been entered: feeds step names. */
+  seq: Partial<Record<EffectKind, number>>;
+  tosSignedOff: boolean;
+  promotion: "claim" | "deploy";
+  dns: boolean;
+  gateTimeoutsMs: Record<GateKind, number>;
+  /** Snapshot the Sandbox must be at for the next step. */
+  snapshotId: string | null;
+  /** Snapshot that last passed verification: what a claim or promotion ships. */
+  verifiedSnapshotId: string | null;
+  account: TemporaryAccount | null;
+  deploymentUrl: string | null;
+  /** Reference to the last verification report (or build failure) in storage. */
+  reportRef: string | null;
+  /** Set when a claim approval came after the account expired: redeploy into a fresh account. */
+  freshAccount: boolean;
+  promotedUrl: string | null;
+  gates: GateDecision[];
+  outcome: Outcome | null;
+}
+
+export interface Usage {
+  tokens: number;
+  costUsd: number;
+}
+
+export interface FailureInfo {
+  code: string;
+  message: string;
+}
+
+type At = { at: number };
+
+export type LoopEvent =
+  | ({ type: "prepare.done"; snapshotId: string; sandboxMs: number } & At)
+  | ({ type: "prepare.failed"; error: FailureInfo; sandboxMs: number } & At)
+  | ({ type: "write.done"; snapshotId: string; usage: Usage; sandboxMs: number } & At)
+  | ({ type: "write.failed"; error: FailureInfo; usage: Usage; sandboxMs: number } & At)
+  | ({ type: "deploy.done"; url: string; account: TemporaryAccount; sandboxMs: number } & At)
+  | ({ type: "deploy.failed"; error: FailureInfo; reportRef: string | null; sandboxMs: number } & At)
+  | ({ type: "verify.passed"; reportRef: string; sandboxMs: number } & At)
+  | ({ type: "verify.failed"; reportRef: string; sandboxMs: number } & At)
+  | ({ type: "gate.approved"; gate: GateKind; by: string; reason: string | null } & At)
+  | ({ type: "gate.rejected"; gate: GateKind; by: string; reason: string | null } & At)
+  | ({ type: "gate.timedOut"; gate: GateKind } & At)
+  | ({ type: "promote.done"; url: string } & At)
+  | ({ type: "promote.failed"; error: FailureInfo } & At)
+  | ({ type: "dns.applied" } & At)
+  | ({ type: "dns.failed"; error: FailureInfo } & At)
+  | ({ type: "run.cancelled"; by: string | null } & At);
+
+export type LoopEventType = LoopEvent["type"];
+
+/** Deploy failure codes the machine treats specially; any other code fails the run. */
+export const DEPLOY_FAILURE = {
+  buildError: "build_error",
+  accountExpired: "account_expired",
+  tosRequired: "tos_required",
+} as const;

@@ -1,0 +1,13 @@
+/**
+ * Expected outcomes are values, not exceptions: a step returns them so the
+ * Workflow caches and replays them as they are. Only transient faults throw.
+ */
+export type Result<T, E extends { code: string }> = { ok: true; value: T } | { ok: false; error: E };
+
+export function ok<T>(value: T): { ok: true; value: T } {
+  return { ok: true, value };
+}
+
+export function err<E extends { code: string }>(error: E): { ok: false; error: E } {
+  return { ok: false, error };
+}

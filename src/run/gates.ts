@@ -1,0 +1,107 @@
+/**
+ * Gates from the run's side: opening one (a D1 row plus a notification, both
+ * idempotent) and settling it after the wait. The row is the truth: an event
+ * only wakes the run, and a timeout that races a human's approval resolves in
+ * favour of whichever flipped the row first.
+ */
+import type { EffectRequest, LoopSnapshot } from "../loop/effect-of.ts";
+import { type GateEffectKind, type GateKind, gateKindOf } from "../loop/effects.ts";
+import type { LoopEvent } from "../loop/types.ts";
+import { digest } from "../store/digest.ts";
+import { decideGate, getGate, markDelivered, openGate } from "../store/gates.ts";
+import type { OpenedGate, WaitOutcome } from "./driver.ts";
+import { dnsPlan } from "./perform.ts";
+import type { RunEnv } from "./run-env.ts";
+import { gateEventType, gateId, idempotencyKey, stepName } from "./step-names.ts";
+
+/** What the approver sees for each kind of gate; the approval binds to its hash. */
+export function shownFor(env: RunEnv, kind: GateKind, snapshot: LoopSnapshot): Record<string, unknown> {
+  const ctx = snapshot.context;
+  const common = { job: env.job.name, worker: env.job.deploy.workerName, snapshotId: ctx.snapshotId };
+  switch (kind) {
+    case "tos":
+      return {
+        ...common,
+        apiBase: env.ports.apiBase,
+        termsUrl: "https://www.cloudflare.com/terms/",
+        privacyUrl: "https://www.cloudflare.com/privacypolicy/",
+      };
+    case "claim":
+      return {
+        ...common,
+        verifiedSnapshotId: ctx.verifiedSnapshotId,
+        reportRef: ctx.reportRef,
+        deploymentUrl: ctx.deploymentUrl,
+        claimUrl: ctx.account?.claimUrl ?? null,
+        accountExpiresAt: ctx.account?.expiresAt ?? null,
+        promotion: ctx.promotion,
+      };
+    case "dns":
+      return { ...common, verifiedSnapshotId: ctx.verifiedSnapshotId, plan: dnsPlan(env), promotedUrl: ctx.promotedUrl };
+  }
+}
+
+export async function openRunGate(
+  env: RunEnv,
+  effect: EffectRequest & { kind: GateEffectKind },
+  snapshot: LoopSnapshot,
+): Promise<OpenedGate> {
+  const kind = gateKindOf(effect.kind);
+  const id = gateId(env.runId, kind, effect.seq);
+  const shown = shownFor(env, kind, snapshot);
+  const openedAt = env.ports.clock.now();
+  const row = await openGate(env.db, {
+    id,
+    runId: env.runId,
+    kind,
+    seq: effect.seq,
+    eventType: gateEventType(kind, effect.seq),
+    approvers: env.job.gates[kind].approvers,
+    shown,
+    shownHash: await digest(shown),
+    openedAt,
+    deadlineAt: openedAt + snapshot.context.gateTimeoutsMs[kind],
+  });
+  await env.ports.notifier.notify({
+    idempotencyKey: idempotencyKey(env.runId, stepName(effect, "open")),
+    runId: env.runId,
+    kind: "gate.opened",
+    title: `${env.job.name}: ${kind} gate waiting for approval`,
+    body: `Run ${env.runId} waits at the ${kind} gate until ${new Date(row.deadline_at).toISOString()}.`,
+    links: [],
+  });
+  return { eventType: row.event_type, openedAt: row.opened_at, deadlineAt: row.deadline_at };
+}
+
+export async function settleRunGate(
+  env: RunEnv,
+  effect: EffectRequest & { kind: GateEffectKind },
+  waited: WaitOutcome & { at: OpenedGate },
+): Promise<LoopEvent> {
+  const kind = gateKindOf(effect.kind);
+  const id = gateId(env.runId, kind, effect.seq);
+  let row = await getGate(env.db, id);
+  if (!row) throw new Error(`gate ${id} is missing`);
+  if (row.status === "pending") {
+    // A timeout fired (or the sweeper woke us after the deadline): expire the gate unless a
+    // human got there first; the conditional update decides the race.
+    if (!waited.timedOut && env.ports.clock.now() < row.deadline_at) {
+      throw new Error(`gate ${id} is still pending but the run was woken; waiting again on retry`);
+    }
+    await decideGate(env.db, id, { status: "expired", by: "system", reason: "timed out", at: row.deadline_at });
+    row = await getGate(env.db, id);
+    if (!row) throw new Error(`gate ${id} vanished`);
+  }
+  await markDelivered(env.db, id, env.ports.clock.now());
+  const at = row.decided_at ?? row.deadline_at;
+  switch (row.status) {
+    case "approved":
+      return { type: "gate.approved", gate: kind, by: row.decided_by ?? "unknown", reason: row.reason, at };
+    case "rejected":
+      return { type: "gate.rejected", gate: kind, by: row.decided_by ?? "unknown", reason: row.reason, at };
+    case "cancelled":
+      return { type: "run.cancelled", by: row.decided_by, at };
+    default:
+      return { type: "gate.timedOut", gate: kind, at };
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Performs the work effects the machine names, through the ports, and turns
+ * each outcome into a machine event. Runs inside `step.do`: everything here is
+ * durable only as a whole step, and may run again after a crash, so every
+ * creating call carries the step's idempotency key.
+ */
+import type { EffectRequest, LoopSnapshot } from "../loop/effect-of.ts";
+import type { WorkEffectKind } from "../loop/effects.ts";
+import type { LoopEvent } from "../loop/types.ts";
+import type { Ports } from "../ports/index.ts";
+import { getArtifact, putArtifact } from "../store/artifacts.ts";
+import { getRun } from "../store/runs.ts";
+import type { RunEnv } from "./run-env.ts";
+import { idempotencyKey, type StepName } from "./step-names.ts";
+import { ensureAt, materialize, sandboxNameOf } from "./workspace.ts";
+
+export async function performWork(
+  env: RunEnv,
+  effect: EffectRequest & { kind: WorkEffectKind },
+  name: StepName,
+  snapshot: LoopSnapshot,
+): Promise<LoopEvent> {
+  const { db, ports, runId } = env;
+  const run = await getRun(db, runId);
+  if (run?.cancel_requested_at) return { type: "run.cancelled", by: run.cancel_requested_by, at: ports.clock.now() };
+  const key = idempotencyKey(runId, name);
+  const started = ports.clock.now();
+  const sandbox = ports.sandboxes.get(sandboxNameOf(runId));
+  const ctx = snapshot.context;
+  const elapsed = () => ports.clock.now() - started;
+
+  switch (effect.kind) {
+    case "prepare": {
+      const failure = await materialize(sandbox, env.job);
+      if (failure) return { type: "prepare.failed", error: failure, sandboxMs: elapsed(), at: ports.clock.now() };
+      const snap = await sandbox.snapshot({ idempotencyKey: key, name: name, pin: false });
+      return { type: "prepare.done", snapshotId: snap.id, sandboxMs: elapsed(), at: ports.clock.now() };
+    }
+    case "write":
+    case "fix": {
+      await ensureAt(sandbox, ctx.snapshotId, key);
+      const report = ctx.reportRef ? ((await getArtifact(db, ctx.reportRef))?.body ?? null) : null;
+      const agent = ports.agentFor(env.job.agent);
+      const result = await agent.write({
+        idempotencyKey: key,
+        runId,
+        round: ctx.spent.iterations,
+        mode: effect.kind,
+        instructions: env.job.agent.instructions,
+        options: env.job.agent.options,
+        report,
+        budgetLeft: {
+          tokens: Math.max(0, ctx.budgets.maxTokens - ctx.spent.tokens),
+          costUsd: Math.max(0, ctx.budgets.maxCostUsd - ctx.spent.costUsd),
+        },
+        sandbox,
+      });
+      if (!result.ok) {
+        const u = result.error.usage;
+        const usage = { tokens: u ? u.tokensIn + u.tokensOut : 0, costUsd: u?.costUsd ?? 0 };
+        return { type: "write.failed", error: result.error, usage, sandboxMs: elapsed(), at: ports.clock.now() };
+      }
+      const snap = await sandbox.snapshot({ idempotencyKey: key, name });
+      const usage = { tokens: result.value.usage.tokensIn + result.value.usage.tokensOut, costUsd: result.value.usage.costUsd };
+      return { type: "write.done", snapshotId: snap.id, usage, sandboxMs: elapsed(), at: ports.clock.now() };
+    }
+    case "deploy": {
+      await ensureAt(sandbox, ctx.snapshotId, key);
+      const result = await ports.deployer.deploy({
+        idempotencyKey: key,
+        runId,
+        workerName: env.job.deploy.workerName,
+        config: env.job.deploy.config,
+        freshAccount: ctx.freshAccount,
+        sandbox,
+      });
+      const at = ports.clock.now();
+      if (result.ok) return { type: "deploy.done", url: result.value.url, account: result.value.account, sandboxMs: elapsed(), at };
+      const { code, message, logRef } = result.error;
+      return { type: "deploy.failed", error: { code, message }, reportRef: logRef, sandboxMs: elapsed(), at };
+    }
+    case "verify": {
+      await ensureAt(sandbox, ctx.snapshotId, key);
+      const report = await ports.verifier.verify({
+        idempotencyKey: key,
+        runId,
+        url: ctx.deploymentUrl ?? "",
+        probes: env.job.verify.probes,
+        commands: env.job.verify.commands,
+        sandbox,
+      });
+      const at = ports.clock.now();
+      const reportRef = await putArtifact(db, { ref: `${key}:report`, runId, kind: "verify-report", body: JSON.stringify(report), at });
+      return { type: report.passed ? "verify.passed" : "verify.failed", reportRef, sandboxMs: elapsed(), at };
+    }
+    case "promote": {
+      const result = await ports.deployer.promote({
+        idempotencyKey: key,
+        runId,
+        mode: ctx.promotion,
+        workerName: env.job.deploy.workerName,
+        account: ctx.account,
+        deploymentUrl: ctx.deploymentUrl,
+        sandbox,
+      });
+      const at = ports.clock.now();
+      if (result.ok) return { type: "promote.done", url: result.value.url, at };
+      return { type: "promote.failed", error: { code: result.error.code, message: result.error.message }, at };
+    }
+    case "applyDns": {
+      const plan = dnsPlan(env);
+      const result = await ports.dns.apply({ idempotencyKey: key, runId, plan });
+      const at = ports.clock.now();
+      if (result.ok) return { type: "dns.applied", at };
+      return { type: "dns.failed", error: result.error, at };
+    }
+  }
+}
+
+export function dnsPlan(env: { job: RunEnv["job"] }) {
+  const dns = env.job.dns;
+  if (!dns) throw new Error(`job ${env.job.name} has no dns section`);
+  return {
+    zone: dns.zone,
+    requestedHostname: dns.hostname,
+    hostname: dns.hostname,
+    mode: dns.mode,
+    workerName: env.job.deploy.workerName,
+    mismatch: false,
+  };
+}
+
+export type { Ports };

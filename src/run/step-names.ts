@@ -1,0 +1,44 @@
+/**
+ * Step names: the one function that turns an effect into the name of its
+ * durable step. The local Workflows engine caches a step by a hash of its name
+ * plus how often that name was used, so names must be deterministic and unique
+ * within a run: `deploy#3`, `gate:claim#1`, `gate:claim#1/open`. Pure.
+ */
+import type { EffectKind, GateKind } from "../loop/effects.ts";
+
+export type StepName = string & { readonly __brand: "StepName" };
+
+/** Sub-steps of an effect: a gate opens, waits and settles; a deploy waits for propagation before verify. */
+export type StepPhase = "open" | "settle" | "propagation";
+
+export function stepName(effect: { kind: EffectKind; seq: number }, phase?: StepPhase): StepName {
+  if (!Number.isInteger(effect.seq) || effect.seq < 1) throw new Error(`bad effect sequence ${effect.seq}`);
+  const base = `${effect.kind}#${effect.seq}`;
+  return (phase ? `${base}/${phase}` : base) as StepName;
+}
+
+/** The step that closes a run once the machine is final. */
+export const FINISH_STEP = "finish" as StepName;
+
+/** The step that records a run ended by a fault no step could recover from. */
+export const ABORT_STEP = "abort" as StepName;
+
+/** The step that reads what the machine needs to start (sign-offs on record). */
+export const INIT_STEP = "init" as StepName;
+
+/** Event type a gate waits for; Workflows allows `^[a-zA-Z0-9_][a-zA-Z0-9-_]*$`. */
+export function gateEventType(kind: GateKind, seq: number): string {
+  return `gate-${kind}-${seq}`;
+}
+
+/** The id of a gate row: unique per run, kind and round. */
+export function gateId(runId: string, kind: GateKind, seq: number): string {
+  return `${runId}:${kind}:${seq}`;
+}
+
+export type IdempotencyKey = string & { readonly __brand: "IdempotencyKey" };
+
+/** `runId:stepName`: what every adapter that creates something records. */
+export function idempotencyKey(runId: string, step: StepName): IdempotencyKey {
+  return `${runId}:${step}` as IdempotencyKey;
+}

@@ -1,0 +1,109 @@
+/**
+ * The run Workflow: a `WorkflowEntrypoint` whose `run()` is the loop driver
+ * over Workflows' durable step primitives. The machine decides, the Workflow
+ * remembers, the ports act. Ports come from a factory so production, local
+ * mode and tests wire their own adapters into the same class.
+ */
+import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
+import type { Env } from "../env.ts";
+import type { LoopInput } from "../loop/types.ts";
+import type { Ports } from "../ports/index.ts";
+import { findSignoff } from "../store/signoffs.ts";
+import { driveLoop, type LoopEffects, type LoopResult, type StepRunner } from "./driver.ts";
+import { openRunGate, settleRunGate } from "./gates.ts";
+import { writeJournal } from "./journal.ts";
+import type { RunParams } from "./params.ts";
+import { performWork } from "./perform.ts";
+import type { RunEnv } from "./run-env.ts";
+import { type StepPolicy, stepPolicy } from "./step-policy.ts";
+import { ABORT_STEP } from "./step-names.ts";
+import { abortRun, finishRun } from "./finish.ts";
+import { currentEffect } from "../loop/effect-of.ts";
+
+export type PortsFactory = (env: Env) => Ports;
+
+/** Adapts Workflows' `step` to the driver's runner; a wait timeout becomes a value. */
+export function workflowRunner(step: WorkflowStep): StepRunner {
+  return {
+    // Step results are plain JSON values (events, small records); the cast bridges the generic
+    // `Rpc.Serializable` constraint, which TypeScript cannot prove for a type parameter.
+    do: <T extends object>(name: string, policy: StepPolicy, fn: () => Promise<T>) =>
+      step.do(name, { retries: policy.retries, timeout: policy.timeout }, fn as () => Promise<never>) as Promise<T>,
+    sleep: (name, ms) => step.sleep(name, ms),
+    async waitForEvent(name, options) {
+      try {
+        await step.waitForEvent(name, { type: options.type, timeout: options.timeoutMs });
+        return { timedOut: false };
+      } catch (error) {
+        // Workflows throws when the wait times out; the gate's D1 row decides what it means.
+        if (isWaitTimeout(error)) return { timedOut: true };
+        throw error;
+      }
+    },
+  };
+}
+
+function isWaitTimeout(error: unknown): boolean {
+  return error instanceof Error && /timed? ?out|timeout/i.test(`${error.name} ${error.message}`);
+}
+
+export function loopInputFor(params: RunParams, tosSignedOff: boolean): LoopInput {
+  const { job } = params;
+  return {
+    runId: params.runId,
+    startedAt: params.startedAt,
+    budgets: {
+      maxIterations: job.budgets.maxIterations,
+      maxDeploys: job.budgets.maxDeploys,
+      deadlineAt: params.startedAt + job.budgets.deadline,
+      maxTokens: job.budgets.maxTokens,
+      maxCostUsd: job.budgets.maxCostUsd,
+      maxSandboxMs: job.budgets.maxSandboxMinutes * 60_000,
+    },
+    tosSignedOff,
+    promotion: job.promotion,
+    dns: job.dns !== undefined,
+    gateTimeoutsMs: { tos: job.gates.tos.timeout, claim: job.gates.claim.timeout, dns: job.gates.dns.timeout },
+  };
+}
+
+export function runEffects(env: RunEnv, params: RunParams): LoopEffects {
+  const settleMs = params.job.deploy.settle;
+  return {
+    async init() {
+      const signoff = await findSignoff(env.db, env.ports.apiBase);
+      return loopInputFor(params, signoff !== null);
+    },
+    work: (effect, name, snapshot) => performWork(env, effect, name, snapshot),
+    openGate: (effect, snapshot) => openRunGate(env, effect, snapshot),
+    settleGate: (effect, _snapshot, waited) => settleRunGate(env, effect, waited),
+    journal: ({ step, from, event, to }) => {
+      const sleepsNext = settleMs > 0 && currentEffect(to)?.kind === "verify";
+      return writeJournal(env.db, { runId: env.runId, step, from, event, to, wakeAt: sleepsNext ? event.at + settleMs : null });
+    },
+    settleMs: () => settleMs,
+    finish: (snapshot) => finishRun(env, snapshot),
+  };
+}
+
+export function createRunWorkflow(makePorts: PortsFactory) {
+  return class RunWorkflow extends WorkflowEntrypoint<Env, RunParams> {
+    override async run(event: Readonly<WorkflowEvent<RunParams>>, step: WorkflowStep): Promise<LoopResult> {
+      const params = event.payload;
+      const env: RunEnv = { db: this.env.DB, ports: makePorts(this.env), job: params.job, runId: params.runId };
+      const runner = workflowRunner(step);
+      try {
+        return await driveLoop(runner, runEffects(env, params));
+      } catch (error) {
+        // A step that exhausted its retries (or broke an invariant) ends the run: record it so
+        // the run row, the inbox and the audit log say so instead of showing a run stuck "running".
+        const message = error instanceof Error ? error.message : String(error);
+        await runner.do(ABORT_STEP, stepPolicy("finish"), async () => {
+          await abortRun(env, message);
+          return {};
+        });
+        return { state: "failed", outcome: { reason: message, code: "workflow_error" }, steps: -1 };
+      }
+    }
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * The runs table: created by the API before the Workflow instance, updated by
+ * every step's journal write, read by the API, the inbox and the sweeper.
+ */
+import { parseRows, type RunRow, type RunStatus, runRow } from "./rows.ts";
+
+export interface NewRun {
+  id: string;
+  job: string;
+  trigger: string;
+  input: unknown;
+  at: number;
+}
+
+/** Inserts a run; returns false when the id is taken (the caller answers 409). */
+export async function insertRun(db: D1Database, run: NewRun): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `INSERT INTO runs (id, job, trigger, status, state, input_json, created_at, updated_at)
+       VALUES (?1, ?2, ?3, 'starting', 'preparing', ?4, ?5, ?5) ON CONFLICT (id) DO NOTHING`,
+    )
+    .bind(run.id, run.job, run.trigger, JSON.stringify(run.input ?? {}), run.at)
+    .run();
+  return result.meta.changes === 1;
+}
+
+export async function deleteStartingRun(db: D1Database, id: string): Promise<void> {
+  await db.prepare(`DELETE FROM runs WHERE id = ?1 AND status = 'starting'`).bind(id).run();
+}
+
+export async function markRunStarted(db: D1Database, id: string, at: number): Promise<void> {
+  await db
+    .prepare(`UPDATE runs SET status = 'running', updated_at = ?2 WHERE id = ?1 AND status = 'starting'`)
+    .bind(id, at)
+    .run();
+}
+
+export async function getRun(db: D1Database, id: string): Promise<RunRow | null> {
+  const row = await db.prepare(`SELECT * FROM runs WHERE id = ?1`).bind(id).first();
+  return row ? runRow.parse(row) : null;
+}
+
+export interface RunFilter {
+  job?: string;
+  status?: RunStatus;
+  state?: string;
+  limit: number;
+  before?: number;
+}
+
+export async function listRuns(db: D1Database, filter: RunFilter): Promise<RunRow[]> {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (filter.job) where.push(`job = ?${args.push(filter.job)}`);
+  if (filter.status) where.push(`status = ?${args.push(filter.status)}`);
+  if (filter.state) where.push(`state = ?${args.push(filter.state)}`);
+  if (filter.before !== undefined) where.push(`created_at < ?${args.push(filter.before)}`);
+  const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+    ORDER BY created_at DESC, id DESC LIMIT ?${args.push(filter.limit)}`;
+  const { results } = await db.prepare(sql).bind(...args).all();
+  return parseRows(runRow, results);
+}
+
+export async function requestCancel(db: D1Database, id: string, by: string, at: number): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE runs SET cancel_requested_at = ?2, cancel_requested_by = ?3, updated_at = ?2
+       WHERE id = ?1 AND status != 'final' AND cancel_requested_at IS NULL`,
+    )
+    .bind(id, at, by)
+    .run();
+  return result.meta.changes === 1;
+}
+
+/** Runs that are not final: the sweeper's worklist. */
+export async function listLiveRuns(db: D1Database): Promise<RunRow[]> {
+  const { results } = await db.prepare(`SELECT * FROM runs WHERE status IN ('running', 'waiting', 'starting')`).all();
+  return parseRows(runRow, results);
+}

@@ -1,0 +1,38 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+// Two projects: Worker code runs in workerd through the Workers pool; the local
+// stack and the CLI (Node only) run in Node.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(async () => ({
+            wrangler: { configPath: `${import.meta.dirname}/test/support/wrangler.test.jsonc` },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: await readD1Migrations(`${import.meta.dirname}/src/store/migrations`),
+                NIGHTSHIFT_TOKEN: "test-token",
+              },
+            },
+          })),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/{loop,run,jobs,api,store,ports,adapters}/**/*.test.ts"],
+          setupFiles: ["test/support/apply-migrations.ts"],
+        },
+      },
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/{local,cli,e2e}/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+    ],
+  },
+});
