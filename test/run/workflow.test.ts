@@ -1,0 +1,137 @@
+/**
+ * The run Workflow, for real in workerd, with fake ports: the loop fixes a
+ * bug once, spends its budget, waits at gates, survives transient faults and
+ * redeploys when a claim comes after the temporary account's hour.
+ */
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import { listEvents } from "../../src/store/events.ts";
+import { listGates } from "../../src/store/gates.ts";
+import { fakeCalls } from "../support/fakes/world.ts";
+import { api, decide, inState, signOff, startRun, uniqueId, waitForRun } from "./harness.ts";
+
+beforeAll(signOff);
+
+const keysOf = async (id: string) => (await fakeCalls(env.DB, id)).map((c) => c.key.slice(id.length + 1));
+
+describe("run workflow", () => {
+  it("passes after one fix round and succeeds once the claim is approved", async () => {
+    const id = uniqueId("fix-once");
+    await using instance = await startRun("loop", id, { buggyRounds: 1 });
+    const waiting = await waitForRun(id, inState("awaitingClaim"));
+    expect(waiting.status).toBe("waiting");
+    expect(await keysOf(id)).toEqual(["write#1", "deploy#1", "verify#1", "fix#1", "deploy#2", "verify#2", "gate:claim#1/open"]);
+
+    const approved = await decide(id, "claim", "approve", { by: "approver-1", reason: "looks right" });
+    expect(approved.status).toBe(200);
+    await instance.waitForStatus("complete");
+    const output = (await instance.getOutput()) as { state: string };
+    expect(output.state).toBe("succeeded");
+    const run = await waitForRun(id, (r) => r.status === "final");
+    expect(run.state).toBe("succeeded");
+    expect(await keysOf(id)).toContain("promote#1");
+    const types = (await listEvents(env.DB, id)).map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(["run.started", "verify.failed", "verify.passed", "gate.approved", "run.finished"]));
+  });
+
+  it("stops at the iteration budget when the agent never fixes the bug", async () => {
+    const id = uniqueId("exhaust");
+    await using instance = await startRun("loop", id, { buggyRounds: 99 });
+    await instance.waitForStatus("complete");
+    const run = await waitForRun(id, (r) => r.status === "final");
+    expect(run.state).toBe("budgetExhausted");
+    expect(run.outcome_json).toEqual({ reason: "budget spent: iterations", code: "budget_iterations" });
+    expect((await keysOf(id)).filter((k) => /^(write|fix)#/.test(k))).toEqual(["write#1", "fix#1", "fix#2"]);
+  });
+
+  it("ends rejected when the claim is rejected, with the reason on record", async () => {
+    const id = uniqueId("reject");
+    await using instance = await startRun("loop", id);
+    await waitForRun(id, inState("awaitingClaim"));
+    expect((await decide(id, "claim", "reject", { reason: "wrong worker" })).status).toBe(200);
+    await instance.waitForStatus("complete");
+    const run = await waitForRun(id, (r) => r.status === "final");
+    expect(run.state).toBe("rejected");
+    expect(run.outcome_json).toMatchObject({ code: "rejected", reason: expect.stringContaining("wrong worker") });
+  });
+
+  it("expires when nobody decides before the gate's timeout", async () => {
+    const id = uniqueId("timeout");
+    await using instance = await startRun("loop-short-gate", id);
+    await instance.waitForStatus("complete");
+    const run = await waitForRun(id, (r) => r.status === "final");
+    expect(run.state).toBe("expired");
+    const [gate] = await listGates(env.DB, { runId: id });
+    expect(gate).toMatchObject({ status: "expired", decided_by: "system" });
+    // The gate is closed: a late approval is refused, not lost silently.
+    expect((await decide(id, "claim", "approve")).status).toBe(409);
+  });
+
+  it("redeploys into a fresh account and asks again when the claim comes after the account expired", async () => {
+    const id = uniqueId("late-claim");
+    await using instance = await startRun("loop", id, { accountLifetimesMs: [1] });
+    await waitForRun(id, inState("awaitingClaim"));
+    await decide(id, "claim", "approve");
+    // The fresh deployment is verified again before the second claim gate opens.
+    const again = await waitForRun(id, (r) => r.current_step === "verify#2");
+    expect(again.state).toBe("awaitingClaim");
+    const gates = await listGates(env.DB, { runId: id });
+    expect(gates.map((g) => [g.seq, g.status])).toEqual([
+      [1, "approved"],
+      [2, "pending"],
+    ]);
+    const first = gates[0]!.shown_json as { claimUrl: string };
+    const second = gates[1]!.shown_json as { claimUrl: string };
+    expect(second.claimUrl).not.toBe(first.claimUrl);
+    expect(await keysOf(id)).toEqual(expect.arrayContaining(["deploy#1", "deploy#2", "verify#2"]));
+    await decide(id, "claim-2", "approve");
+    await instance.waitForStatus("complete");
+    expect((await waitForRun(id, (r) => r.status === "final")).state).toBe("succeeded");
+  });
+
+  it("retries a step that throws transiently and still runs its effect once", async () => {
+    const id = uniqueId("transient");
+    await using instance = await startRun("loop", id, { transient: { "deploy#1": 2, "write#1": 1 } });
+    await waitForRun(id, inState("awaitingClaim"));
+    const keys = await keysOf(id);
+    expect(keys.filter((k) => k === "deploy#1")).toHaveLength(1);
+    expect(keys.filter((k) => k === "write#1")).toHaveLength(1);
+    await api(`/api/runs/${id}/cancel`, { method: "POST", json: {} });
+    await instance.waitForStatus("complete");
+  });
+
+  it("cancels a run mid-loop: the next step sees the request and the machine ends cancelled", async () => {
+    const id = uniqueId("cancel");
+    await using instance = await startRun("loop", id, { writeDelayMs: 1_500 });
+    await waitForRun(id, inState("writing"));
+    const response = await api(`/api/runs/${id}/cancel`, { method: "POST", json: { reason: "not tonight" } });
+    expect(response.status).toBe(202);
+    await instance.waitForStatus("complete");
+    const run = await waitForRun(id, (r) => r.status === "final");
+    expect(run.state).toBe("cancelled");
+    expect(await keysOf(id)).not.toContain("deploy#1");
+  });
+
+  it("cancels a run waiting at a gate", async () => {
+    const id = uniqueId("cancel-gate");
+    await using instance = await startRun("loop", id);
+    await waitForRun(id, inState("awaitingClaim"));
+    expect((await api(`/api/runs/${id}/cancel`, { method: "POST", json: {} })).status).toBe(202);
+    await instance.waitForStatus("complete");
+    expect((await waitForRun(id, (r) => r.status === "final")).state).toBe("cancelled");
+    const [gate] = await listGates(env.DB, { runId: id });
+    expect(gate?.status).toBe("cancelled");
+  });
+
+  it("applies the DNS change once after the dns gate is approved", async () => {
+    const id = uniqueId("dns");
+    await using instance = await startRun("loop-dns", id);
+    await waitForRun(id, inState("awaitingClaim"));
+    await decide(id, "claim", "approve");
+    await waitForRun(id, inState("awaitingDns"));
+    await decide(id, "dns", "approve");
+    await instance.waitForStatus("complete");
+    expect((await waitForRun(id, (r) => r.status === "final")).state).toBe("succeeded");
+    expect((await keysOf(id)).filter((k) => k === "applyDns#1")).toHaveLength(1);
+  });
+});
