@@ -18,6 +18,7 @@ import { listGates } from "../store/gates.ts";
 import { getArtifact } from "../store/artifacts.ts";
 import { RUN_STATUSES } from "../store/rows.ts";
 import { getRun, listRuns } from "../store/runs.ts";
+import { listSignoffs, recordSignoff } from "../store/signoffs.ts";
 import { bearerAuth } from "./auth.ts";
 import { ApiError } from "./errors.ts";
 import { jsonBody, query } from "./validate.ts";
@@ -41,6 +42,13 @@ const listQuery = z.strictObject({
   status: z.enum(RUN_STATUSES).optional(),
   state: z.string().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+const signoffBody = z.strictObject({
+  apiBase: z.url(),
+  termsUrl: z.url().default("https://www.cloudflare.com/terms/"),
+  privacyUrl: z.url().default("https://www.cloudflare.com/privacypolicy/"),
+  by: z.string().min(1).max(200),
+  note: z.string().max(2_000).optional(),
 });
 const eventsQuery = z.strictObject({ after: z.coerce.number().int().min(0).default(0) });
 
@@ -144,6 +152,16 @@ export function createApp(options: AppOptions) {
     const result = await cancelRun(c.env, { runId: c.req.param("id"), by: body.by ?? "api", reason: body.reason ?? null, at: now() });
     if (!result.ok) throw new ApiError(result.code, result.message, result.code === "not_found" ? "id" : undefined);
     return c.json({ cancelRequested: true }, 202);
+  });
+
+  app.get("/api/signoffs", async (c) => c.json({ signoffs: await listSignoffs(c.env.DB) }));
+
+  app.post("/api/signoffs", async (c) => {
+    const body = await jsonBody(c, signoffBody);
+    const at = now();
+    const id = `tos-${at.toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
+    await recordSignoff(c.env.DB, { id, apiBase: body.apiBase, termsUrl: body.termsUrl, privacyUrl: body.privacyUrl, signedBy: body.by, signedAt: at, automatic: false, ...(body.note ? { note: body.note } : {}) });
+    return c.json({ signoff: { id, ...body, signedAt: at } }, 201);
   });
 
   app.post("/api/sweep", async (c) => c.json(await sweep(c.env, { now: now(), ...DEFAULT_SWEEP })));

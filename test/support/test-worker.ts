@@ -10,6 +10,7 @@ import { buildRegistry } from "../../src/jobs/registry.ts";
 import { createRunWorkflow } from "../../src/run/workflow.ts";
 import { testJobFiles } from "../fixtures/jobs/index.ts";
 import { fakePorts } from "./fakes/ports.ts";
+import { fakeCalls } from "./fakes/world.ts";
 
 export const registry = buildRegistry(testJobFiles);
 const app = createApp({ registry });
@@ -17,7 +18,12 @@ const app = createApp({ registry });
 export const RunWorkflow = createRunWorkflow((env) => fakePorts(env.DB));
 
 export default {
-  fetch: app.fetch,
+  async fetch(request, env, ctx) {
+    // Test-only window into the fakes' world, for tests that drive this Worker over HTTP.
+    const match = /^\/__test\/fake-calls\/([^/]+)$/.exec(new URL(request.url).pathname);
+    if (match) return Response.json({ calls: await fakeCalls(env.DB, match[1]!) });
+    return app.fetch(request, env, ctx);
+  },
   async scheduled(_controller, env, ctx) {
     ctx.waitUntil(sweep(env, { now: Date.now(), ...DEFAULT_SWEEP }));
   },
