@@ -22,7 +22,9 @@ export function portsFor(env: Env): Ports {
   return {
     sandboxes: env.SANDBOX_HOST_URL
       ? createLocalSandboxProvider({ url: env.SANDBOX_HOST_URL })
-      : missingSandboxes("no Sandbox is configured: set SANDBOX_HOST_URL (local mode) or bind the Sandbox container"),
+      : missingSandboxes(
+          "no Sandbox is configured: set SANDBOX_HOST_URL (local mode) or bind the Sandbox container",
+        ),
     agentFor: (spec) => missingAgent(spec.adapter),
     deployer: missingDeployer,
     verifier: missingVerifier,

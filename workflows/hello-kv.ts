@@ -7,7 +7,8 @@ import type { JobInput } from "../src/jobs/schema.ts";
 
 export default {
   name: "hello-kv",
-  description: "Add a visit counter to a tiny KV-backed Worker, deploy a preview, verify it, wait for a claim.",
+  description:
+    "Add a visit counter to a tiny KV-backed Worker, deploy a preview, verify it, wait for a claim.",
   triggers: [{ kind: "manual" }, { kind: "schedule", cron: "0 2 * * *" }],
   source: { kind: "directory", path: "workflows/hello-kv/project" },
   setup: [],
@@ -20,11 +21,25 @@ export default {
   verify: {
     probes: [
       { name: "home answers", path: "/", expect: { status: 200, bodyContains: "hello" } },
-      { name: "counter counts", path: "/count", expect: { status: 200, json: { type: "object", required: ["count"] } } },
+      {
+        name: "counter counts",
+        path: "/count",
+        expect: { status: 200, json: { type: "object", required: ["count"] } },
+      },
     ],
     commands: [],
   },
-  budgets: { maxIterations: 3, maxDeploys: 6, deadline: "30m", maxTokens: 200000, maxCostUsd: 2, maxSandboxMinutes: 30 },
-  gates: { claim: { approvers: ["approver"], timeout: "24h" }, tos: { approvers: ["legal"], timeout: "24h" } },
+  budgets: {
+    maxIterations: 3,
+    maxDeploys: 6,
+    deadline: "30m",
+    maxTokens: 200000,
+    maxCostUsd: 2,
+    maxSandboxMinutes: 30,
+  },
+  gates: {
+    claim: { approvers: ["approver"], timeout: "24h" },
+    tos: { approvers: ["legal"], timeout: "24h" },
+  },
   promotion: "claim",
 } satisfies JobInput;

@@ -35,8 +35,13 @@ const decisionBody = z.strictObject({
   reason: z.string().max(2_000).optional(),
   shownHash: z.string().min(1).optional(),
 });
-const rejectBody = decisionBody.extend({ reason: z.string().min(1, "a rejection needs a reason").max(2_000) });
-const cancelBody = z.strictObject({ by: z.string().min(1).max(200).optional(), reason: z.string().max(2_000).optional() });
+const rejectBody = decisionBody.extend({
+  reason: z.string().min(1, "a rejection needs a reason").max(2_000),
+});
+const cancelBody = z.strictObject({
+  by: z.string().min(1).max(200).optional(),
+  reason: z.string().max(2_000).optional(),
+});
 const listQuery = z.strictObject({
   job: z.string().optional(),
   status: z.enum(RUN_STATUSES).optional(),
@@ -64,7 +69,9 @@ export function createApp(options: AppOptions) {
   });
   app.notFound(() => new ApiError("not_found", "no such endpoint").toResponse());
 
-  app.get("/health", (c) => c.json({ ok: true, jobs: registry.jobs.size, problems: registry.problems.length }));
+  app.get("/health", (c) =>
+    c.json({ ok: true, jobs: registry.jobs.size, problems: registry.problems.length }),
+  );
   app.use("/api/*", bearerAuth());
 
   app.get("/api/jobs", (c) =>
@@ -85,7 +92,14 @@ export function createApp(options: AppOptions) {
     const body = await jsonBody(c, startBody);
     const at = now();
     const runId = body.id ?? newRunId(job.name, at);
-    const result = await startRun(c.env, { job, runId, input: body.input ?? {}, trigger: "api", actor: "api", at });
+    const result = await startRun(c.env, {
+      job,
+      runId,
+      input: body.input ?? {},
+      trigger: "api",
+      actor: "api",
+      at,
+    });
     if (!result.ok && result.code === "duplicate") {
       throw new ApiError("conflict", `run "${runId}" already exists`, "body.id", { runId });
     }
@@ -116,12 +130,18 @@ export function createApp(options: AppOptions) {
   app.get("/api/runs/:id/artifacts/:ref{.+}", async (c) => {
     const ref = c.req.param("ref");
     const artifact = ref.startsWith(`${c.req.param("id")}:`) ? await getArtifact(c.env.DB, ref) : null;
-    if (!artifact) throw new ApiError("not_found", `no artifact "${ref}" in run "${c.req.param("id")}"`, "ref");
+    if (!artifact)
+      throw new ApiError("not_found", `no artifact "${ref}" in run "${c.req.param("id")}"`, "ref");
     return c.json({ ref, kind: artifact.kind, body: artifact.body });
   });
 
   app.get("/api/gates", async (c) => {
-    const q = query(c, z.strictObject({ status: z.enum(["pending", "approved", "rejected", "expired", "cancelled"]).optional() }));
+    const q = query(
+      c,
+      z.strictObject({
+        status: z.enum(["pending", "approved", "rejected", "expired", "cancelled"]).optional(),
+      }),
+    );
     return c.json({ gates: (await listGates(c.env.DB, q)).map(gateView) });
   });
 
@@ -141,7 +161,12 @@ export function createApp(options: AppOptions) {
       });
       if (!result.ok) {
         const gate = "gate" in result ? { gate: gateView(result.gate) } : {};
-        throw new ApiError(result.code, result.message, result.code === "not_found" ? "gate" : undefined, gate);
+        throw new ApiError(
+          result.code,
+          result.message,
+          result.code === "not_found" ? "gate" : undefined,
+          gate,
+        );
       }
       return c.json({ gate: gateView(result.gate), delivered: result.delivered });
     });
@@ -149,8 +174,14 @@ export function createApp(options: AppOptions) {
 
   app.post("/api/runs/:id/cancel", async (c) => {
     const body = await jsonBody(c, cancelBody);
-    const result = await cancelRun(c.env, { runId: c.req.param("id"), by: body.by ?? "api", reason: body.reason ?? null, at: now() });
-    if (!result.ok) throw new ApiError(result.code, result.message, result.code === "not_found" ? "id" : undefined);
+    const result = await cancelRun(c.env, {
+      runId: c.req.param("id"),
+      by: body.by ?? "api",
+      reason: body.reason ?? null,
+      at: now(),
+    });
+    if (!result.ok)
+      throw new ApiError(result.code, result.message, result.code === "not_found" ? "id" : undefined);
     return c.json({ cancelRequested: true }, 202);
   });
 
@@ -160,7 +191,16 @@ export function createApp(options: AppOptions) {
     const body = await jsonBody(c, signoffBody);
     const at = now();
     const id = `tos-${at.toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
-    await recordSignoff(c.env.DB, { id, apiBase: body.apiBase, termsUrl: body.termsUrl, privacyUrl: body.privacyUrl, signedBy: body.by, signedAt: at, automatic: false, ...(body.note ? { note: body.note } : {}) });
+    await recordSignoff(c.env.DB, {
+      id,
+      apiBase: body.apiBase,
+      termsUrl: body.termsUrl,
+      privacyUrl: body.privacyUrl,
+      signedBy: body.by,
+      signedAt: at,
+      automatic: false,
+      ...(body.note ? { note: body.note } : {}),
+    });
     return c.json({ signoff: { id, ...body, signedAt: at } }, 201);
   });
 

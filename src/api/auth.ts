@@ -17,11 +17,18 @@ export function timingSafeEqual(a: string, b: string): boolean {
 export function bearerAuth(): MiddlewareHandler<{ Bindings: Env }> {
   return async (c, next) => {
     const expected = c.env.NIGHTSHIFT_TOKEN;
-    if (!expected) throw new ApiError("unauthorized", "the server has no NIGHTSHIFT_TOKEN configured; every request is refused");
+    if (!expected)
+      throw new ApiError(
+        "unauthorized",
+        "the server has no NIGHTSHIFT_TOKEN configured; every request is refused",
+      );
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(.+)$/i.exec(header);
     if (!match || !timingSafeEqual(match[1]!.trim(), expected)) {
-      throw new ApiError("unauthorized", "missing or wrong bearer token (Authorization: Bearer <NIGHTSHIFT_TOKEN>)");
+      throw new ApiError(
+        "unauthorized",
+        "missing or wrong bearer token (Authorization: Bearer <NIGHTSHIFT_TOKEN>)",
+      );
     }
     await next();
   };

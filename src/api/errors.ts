@@ -33,7 +33,12 @@ export class ApiError extends Error {
     return API_ERRORS[this.code];
   }
   toResponse(): Response {
-    const error = { code: this.code, message: this.message, ...(this.path !== undefined ? { path: this.path } : {}), ...this.details };
+    const error = {
+      code: this.code,
+      message: this.message,
+      ...(this.path !== undefined ? { path: this.path } : {}),
+      ...this.details,
+    };
     return Response.json({ error }, { status: this.status });
   }
 }

@@ -7,7 +7,8 @@ const MAX_BODY_BYTES = 256 * 1024;
 
 export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
   const text = await c.req.text();
-  if (text.length > MAX_BODY_BYTES) throw new ApiError("payload_too_large", `body exceeds ${MAX_BODY_BYTES} bytes`);
+  if (text.length > MAX_BODY_BYTES)
+    throw new ApiError("payload_too_large", `body exceeds ${MAX_BODY_BYTES} bytes`);
   let value: unknown = {};
   if (text.trim() !== "") {
     try {

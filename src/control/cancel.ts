@@ -17,9 +17,11 @@ export async function cancelRun(
 ): Promise<CancelResult> {
   const run = await getRun(env.DB, request.runId);
   if (!run) return { ok: false, code: "not_found", message: `no run ${request.runId}` };
-  if (run.status === "final") return { ok: false, code: "conflict", message: `run ${request.runId} already ended (${run.state})` };
+  if (run.status === "final")
+    return { ok: false, code: "conflict", message: `run ${request.runId} already ended (${run.state})` };
   const flagged = await requestCancel(env.DB, request.runId, request.by, request.at);
-  if (!flagged) return { ok: false, code: "conflict", message: `run ${request.runId} is already being cancelled` };
+  if (!flagged)
+    return { ok: false, code: "conflict", message: `run ${request.runId} is already being cancelled` };
   await appendEvent(env.DB, {
     runId: request.runId,
     step: null,
@@ -29,7 +31,14 @@ export async function cancelRun(
     at: request.at,
   });
   for (const gate of await listGates(env.DB, { runId: request.runId, status: "pending" })) {
-    if (await decideGate(env.DB, gate.id, { status: "cancelled", by: request.by, reason: request.reason, at: request.at })) {
+    if (
+      await decideGate(env.DB, gate.id, {
+        status: "cancelled",
+        by: request.by,
+        reason: request.reason,
+        at: request.at,
+      })
+    ) {
       await deliverDecision(env, (await getGate(env.DB, gate.id)) ?? gate);
     }
   }

@@ -39,9 +39,15 @@ export async function decide(
   },
 ): Promise<DecideResult> {
   const gate = await findGate(env.DB, request.runId, request.gateRef);
-  if (!gate) return { ok: false, code: "not_found", message: `run ${request.runId} has no gate "${request.gateRef}"` };
+  if (!gate)
+    return { ok: false, code: "not_found", message: `run ${request.runId} has no gate "${request.gateRef}"` };
   if (gate.status !== "pending") {
-    return { ok: false, code: "gate_not_pending", message: `gate ${gate.kind}-${gate.seq} is already ${gate.status}`, gate };
+    return {
+      ok: false,
+      code: "gate_not_pending",
+      message: `gate ${gate.kind}-${gate.seq} is already ${gate.status}`,
+      gate,
+    };
   }
   if (request.shownHash !== null && request.shownHash !== gate.shown_hash) {
     return {
@@ -59,14 +65,25 @@ export async function decide(
   });
   const now = (await getGate(env.DB, gate.id)) ?? gate;
   if (!flipped) {
-    return { ok: false, code: "gate_not_pending", message: `gate ${gate.kind}-${gate.seq} is already ${now.status}`, gate: now };
+    return {
+      ok: false,
+      code: "gate_not_pending",
+      message: `gate ${gate.kind}-${gate.seq} is already ${now.status}`,
+      gate: now,
+    };
   }
   await appendEvent(env.DB, {
     runId: request.runId,
     step: null,
     type: `gate.${request.decision}`,
     actor: request.by,
-    data: { gate: gate.id, kind: gate.kind, seq: gate.seq, reason: request.reason, shownHash: gate.shown_hash },
+    data: {
+      gate: gate.id,
+      kind: gate.kind,
+      seq: gate.seq,
+      reason: request.reason,
+      shownHash: gate.shown_hash,
+    },
     at: request.at,
   });
   const delivered = await deliverDecision(env, now);

@@ -16,7 +16,10 @@ export type StartResult =
 
 export function newRunId(job: string, at: number): string {
   const random = crypto.getRandomValues(new Uint8Array(5));
-  const suffix = [...random].map((b) => b.toString(36).padStart(2, "0")).join("").slice(0, 8);
+  const suffix = [...random]
+    .map((b) => b.toString(36).padStart(2, "0"))
+    .join("")
+    .slice(0, 8);
   return `${job.slice(0, 36)}-${at.toString(36)}-${suffix}`;
 }
 
@@ -29,16 +32,33 @@ export async function startRun(
   request: { job: Job; runId: string; input: unknown; trigger: string; actor: string; at: number },
 ): Promise<StartResult> {
   const { job, runId, at } = request;
-  const inserted = await insertRun(env.DB, { id: runId, job: job.name, trigger: request.trigger, input: request.input, at });
+  const inserted = await insertRun(env.DB, {
+    id: runId,
+    job: job.name,
+    trigger: request.trigger,
+    input: request.input,
+    at,
+  });
   if (!inserted) return { ok: false, code: "duplicate", runId };
-  const params: RunParams = { runId, job, input: request.input ?? {}, trigger: request.trigger, startedAt: at };
+  const params: RunParams = {
+    runId,
+    job,
+    input: request.input ?? {},
+    trigger: request.trigger,
+    startedAt: at,
+  };
   try {
     await env.RUN_WORKFLOW.create({ id: runId, params });
   } catch (error) {
     if (alreadyExists(error)) return { ok: false, code: "duplicate", runId };
     // No instance means no run: remove the row so nothing half-started is left behind.
     await deleteStartingRun(env.DB, runId);
-    return { ok: false, code: "unavailable", runId, message: error instanceof Error ? error.message : String(error) };
+    return {
+      ok: false,
+      code: "unavailable",
+      runId,
+      message: error instanceof Error ? error.message : String(error),
+    };
   }
   await markRunStarted(env.DB, runId, at);
   await appendEvent(env.DB, {

@@ -33,10 +33,18 @@ export interface SweepReport {
 
 export const DEFAULT_SWEEP = { stallAfterMs: 35 * 60_000, wakeGraceMs: 5_000, redeliverAfterMs: 10_000 };
 
-export async function sweep(env: Pick<Env, "DB" | "RUN_WORKFLOW">, options: SweepOptions): Promise<SweepReport> {
+export async function sweep(
+  env: Pick<Env, "DB" | "RUN_WORKFLOW">,
+  options: SweepOptions,
+): Promise<SweepReport> {
   const report: SweepReport = { expiredGates: [], redelivered: [], woken: [] };
   for (const gate of await overdueGates(env.DB, options.now)) {
-    const flipped = await decideGate(env.DB, gate.id, { status: "expired", by: "sweeper", reason: "timed out", at: gate.deadline_at });
+    const flipped = await decideGate(env.DB, gate.id, {
+      status: "expired",
+      by: "sweeper",
+      reason: "timed out",
+      at: gate.deadline_at,
+    });
     if (!flipped) continue;
     await appendEvent(env.DB, {
       runId: gate.run_id,
@@ -65,7 +73,11 @@ export async function sweep(env: Pick<Env, "DB" | "RUN_WORKFLOW">, options: Swee
         step: null,
         type: "run.woken",
         actor: "sweeper",
-        data: { reason: overdueSleep ? "sleep overdue" : "no progress", wakeAt: run.wake_at, updatedAt: run.updated_at },
+        data: {
+          reason: overdueSleep ? "sleep overdue" : "no progress",
+          wakeAt: run.wake_at,
+          updatedAt: run.updated_at,
+        },
         at: options.now,
       });
     }

@@ -15,14 +15,17 @@ const FIELDS = [
 export type CronFields = readonly [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
 
 /** Returns the parsed fields or a message saying which field is wrong. */
-export function parseCron(expression: string): { ok: true; fields: CronFields } | { ok: false; error: string } {
+export function parseCron(
+  expression: string,
+): { ok: true; fields: CronFields } | { ok: false; error: string } {
   const parts = expression.trim().split(/\s+/);
   if (parts.length !== 5) return { ok: false, error: `expected 5 fields, got ${parts.length}` };
   const sets: Set<number>[] = [];
   for (const [i, part] of parts.entries()) {
     const field = FIELDS[i]!;
     const set = parseField(part, field.min, field.max);
-    if (!set) return { ok: false, error: `bad ${field.name} field "${part}" (allowed ${field.min}-${field.max})` };
+    if (!set)
+      return { ok: false, error: `bad ${field.name} field "${part}" (allowed ${field.min}-${field.max})` };
     if (field.name === "day of week" && set.has(7)) set.add(0);
     sets.push(set);
   }

@@ -46,7 +46,13 @@ export function parseJobFile(entry: JobFile): { ok: true; job: Job } | { ok: fal
   if (result.data.name !== expected) {
     return {
       ok: false,
-      problems: [{ file: entry.file, path: "name", message: `job "${result.data.name}" must live in ${expected === result.data.name ? entry.file : `workflows/${result.data.name}.ts`}` }],
+      problems: [
+        {
+          file: entry.file,
+          path: "name",
+          message: `job "${result.data.name}" must live in ${expected === result.data.name ? entry.file : `workflows/${result.data.name}.ts`}`,
+        },
+      ],
     };
   }
   return { ok: true, job: result.data };

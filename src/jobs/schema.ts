@@ -41,7 +41,10 @@ export const sourceSchema = z.discriminatedUnion("kind", [
     path: z
       .string()
       .min(1)
-      .refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), "a path relative to the project root"),
+      .refine(
+        (p) => !p.startsWith("/") && !p.split("/").includes(".."),
+        "a path relative to the project root",
+      ),
   }),
 ]);
 
@@ -127,7 +130,10 @@ export const dnsSchema = z
 export const jobSchema = z.strictObject({
   name: nameSchema,
   description: z.string().default(""),
-  triggers: z.array(triggerSchema).min(1).default([{ kind: "manual" }]),
+  triggers: z
+    .array(triggerSchema)
+    .min(1)
+    .default([{ kind: "manual" }]),
   source: sourceSchema,
   setup: z.array(z.string().min(1)).default([]),
   agent: agentSchema,

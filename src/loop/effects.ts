@@ -20,7 +20,14 @@ export function gateKindOf(kind: GateEffectKind): GateKind {
   return kind.slice("gate:".length) as GateKind;
 }
 
-export const FINAL_STATES = ["succeeded", "failed", "rejected", "cancelled", "budgetExhausted", "expired"] as const;
+export const FINAL_STATES = [
+  "succeeded",
+  "failed",
+  "rejected",
+  "cancelled",
+  "budgetExhausted",
+  "expired",
+] as const;
 export type FinalState = (typeof FINAL_STATES)[number];
 
 export function isFinalState(state: string): state is FinalState {

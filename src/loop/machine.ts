@@ -39,7 +39,10 @@ function claimWindowClosed(ctx: LoopContext, event: LoopEvent): boolean {
 function gateOutcome(kind: GateKind, event: LoopEvent): Outcome {
   if (event.type === "gate.timedOut") return { reason: `${kind} gate timed out`, code: "gate_timeout" };
   if (event.type === "gate.rejected") {
-    return { reason: `${kind} gate rejected by ${event.by}${event.reason ? `: ${event.reason}` : ""}`, code: "rejected" };
+    return {
+      reason: `${kind} gate rejected by ${event.by}${event.reason ? `: ${event.reason}` : ""}`,
+      code: "rejected",
+    };
   }
   return { reason: `${kind} gate`, code: null };
 }
@@ -55,12 +58,18 @@ export const loopMachine = setup({
     enterEffect: assign(({ context }, params: { kind: EffectKind }) => ({
       seq: { ...context.seq, [params.kind]: (context.seq[params.kind] ?? 0) + 1 },
     })),
-    countIteration: assign(({ context }) => ({ spent: { ...context.spent, iterations: context.spent.iterations + 1 } })),
-    countDeploy: assign(({ context }) => ({ spent: { ...context.spent, deploys: context.spent.deploys + 1 } })),
+    countIteration: assign(({ context }) => ({
+      spent: { ...context.spent, iterations: context.spent.iterations + 1 },
+    })),
+    countDeploy: assign(({ context }) => ({
+      spent: { ...context.spent, deploys: context.spent.deploys + 1 },
+    })),
     absorb: assign(({ context, event }) => absorb(context, event)),
     setSnapshot: assign(({ event }) => ("snapshotId" in event ? { snapshotId: event.snapshotId } : {})),
     setDeployment: assign(({ event }) =>
-      event.type === "deploy.done" ? { deploymentUrl: event.url, account: event.account, freshAccount: false } : {},
+      event.type === "deploy.done"
+        ? { deploymentUrl: event.url, account: event.account, freshAccount: false }
+        : {},
     ),
     setReport: assign(({ event }) => ("reportRef" in event ? { reportRef: event.reportRef } : {})),
     markVerified: assign(({ context }) => ({ verifiedSnapshotId: context.snapshotId })),
@@ -74,15 +83,23 @@ export const loopMachine = setup({
     signTos: assign({ tosSignedOff: true }),
     revokeTos: assign({ tosSignedOff: false }),
     recordGate: assign(({ context, event }) => {
-      if (event.type !== "gate.approved" && event.type !== "gate.rejected" && event.type !== "gate.timedOut") return {};
+      if (event.type !== "gate.approved" && event.type !== "gate.rejected" && event.type !== "gate.timedOut")
+        return {};
       const decision =
-        event.type === "gate.approved" ? "approved" : event.type === "gate.rejected" ? "rejected" : "timedOut";
+        event.type === "gate.approved"
+          ? "approved"
+          : event.type === "gate.rejected"
+            ? "rejected"
+            : "timedOut";
       const gateSeq = context.seq[`gate:${event.gate}`] ?? 0;
       const by = event.type === "gate.timedOut" ? null : event.by;
       const reason = event.type === "gate.timedOut" ? null : event.reason;
       return {
         now: Math.max(context.now, event.at),
-        gates: [...context.gates, { kind: event.gate, seq: gateSeq, decision, by, at: event.at, reason } as const],
+        gates: [
+          ...context.gates,
+          { kind: event.gate, seq: gateSeq, decision, by, at: event.at, reason } as const,
+        ],
       };
     }),
     setPromoted: assign(({ event }) => (event.type === "promote.done" ? { promotedUrl: event.url } : {})),
@@ -99,7 +116,10 @@ export const loopMachine = setup({
       return { outcome: gateOutcome(kind, event) };
     }),
     cancelled: assign(({ event }) => ({
-      outcome: { reason: `cancelled${"by" in event && event.by ? ` by ${event.by}` : ""}`, code: "cancelled" },
+      outcome: {
+        reason: `cancelled${"by" in event && event.by ? ` by ${event.by}` : ""}`,
+        code: "cancelled",
+      },
     })),
     succeeded: assign({ outcome: { reason: "done", code: null } }),
   },
@@ -110,7 +130,8 @@ export const loopMachine = setup({
     needsTos: ({ context }) => !context.tosSignedOff,
     hasDns: ({ context }) => context.dns,
     isTos: ({ event }) => isGate(event, "tos"),
-    tosApprovedButNoDeploysLeft: ({ context, event }) => isGate(event, "tos") && blocked(context, event, "deploy"),
+    tosApprovedButNoDeploysLeft: ({ context, event }) =>
+      isGate(event, "tos") && blocked(context, event, "deploy"),
     isClaim: ({ event }) => isGate(event, "claim"),
     isDns: ({ event }) => isGate(event, "dns"),
     accountExpired: ({ event }) => failureIs(event, DEPLOY_FAILURE.accountExpired),
@@ -135,7 +156,11 @@ export const loopMachine = setup({
       entry: [{ type: "enterEffect", params: { kind: "prepare" } }],
       on: {
         "prepare.done": [
-          { guard: "capSpent", target: "budgetExhausted", actions: ["absorb", { type: "exhaust", params: { next: "none" } }] },
+          {
+            guard: "capSpent",
+            target: "budgetExhausted",
+            actions: ["absorb", { type: "exhaust", params: { next: "none" } }],
+          },
           { target: "writing", actions: ["absorb", "setSnapshot"] },
         ],
         "prepare.failed": { target: "failed", actions: ["absorb", "fail"] },
@@ -194,7 +219,11 @@ export const loopMachine = setup({
       entry: [{ type: "enterEffect", params: { kind: "deploy" } }, "countDeploy"],
       on: {
         "deploy.done": [
-          { guard: "capSpent", target: "budgetExhausted", actions: ["absorb", "setDeployment", { type: "exhaust", params: { next: "none" } }] },
+          {
+            guard: "capSpent",
+            target: "budgetExhausted",
+            actions: ["absorb", "setDeployment", { type: "exhaust", params: { next: "none" } }],
+          },
           { target: "verifying", actions: ["absorb", "setDeployment"] },
         ],
         "deploy.failed": [
@@ -231,7 +260,10 @@ export const loopMachine = setup({
         "verify.passed": { target: "awaitingClaim", actions: ["absorb", "setReport", "markVerified"] },
         "verify.failed": [
           { guard: "canFix", target: "fixing", actions: ["absorb", "setReport"] },
-          { target: "budgetExhausted", actions: ["absorb", "setReport", { type: "exhaust", params: { next: "write" } }] },
+          {
+            target: "budgetExhausted",
+            actions: ["absorb", "setReport", { type: "exhaust", params: { next: "write" } }],
+          },
         ],
       },
     },

@@ -43,5 +43,7 @@ export interface AgentRequest {
 
 export interface Agent {
   readonly name: string;
-  write(request: AgentRequest): Promise<Result<AgentOutput, { code: AgentErrorCode; message: string; usage?: AgentUsage }>>;
+  write(
+    request: AgentRequest,
+  ): Promise<Result<AgentOutput, { code: AgentErrorCode; message: string; usage?: AgentUsage }>>;
 }

@@ -22,7 +22,11 @@ export interface DnsApplied {
 }
 
 export interface Dns {
-  apply(request: { idempotencyKey: string; runId: string; plan: DnsPlan }): Promise<
+  apply(request: {
+    idempotencyKey: string;
+    runId: string;
+    plan: DnsPlan;
+  }): Promise<
     Result<DnsApplied, { code: "hostname_mismatch" | "zone_not_found" | "apply_failed"; message: string }>
   >;
 }

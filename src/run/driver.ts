@@ -36,7 +36,11 @@ export interface OpenedGate {
 /** What the driver asks of the world. Each method runs inside a durable step. */
 export interface LoopEffects {
   init(): Promise<LoopInput>;
-  work(effect: EffectRequest & { kind: WorkEffectKind }, name: StepName, snapshot: LoopSnapshot): Promise<LoopEvent>;
+  work(
+    effect: EffectRequest & { kind: WorkEffectKind },
+    name: StepName,
+    snapshot: LoopSnapshot,
+  ): Promise<LoopEvent>;
   openGate(effect: EffectRequest & { kind: GateEffectKind }, snapshot: LoopSnapshot): Promise<OpenedGate>;
   settleGate(
     effect: EffectRequest & { kind: GateEffectKind },
@@ -103,7 +107,9 @@ async function passGate(
   effect: EffectRequest & { kind: GateEffectKind },
   from: LoopSnapshot,
 ): Promise<LoopEvent> {
-  const opened = await runner.do(stepName(effect, "open"), stepPolicy("gate"), () => effects.openGate(effect, from));
+  const opened = await runner.do(stepName(effect, "open"), stepPolicy("gate"), () =>
+    effects.openGate(effect, from),
+  );
   const waited = await runner.waitForEvent(stepName(effect), {
     type: opened.eventType,
     timeoutMs: Math.max(1_000, opened.deadlineAt - opened.openedAt),

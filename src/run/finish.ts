@@ -10,10 +10,20 @@ export async function finishRun(env: RunEnv, snapshot: LoopSnapshot): Promise<vo
   const outcome = snapshot.context.outcome;
   const at = env.ports.clock.now();
   await env.db
-    .prepare(`UPDATE runs SET status = 'final', state = ?2, wake_at = NULL, updated_at = MAX(updated_at, ?3) WHERE id = ?1`)
+    .prepare(
+      `UPDATE runs SET status = 'final', state = ?2, wake_at = NULL, updated_at = MAX(updated_at, ?3) WHERE id = ?1`,
+    )
     .bind(env.runId, state, at)
     .run();
-  await appendEvent(env.db, { runId: env.runId, step: FINISH_STEP, type: "run.finished", actor: "system", toState: state, data: { outcome }, at });
+  await appendEvent(env.db, {
+    runId: env.runId,
+    step: FINISH_STEP,
+    type: "run.finished",
+    actor: "system",
+    toState: state,
+    data: { outcome },
+    at,
+  });
   await env.ports.notifier.notify({
     idempotencyKey: idempotencyKey(env.runId, FINISH_STEP),
     runId: env.runId,
@@ -34,5 +44,13 @@ export async function abortRun(env: RunEnv, message: string): Promise<void> {
     )
     .bind(env.runId, JSON.stringify(outcome), at)
     .run();
-  await appendEvent(env.db, { runId: env.runId, step: ABORT_STEP, type: "run.aborted", actor: "system", toState: "failed", data: { outcome }, at });
+  await appendEvent(env.db, {
+    runId: env.runId,
+    step: ABORT_STEP,
+    type: "run.aborted",
+    actor: "system",
+    toState: "failed",
+    data: { outcome },
+    at,
+  });
 }

@@ -37,7 +37,12 @@ export function shownFor(env: RunEnv, kind: GateKind, snapshot: LoopSnapshot): R
         promotion: ctx.promotion,
       };
     case "dns":
-      return { ...common, verifiedSnapshotId: ctx.verifiedSnapshotId, plan: dnsPlan(env), promotedUrl: ctx.promotedUrl };
+      return {
+        ...common,
+        verifiedSnapshotId: ctx.verifiedSnapshotId,
+        plan: dnsPlan(env),
+        promotedUrl: ctx.promotedUrl,
+      };
   }
 }
 
@@ -88,7 +93,12 @@ export async function settleRunGate(
     if (!waited.timedOut && env.ports.clock.now() < row.deadline_at) {
       throw new Error(`gate ${id} is still pending but the run was woken; waiting again on retry`);
     }
-    await decideGate(env.db, id, { status: "expired", by: "system", reason: "timed out", at: row.deadline_at });
+    await decideGate(env.db, id, {
+      status: "expired",
+      by: "system",
+      reason: "timed out",
+      at: row.deadline_at,
+    });
     row = await getGate(env.db, id);
     if (!row) throw new Error(`gate ${id} vanished`);
   }

@@ -4,7 +4,10 @@ import { jobSchema } from "../jobs/schema.ts";
 
 export const runIdSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,59}$/, "lowercase letters, digits, '-' and '_', starting with a letter or digit (max 60)");
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,59}$/,
+    "lowercase letters, digits, '-' and '_', starting with a letter or digit (max 60)",
+  );
 
 export const runParamsSchema = z.object({
   runId: runIdSchema,

@@ -22,7 +22,8 @@ export async function performWork(
 ): Promise<LoopEvent> {
   const { db, ports, runId } = env;
   const run = await getRun(db, runId);
-  if (run?.cancel_requested_at) return { type: "run.cancelled", by: run.cancel_requested_by, at: ports.clock.now() };
+  if (run?.cancel_requested_at)
+    return { type: "run.cancelled", by: run.cancel_requested_by, at: ports.clock.now() };
   const key = idempotencyKey(runId, name);
   const started = ports.clock.now();
   const sandbox = ports.sandboxes.get(sandboxNameOf(runId));
@@ -32,7 +33,8 @@ export async function performWork(
   switch (effect.kind) {
     case "prepare": {
       const failure = await materialize(sandbox, env.job);
-      if (failure) return { type: "prepare.failed", error: failure, sandboxMs: elapsed(), at: ports.clock.now() };
+      if (failure)
+        return { type: "prepare.failed", error: failure, sandboxMs: elapsed(), at: ports.clock.now() };
       const snap = await sandbox.snapshot({ idempotencyKey: key, name: name, pin: false });
       return { type: "prepare.done", snapshotId: snap.id, sandboxMs: elapsed(), at: ports.clock.now() };
     }
@@ -58,10 +60,19 @@ export async function performWork(
       if (!result.ok) {
         const u = result.error.usage;
         const usage = { tokens: u ? u.tokensIn + u.tokensOut : 0, costUsd: u?.costUsd ?? 0 };
-        return { type: "write.failed", error: result.error, usage, sandboxMs: elapsed(), at: ports.clock.now() };
+        return {
+          type: "write.failed",
+          error: result.error,
+          usage,
+          sandboxMs: elapsed(),
+          at: ports.clock.now(),
+        };
       }
       const snap = await sandbox.snapshot({ idempotencyKey: key, name });
-      const usage = { tokens: result.value.usage.tokensIn + result.value.usage.tokensOut, costUsd: result.value.usage.costUsd };
+      const usage = {
+        tokens: result.value.usage.tokensIn + result.value.usage.tokensOut,
+        costUsd: result.value.usage.costUsd,
+      };
       return { type: "write.done", snapshotId: snap.id, usage, sandboxMs: elapsed(), at: ports.clock.now() };
     }
     case "deploy": {
@@ -75,7 +86,14 @@ export async function performWork(
         sandbox,
       });
       const at = ports.clock.now();
-      if (result.ok) return { type: "deploy.done", url: result.value.url, account: result.value.account, sandboxMs: elapsed(), at };
+      if (result.ok)
+        return {
+          type: "deploy.done",
+          url: result.value.url,
+          account: result.value.account,
+          sandboxMs: elapsed(),
+          at,
+        };
       const { code, message, logRef } = result.error;
       return { type: "deploy.failed", error: { code, message }, reportRef: logRef, sandboxMs: elapsed(), at };
     }
@@ -90,7 +108,13 @@ export async function performWork(
         sandbox,
       });
       const at = ports.clock.now();
-      const reportRef = await putArtifact(db, { ref: `${key}:report`, runId, kind: "verify-report", body: JSON.stringify(report), at });
+      const reportRef = await putArtifact(db, {
+        ref: `${key}:report`,
+        runId,
+        kind: "verify-report",
+        body: JSON.stringify(report),
+        at,
+      });
       return { type: report.passed ? "verify.passed" : "verify.failed", reportRef, sandboxMs: elapsed(), at };
     }
     case "promote": {
@@ -105,7 +129,11 @@ export async function performWork(
       });
       const at = ports.clock.now();
       if (result.ok) return { type: "promote.done", url: result.value.url, at };
-      return { type: "promote.failed", error: { code: result.error.code, message: result.error.message }, at };
+      return {
+        type: "promote.failed",
+        error: { code: result.error.code, message: result.error.message },
+        at,
+      };
     }
     case "applyDns": {
       const plan = dnsPlan(env);

@@ -28,7 +28,11 @@ export function workflowRunner(step: WorkflowStep): StepRunner {
     // Step results are plain JSON values (events, small records); the cast bridges the generic
     // `Rpc.Serializable` constraint, which TypeScript cannot prove for a type parameter.
     do: <T extends object>(name: string, policy: StepPolicy, fn: () => Promise<T>) =>
-      step.do(name, { retries: policy.retries, timeout: policy.timeout }, fn as () => Promise<never>) as Promise<T>,
+      step.do(
+        name,
+        { retries: policy.retries, timeout: policy.timeout },
+        fn as () => Promise<never>,
+      ) as Promise<T>,
     sleep: (name, ms) => step.sleep(name, ms),
     async waitForEvent(name, options) {
       try {
@@ -63,7 +67,11 @@ export function loopInputFor(params: RunParams, tosSignedOff: boolean): LoopInpu
     tosSignedOff,
     promotion: job.promotion,
     dns: job.dns !== undefined,
-    gateTimeoutsMs: { tos: job.gates.tos.timeout, claim: job.gates.claim.timeout, dns: job.gates.dns.timeout },
+    gateTimeoutsMs: {
+      tos: job.gates.tos.timeout,
+      claim: job.gates.claim.timeout,
+      dns: job.gates.dns.timeout,
+    },
   };
 }
 
@@ -79,7 +87,14 @@ export function runEffects(env: RunEnv, params: RunParams): LoopEffects {
     settleGate: (effect, _snapshot, waited) => settleRunGate(env, effect, waited),
     journal: ({ step, from, event, to }) => {
       const sleepsNext = settleMs > 0 && currentEffect(to)?.kind === "verify";
-      return writeJournal(env.db, { runId: env.runId, step, from, event, to, wakeAt: sleepsNext ? event.at + settleMs : null });
+      return writeJournal(env.db, {
+        runId: env.runId,
+        step,
+        from,
+        event,
+        to,
+        wakeAt: sleepsNext ? event.at + settleMs : null,
+      });
     },
     settleMs: () => settleMs,
     finish: (snapshot) => finishRun(env, snapshot),
@@ -90,7 +105,12 @@ export function createRunWorkflow(makePorts: PortsFactory) {
   return class RunWorkflow extends WorkflowEntrypoint<Env, RunParams> {
     override async run(event: Readonly<WorkflowEvent<RunParams>>, step: WorkflowStep): Promise<LoopResult> {
       const params = event.payload;
-      const env: RunEnv = { db: this.env.DB, ports: makePorts(this.env), job: params.job, runId: params.runId };
+      const env: RunEnv = {
+        db: this.env.DB,
+        ports: makePorts(this.env),
+        job: params.job,
+        runId: params.runId,
+      };
       const runner = workflowRunner(step);
       try {
         return await driveLoop(runner, runEffects(env, params));

@@ -10,10 +10,15 @@ import { type Sandbox, WORKSPACE_DIR } from "../ports/sandbox.ts";
 /** Where a directory source is visible inside a Sandbox (the local host mounts the project's jobs there). */
 export const SOURCES_DIR = "/sources";
 
-export async function ensureAt(sandbox: Sandbox, snapshotId: string | null, idempotencyKey: string): Promise<void> {
+export async function ensureAt(
+  sandbox: Sandbox,
+  snapshotId: string | null,
+  idempotencyKey: string,
+): Promise<void> {
   if (snapshotId === null) return;
   const status = await sandbox.status();
-  if (status.snapshotId !== snapshotId) await sandbox.restore(snapshotId, { idempotencyKey: `${idempotencyKey}:restore` });
+  if (status.snapshotId !== snapshotId)
+    await sandbox.restore(snapshotId, { idempotencyKey: `${idempotencyKey}:restore` });
 }
 
 export type PrepareFailure = { code: "source_failed" | "setup_failed"; message: string };
@@ -27,12 +32,18 @@ export async function materialize(sandbox: Sandbox, job: Job): Promise<PrepareFa
       : ["cp", "-a", `${SOURCES_DIR}/${job.source.path}/.`, `${WORKSPACE_DIR}/`];
   const fetched = await sandbox.exec(fetch, { timeoutMs: 300_000 });
   if (fetched.exitCode !== 0) {
-    return { code: "source_failed", message: excerpt(`${fetch.join(" ")} exited ${fetched.exitCode}: ${fetched.stderr}`) };
+    return {
+      code: "source_failed",
+      message: excerpt(`${fetch.join(" ")} exited ${fetched.exitCode}: ${fetched.stderr}`),
+    };
   }
   for (const command of job.setup) {
     const result = await sandbox.exec(command, { cwd: WORKSPACE_DIR, timeoutMs: 900_000 });
     if (result.exitCode !== 0) {
-      return { code: "setup_failed", message: excerpt(`${command} exited ${result.exitCode}: ${result.stderr || result.stdout}`) };
+      return {
+        code: "setup_failed",
+        message: excerpt(`${command} exited ${result.exitCode}: ${result.stderr || result.stdout}`),
+      };
     }
   }
   return null;

@@ -17,6 +17,12 @@ export async function putArtifact(
   return artifact.ref;
 }
 
-export async function getArtifact(db: D1Database, ref: string): Promise<{ kind: string; body: string } | null> {
-  return db.prepare(`SELECT kind, body FROM artifacts WHERE ref = ?1`).bind(ref).first<{ kind: string; body: string }>();
+export async function getArtifact(
+  db: D1Database,
+  ref: string,
+): Promise<{ kind: string; body: string } | null> {
+  return db
+    .prepare(`SELECT kind, body FROM artifacts WHERE ref = ?1`)
+    .bind(ref)
+    .first<{ kind: string; body: string }>();
 }

@@ -34,7 +34,12 @@ export async function appendEvent(db: D1Database, event: AuditEvent): Promise<vo
   await auditStatement(db, event).run();
 }
 
-export async function listEvents(db: D1Database, runId: string, afterSeq = 0, limit = 500): Promise<EventRow[]> {
+export async function listEvents(
+  db: D1Database,
+  runId: string,
+  afterSeq = 0,
+  limit = 500,
+): Promise<EventRow[]> {
   const { results } = await db
     .prepare(`SELECT * FROM events WHERE run_id = ?1 AND seq > ?2 ORDER BY seq ASC LIMIT ?3`)
     .bind(runId, afterSeq, limit)

@@ -49,13 +49,18 @@ export async function getGate(db: D1Database, id: string): Promise<GateRow | nul
   return row ? gateRow.parse(row) : null;
 }
 
-export async function listGates(db: D1Database, filter: { runId?: string; status?: GateStatus }): Promise<GateRow[]> {
+export async function listGates(
+  db: D1Database,
+  filter: { runId?: string; status?: GateStatus },
+): Promise<GateRow[]> {
   const where: string[] = [];
   const args: string[] = [];
   if (filter.runId) where.push(`run_id = ?${args.push(filter.runId)}`);
   if (filter.status) where.push(`status = ?${args.push(filter.status)}`);
   const { results } = await db
-    .prepare(`SELECT * FROM gates ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY opened_at ASC, id ASC`)
+    .prepare(
+      `SELECT * FROM gates ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY opened_at ASC, id ASC`,
+    )
     .bind(...args)
     .all();
   return parseRows(gateRow, results);
@@ -81,7 +86,10 @@ export async function decideGate(db: D1Database, id: string, decision: Decision)
 }
 
 export async function markDelivered(db: D1Database, id: string, at: number): Promise<void> {
-  await db.prepare(`UPDATE gates SET delivered_at = ?2 WHERE id = ?1 AND delivered_at IS NULL`).bind(id, at).run();
+  await db
+    .prepare(`UPDATE gates SET delivered_at = ?2 WHERE id = ?1 AND delivered_at IS NULL`)
+    .bind(id, at)
+    .run();
 }
 
 /** Pending gates whose deadline has passed: the sweeper expires them. */

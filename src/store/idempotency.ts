@@ -5,13 +5,24 @@
  */
 
 export async function recallIdempotent<T>(db: D1Database, key: string): Promise<T | null> {
-  const row = await db.prepare(`SELECT result_json FROM idempotency WHERE key = ?1`).bind(key).first<{ result_json: string }>();
+  const row = await db
+    .prepare(`SELECT result_json FROM idempotency WHERE key = ?1`)
+    .bind(key)
+    .first<{ result_json: string }>();
   return row ? (JSON.parse(row.result_json) as T) : null;
 }
 
-export async function rememberIdempotent(db: D1Database, key: string, scope: string, result: unknown, at: number) {
+export async function rememberIdempotent(
+  db: D1Database,
+  key: string,
+  scope: string,
+  result: unknown,
+  at: number,
+) {
   await db
-    .prepare(`INSERT INTO idempotency (key, scope, result_json, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key) DO NOTHING`)
+    .prepare(
+      `INSERT INTO idempotency (key, scope, result_json, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key) DO NOTHING`,
+    )
     .bind(key, scope, JSON.stringify(result), at)
     .run();
 }

@@ -57,7 +57,10 @@ export async function listRuns(db: D1Database, filter: RunFilter): Promise<RunRo
   if (filter.before !== undefined) where.push(`created_at < ?${args.push(filter.before)}`);
   const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
     ORDER BY created_at DESC, id DESC LIMIT ?${args.push(filter.limit)}`;
-  const { results } = await db.prepare(sql).bind(...args).all();
+  const { results } = await db
+    .prepare(sql)
+    .bind(...args)
+    .all();
   return parseRows(runRow, results);
 }
 
@@ -74,6 +77,8 @@ export async function requestCancel(db: D1Database, id: string, by: string, at: 
 
 /** Runs that are not final: the sweeper's worklist. */
 export async function listLiveRuns(db: D1Database): Promise<RunRow[]> {
-  const { results } = await db.prepare(`SELECT * FROM runs WHERE status IN ('running', 'waiting', 'starting')`).all();
+  const { results } = await db
+    .prepare(`SELECT * FROM runs WHERE status IN ('running', 'waiting', 'starting')`)
+    .all();
   return parseRows(runRow, results);
 }

@@ -18,7 +18,16 @@ export async function recordSignoff(db: D1Database, s: NewSignoff): Promise<void
       `INSERT INTO signoffs (id, kind, api_base, terms_url, privacy_url, signed_by, signed_at, automatic, note)
        VALUES (?1, 'tos', ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (id) DO NOTHING`,
     )
-    .bind(s.id, s.apiBase, s.termsUrl, s.privacyUrl, s.signedBy, s.signedAt, s.automatic ? 1 : 0, s.note ?? null)
+    .bind(
+      s.id,
+      s.apiBase,
+      s.termsUrl,
+      s.privacyUrl,
+      s.signedBy,
+      s.signedAt,
+      s.automatic ? 1 : 0,
+      s.note ?? null,
+    )
     .run();
 }
 

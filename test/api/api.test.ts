@@ -21,7 +21,9 @@ describe("API", () => {
   });
 
   it("lists jobs with their triggers", async () => {
-    const body = (await (await api("/api/jobs")).json()) as { jobs: Array<{ name: string; triggers: unknown[] }> };
+    const body = (await (await api("/api/jobs")).json()) as {
+      jobs: Array<{ name: string; triggers: unknown[] }>;
+    };
     expect(body.jobs.map((j) => j.name)).toContain("loop");
     expect(body.jobs.find((j) => j.name === "loop")?.triggers).toEqual([{ kind: "manual" }]);
   });
@@ -51,7 +53,11 @@ describe("API", () => {
     ["an unknown field", JSON.stringify({ idd: "x" }), "invalid_request", "body"],
     ["a bad id", JSON.stringify({ id: "Bad Id!" }), "invalid_request", "body.id"],
   ])("answers 400 for a start body with %s, naming the field", async (_what, body, code, path) => {
-    const response = await api("/api/jobs/loop/runs", { method: "POST", body, headers: { "content-type": "application/json" } });
+    const response = await api("/api/jobs/loop/runs", {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json" },
+    });
     expect(response.status).toBe(400);
     expect(await errorOf(response)).toMatchObject({ code, path });
   });
@@ -106,9 +112,13 @@ describe("API", () => {
     const stale = await decide(id, "claim", "approve", { shownHash: "sha256:stale" });
     expect(stale.status).toBe(409);
     expect((await errorOf(stale)).code).toBe("shown_changed");
-    const detail = (await (await api(`/api/runs/${id}`)).json()) as { gates: Array<{ shownHash: string; status: string }> };
+    const detail = (await (await api(`/api/runs/${id}`)).json()) as {
+      gates: Array<{ shownHash: string; status: string }>;
+    };
     expect(detail.gates[0]?.status).toBe("pending");
-    expect((await decide(id, "claim", "approve", { shownHash: detail.gates[0]!.shownHash })).status).toBe(200);
+    expect((await decide(id, "claim", "approve", { shownHash: detail.gates[0]!.shownHash })).status).toBe(
+      200,
+    );
     await instance.waitForStatus("complete");
   });
 
@@ -121,11 +131,17 @@ describe("API", () => {
     };
     expect(detail.run.state).toBe("awaitingClaim");
     expect(detail.run.budgets.spent.iterations).toBe(2);
-    const events = (await (await api(`/api/runs/${id}/events`)).json()) as { events: Array<{ type: string; seq: number }> };
+    const events = (await (await api(`/api/runs/${id}/events`)).json()) as {
+      events: Array<{ type: string; seq: number }>;
+    };
     expect(events.events[0]?.type).toBe("run.started");
-    const after = (await (await api(`/api/runs/${id}/events?after=${events.events[0]!.seq}`)).json()) as { events: unknown[] };
+    const after = (await (await api(`/api/runs/${id}/events?after=${events.events[0]!.seq}`)).json()) as {
+      events: unknown[];
+    };
     expect(after.events).toHaveLength(events.events.length - 1);
-    const report = (await (await api(`/api/runs/${id}/artifacts/${encodeURIComponent(detail.run.reportRef)}`)).json()) as { body: string };
+    const report = (await (
+      await api(`/api/runs/${id}/artifacts/${encodeURIComponent(detail.run.reportRef)}`)
+    ).json()) as { body: string };
     expect(JSON.parse(report.body)).toMatchObject({ passed: true });
     await decide(id, "claim", "reject", { reason: "done" });
     await instance.waitForStatus("complete");

@@ -30,7 +30,13 @@ let port: number;
 let server: DevServer | null = null;
 
 const start = () =>
-  startDevServer({ cwd: ROOT, config: "test/support/wrangler.test.jsonc", port, persistTo: join(dir, "state"), stateDir: join(dir, "wrangler") });
+  startDevServer({
+    cwd: ROOT,
+    config: "test/support/wrangler.test.jsonc",
+    port,
+    persistTo: join(dir, "state"),
+    stateDir: join(dir, "wrangler"),
+  });
 
 async function call(path: string, init: RequestInit & { json?: unknown } = {}) {
   const headers = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
@@ -65,7 +71,10 @@ afterAll(async () => {
 
 describe("restarting wrangler dev", () => {
   it("finishes a run stranded in a sleep and times out a gate that came due while it was down", async () => {
-    const signoff = await call("/api/signoffs", { method: "POST", json: { apiBase: "http://fake-cloudflare.test/client/v4", by: "legal-1" } });
+    const signoff = await call("/api/signoffs", {
+      method: "POST",
+      json: { apiBase: "http://fake-cloudflare.test/client/v4", by: "legal-1" },
+    });
     expect(signoff.status).toBe(201);
 
     // Run A sleeps 3 s for propagation between deploy#1 and verify#1.
@@ -73,10 +82,16 @@ describe("restarting wrangler dev", () => {
     expect((await call("/api/jobs/loop-settle/runs", { method: "POST", json: { id: a } })).status).toBe(201);
     // Run B waits at a claim gate whose deadline is 2 s away.
     const b = "restart-gate";
-    expect((await call("/api/jobs/loop-short-gate/runs", { method: "POST", json: { id: b } })).status).toBe(201);
+    expect((await call("/api/jobs/loop-short-gate/runs", { method: "POST", json: { id: b } })).status).toBe(
+      201,
+    );
 
-    await until("run A to sleep after deploy#1", async () => ((await runOf(a)).currentStep === "deploy#1" ? true : undefined));
-    await until("run B at its gate", async () => ((await runOf(b)).state === "awaitingClaim" ? true : undefined));
+    await until("run A to sleep after deploy#1", async () =>
+      (await runOf(a)).currentStep === "deploy#1" ? true : undefined,
+    );
+    await until("run B at its gate", async () =>
+      (await runOf(b)).state === "awaitingClaim" ? true : undefined,
+    );
 
     await server!.kill();
     // While it is down, A's sleep comes due and B's gate deadline passes.
@@ -101,7 +116,10 @@ describe("restarting wrangler dev", () => {
     });
     expect(bDone.state).toBe("expired");
 
-    expect((await call(`/api/runs/${a}/gates/claim/approve`, { method: "POST", json: { by: "approver-1" } })).status).toBe(200);
+    expect(
+      (await call(`/api/runs/${a}/gates/claim/approve`, { method: "POST", json: { by: "approver-1" } }))
+        .status,
+    ).toBe(200);
     const aDone = await until("run A to succeed", async () => {
       const run = await runOf(a);
       return run.status === "final" ? run : undefined;
@@ -109,14 +127,18 @@ describe("restarting wrangler dev", () => {
     expect(aDone.state).toBe("succeeded");
 
     for (const id of [a, b]) {
-      const { calls } = (await (await fetch(`${server!.url}/__test/fake-calls/${id}`)).json()) as { calls: Array<{ key: string }> };
+      const { calls } = (await (await fetch(`${server!.url}/__test/fake-calls/${id}`)).json()) as {
+        calls: Array<{ key: string }>;
+      };
       const keys = calls.map((c) => c.key);
       expect(keys.length).toBeGreaterThan(3);
       expect(new Set(keys).size).toBe(keys.length);
     }
     const events = (await call(`/api/runs/${a}/events`)).body as { events: Array<{ type: string }> };
     expect(events.events.map((e) => e.type)).toContain("run.woken");
-    const bGates = (await call(`/api/runs/${b}`)).body as { gates: Array<{ status: string; decidedBy: string }> };
+    const bGates = (await call(`/api/runs/${b}`)).body as {
+      gates: Array<{ status: string; decidedBy: string }>;
+    };
     expect(bGates.gates[0]).toMatchObject({ status: "expired", decidedBy: "sweeper" });
   });
 });

@@ -38,7 +38,14 @@ describe("job loader", () => {
     const registry = buildRegistry([{ file: FILE, definition: good }]);
     expect(registry.problems).toEqual([]);
     const job = registry.jobs.get("sample")!;
-    expect(job.budgets).toEqual({ maxIterations: 3, maxDeploys: 6, deadline: 3_600_000, maxTokens: 2_000_000, maxCostUsd: 5, maxSandboxMinutes: 60 });
+    expect(job.budgets).toEqual({
+      maxIterations: 3,
+      maxDeploys: 6,
+      deadline: 3_600_000,
+      maxTokens: 2_000_000,
+      maxCostUsd: 5,
+      maxSandboxMinutes: 60,
+    });
     expect(job.gates.tos.approvers).toEqual(["legal"]);
     expect(job.triggers).toEqual([{ kind: "manual" }]);
     expect(job.verify.probes[0]).toMatchObject({ method: "GET", expect: { status: 200 } });
@@ -57,7 +64,11 @@ describe("job loader", () => {
     ["trigger kind", set("triggers", [{ kind: "sometimes" }]), "triggers.0.kind"],
     ["cron", set("triggers", [{ kind: "schedule", cron: "61 * * * *" }]), "triggers.0.cron"],
     ["webhook source", set("triggers", [{ kind: "webhook", source: "" }]), "triggers.0.source"],
-    ["webhook filter typo", set("triggers", [{ kind: "webhook", source: "github", filter: { evnt: "push" } }]), "triggers.0.filter"],
+    [
+      "webhook filter typo",
+      set("triggers", [{ kind: "webhook", source: "github", filter: { evnt: "push" } }]),
+      "triggers.0.filter",
+    ],
     ["source url", set("source", { kind: "git", url: "not a url" }), "source.url"],
     ["source path escaping", set("source", { kind: "directory", path: "../secrets" }), "source.path"],
     ["setup", set("setup", ["npm ci", ""]), "setup.1"],
@@ -67,10 +78,26 @@ describe("job loader", () => {
     ["settle duration", set("deploy.settle", "soon"), "deploy.settle"],
     ["probe path", set("verify.probes", [{ path: "no-slash" }]), "verify.probes.0.path"],
     ["probe method", set("verify.probes", [{ path: "/", method: "FETCH" }]), "verify.probes.0.method"],
-    ["probe status", set("verify.probes", [{ path: "/", expect: { status: 999 } }]), "verify.probes.0.expect.status"],
-    ["probe regex", set("verify.probes", [{ path: "/", expect: { bodyMatches: "([" } }]), "verify.probes.0.expect.bodyMatches"],
-    ["probe latency", set("verify.probes", [{ path: "/", expect: { maxLatency: "fast" } }]), "verify.probes.0.expect.maxLatency"],
-    ["command exit", set("verify.commands", [{ run: "npm test", expectExit: 300 }]), "verify.commands.0.expectExit"],
+    [
+      "probe status",
+      set("verify.probes", [{ path: "/", expect: { status: 999 } }]),
+      "verify.probes.0.expect.status",
+    ],
+    [
+      "probe regex",
+      set("verify.probes", [{ path: "/", expect: { bodyMatches: "([" } }]),
+      "verify.probes.0.expect.bodyMatches",
+    ],
+    [
+      "probe latency",
+      set("verify.probes", [{ path: "/", expect: { maxLatency: "fast" } }]),
+      "verify.probes.0.expect.maxLatency",
+    ],
+    [
+      "command exit",
+      set("verify.commands", [{ run: "npm test", expectExit: 300 }]),
+      "verify.commands.0.expectExit",
+    ],
     ["no checks", set("verify", { probes: [], commands: [] }), "verify"],
     ["iterations", set("budgets.maxIterations", 0), "budgets.maxIterations"],
     ["deploys", set("budgets.maxDeploys", 1.5), "budgets.maxDeploys"],
@@ -82,7 +109,11 @@ describe("job loader", () => {
     ["gate timeout", set("gates.dns", { timeout: "later" }), "gates.dns.timeout"],
     ["unknown gate", set("gates.merge", {}), "gates"],
     ["promotion", set("promotion", "merge"), "promotion"],
-    ["dns hostname outside zone", set("dns", { zone: "example.com", hostname: "app.example.org" }), "dns.hostname"],
+    [
+      "dns hostname outside zone",
+      set("dns", { zone: "example.com", hostname: "app.example.org" }),
+      "dns.hostname",
+    ],
     ["dns mode", set("dns", { zone: "example.com", hostname: "example.com", mode: "cname" }), "dns.mode"],
   ])("reports a bad %s with file and path", (_what, patch, path) => {
     const problems = problemsFor(patch);
@@ -97,7 +128,10 @@ describe("job loader", () => {
       { file: FILE, definition: good },
       { file: FILE, definition: good },
     ]);
-    expect(registry.problems[0]).toMatchObject({ path: "name", message: expect.stringContaining("duplicate") });
+    expect(registry.problems[0]).toMatchObject({
+      path: "name",
+      message: expect.stringContaining("duplicate"),
+    });
     expect(registry.jobs.size).toBe(1);
   });
 });

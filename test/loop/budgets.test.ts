@@ -5,13 +5,17 @@ import type { LoopSnapshot } from "../../src/loop/effect-of.ts";
 import { ev, HOUR, input, start, stateName, step, T0 } from "./helpers.ts";
 
 /** Drives a run whose verification always fails; counts the rounds the machine asks for. */
-function alwaysFailing(s: LoopSnapshot, events: { written?: (n: number) => Parameters<typeof step>[1] } = {}) {
+function alwaysFailing(
+  s: LoopSnapshot,
+  events: { written?: (n: number) => Parameters<typeof step>[1] } = {},
+) {
   let snap = step(s, ev.prepared());
   const effects: string[] = [];
   for (let guard = 0; guard < 100 && snap.status !== "done"; guard++) {
     const eff = currentEffect(snap)!;
     effects.push(`${eff.kind}#${eff.seq}`);
-    if (eff.kind === "write" || eff.kind === "fix") snap = step(snap, (events.written ?? ((n) => ev.written(n)))(eff.seq));
+    if (eff.kind === "write" || eff.kind === "fix")
+      snap = step(snap, (events.written ?? ((n) => ev.written(n)))(eff.seq));
     else if (eff.kind === "deploy") snap = step(snap, ev.deployed());
     else if (eff.kind === "verify") snap = step(snap, ev.failed());
     else throw new Error(`unexpected ${eff.kind}`);
@@ -47,7 +51,9 @@ describe("budgets", () => {
   });
 
   it("stops once the token budget is crossed, after the round that crossed it", () => {
-    const { snap, effects } = alwaysFailing(start(input({ budgets: { maxIterations: 10, maxTokens: 2_500 } })));
+    const { snap, effects } = alwaysFailing(
+      start(input({ budgets: { maxIterations: 10, maxTokens: 2_500 } })),
+    );
     expect(effects.filter((e) => e.startsWith("write") || e.startsWith("fix"))).toHaveLength(3);
     expect(snap.context.spent.tokens).toBe(3_000);
     expect(snap.context.outcome?.code).toBe("budget_tokens");

@@ -7,7 +7,9 @@ import type { LoopEvent, LoopInput } from "../../src/loop/types.ts";
 export const T0 = Date.UTC(2026, 10, 23, 2, 0, 0);
 export const HOUR = 3_600_000;
 
-export function input(over: Partial<LoopInput> & { budgets?: Partial<LoopInput["budgets"]> } = {}): LoopInput {
+export function input(
+  over: Omit<Partial<LoopInput>, "budgets"> & { budgets?: Partial<LoopInput["budgets"]> } = {},
+): LoopInput {
   return {
     runId: "run-1",
     startedAt: T0,
@@ -49,7 +51,12 @@ export function run(s: LoopSnapshot, events: LoopEvent[]): { snapshot: LoopSnaps
 }
 
 export const ev = {
-  prepared: (at = T0 + 1000): LoopEvent => ({ type: "prepare.done", snapshotId: "snap-prep", sandboxMs: 1000, at }),
+  prepared: (at = T0 + 1000): LoopEvent => ({
+    type: "prepare.done",
+    snapshotId: "snap-prep",
+    sandboxMs: 1000,
+    at,
+  }),
   written: (n: number, at = T0 + 2000, usage = { tokens: 1000, costUsd: 0.01 }): LoopEvent => ({
     type: "write.done",
     snapshotId: `snap-w${n}`,
@@ -72,10 +79,31 @@ export const ev = {
     at,
   }),
   passed: (at = T0 + 4000): LoopEvent => ({ type: "verify.passed", reportRef: "rep-ok", sandboxMs: 100, at }),
-  failed: (at = T0 + 4000): LoopEvent => ({ type: "verify.failed", reportRef: "rep-bad", sandboxMs: 100, at }),
-  approve: (gate: "tos" | "claim" | "dns", at = T0 + 5000): LoopEvent => ({ type: "gate.approved", gate, by: "approver-1", reason: null, at }),
-  reject: (gate: "tos" | "claim" | "dns", at = T0 + 5000): LoopEvent => ({ type: "gate.rejected", gate, by: "approver-1", reason: "no", at }),
-  timeout: (gate: "tos" | "claim" | "dns", at = T0 + 5000): LoopEvent => ({ type: "gate.timedOut", gate, at }),
+  failed: (at = T0 + 4000): LoopEvent => ({
+    type: "verify.failed",
+    reportRef: "rep-bad",
+    sandboxMs: 100,
+    at,
+  }),
+  approve: (gate: "tos" | "claim" | "dns", at = T0 + 5000): LoopEvent => ({
+    type: "gate.approved",
+    gate,
+    by: "approver-1",
+    reason: null,
+    at,
+  }),
+  reject: (gate: "tos" | "claim" | "dns", at = T0 + 5000): LoopEvent => ({
+    type: "gate.rejected",
+    gate,
+    by: "approver-1",
+    reason: "no",
+    at,
+  }),
+  timeout: (gate: "tos" | "claim" | "dns", at = T0 + 5000): LoopEvent => ({
+    type: "gate.timedOut",
+    gate,
+    at,
+  }),
   promoted: (at = T0 + 6000): LoopEvent => ({ type: "promote.done", url: "https://w.acct.workers.dev", at }),
   dnsApplied: (at = T0 + 7000): LoopEvent => ({ type: "dns.applied", at }),
   cancel: (at = T0 + 5000): LoopEvent => ({ type: "run.cancelled", by: "approver-1", at }),

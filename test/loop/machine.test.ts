@@ -16,24 +16,86 @@ describe("loop machine transitions", () => {
     expect(currentEffect(s)).toEqual({ kind: "prepare", seq: 1 });
   });
 
-  const table: Array<[string, () => ReturnType<typeof start>, Parameters<typeof step>[1], string, string | null]> = [
+  const table: Array<
+    [string, () => ReturnType<typeof start>, Parameters<typeof step>[1], string, string | null]
+  > = [
     ["prepare done → writing", () => start(), ev.prepared(), "writing", "write#1"],
-    ["prepare failed → failed", () => start(), { type: "prepare.failed", error: { code: "setup_failed", message: "npm ci" }, sandboxMs: 0, at: T0 }, "failed", null],
-    ["write done → deploying", () => run(start(), [ev.prepared()]).snapshot, ev.written(1), "deploying", "deploy#1"],
-    ["deploy done → verifying", () => run(start(), [ev.prepared(), ev.written(1)]).snapshot, ev.deployed(), "verifying", "verify#1"],
+    [
+      "prepare failed → failed",
+      () => start(),
+      { type: "prepare.failed", error: { code: "setup_failed", message: "npm ci" }, sandboxMs: 0, at: T0 },
+      "failed",
+      null,
+    ],
+    [
+      "write done → deploying",
+      () => run(start(), [ev.prepared()]).snapshot,
+      ev.written(1),
+      "deploying",
+      "deploy#1",
+    ],
+    [
+      "deploy done → verifying",
+      () => run(start(), [ev.prepared(), ev.written(1)]).snapshot,
+      ev.deployed(),
+      "verifying",
+      "verify#1",
+    ],
     ["verify failed → fixing", toVerifying, ev.failed(), "fixing", "fix#1"],
     ["verify passed → awaiting claim", toVerifying, ev.passed(), "awaitingClaim", "gate:claim#1"],
     ["claim approved in time → promoting", toClaim, ev.approve("claim"), "promoting", "promote#1"],
     ["claim rejected → rejected", toClaim, ev.reject("claim"), "rejected", null],
     ["claim timed out → expired", toClaim, ev.timeout("claim"), "expired", null],
-    ["claim approved after the account expired → fresh deploy", toClaim, ev.approve("claim", T0 + 2 * HOUR), "deploying", "deploy#2"],
-    ["build error → fixing", () => run(start(), [ev.prepared(), ev.written(1)]).snapshot, ev.deployFailed("build_error"), "fixing", "fix#1"],
-    ["account expired during deploy → deploy again", () => run(start(), [ev.prepared(), ev.written(1)]).snapshot, ev.deployFailed("account_expired"), "deploying", "deploy#2"],
-    ["deployer says terms needed → tos gate", () => run(start(), [ev.prepared(), ev.written(1)]).snapshot, ev.deployFailed("tos_required"), "awaitingTos", "gate:tos#1"],
-    ["other deploy failure → failed", () => run(start(), [ev.prepared(), ev.written(1)]).snapshot, ev.deployFailed("upload_rejected"), "failed", null],
-    ["cancel while writing → cancelled", () => run(start(), [ev.prepared()]).snapshot, ev.cancel(), "cancelled", null],
+    [
+      "claim approved after the account expired → fresh deploy",
+      toClaim,
+      ev.approve("claim", T0 + 2 * HOUR),
+      "deploying",
+      "deploy#2",
+    ],
+    [
+      "build error → fixing",
+      () => run(start(), [ev.prepared(), ev.written(1)]).snapshot,
+      ev.deployFailed("build_error"),
+      "fixing",
+      "fix#1",
+    ],
+    [
+      "account expired during deploy → deploy again",
+      () => run(start(), [ev.prepared(), ev.written(1)]).snapshot,
+      ev.deployFailed("account_expired"),
+      "deploying",
+      "deploy#2",
+    ],
+    [
+      "deployer says terms needed → tos gate",
+      () => run(start(), [ev.prepared(), ev.written(1)]).snapshot,
+      ev.deployFailed("tos_required"),
+      "awaitingTos",
+      "gate:tos#1",
+    ],
+    [
+      "other deploy failure → failed",
+      () => run(start(), [ev.prepared(), ev.written(1)]).snapshot,
+      ev.deployFailed("upload_rejected"),
+      "failed",
+      null,
+    ],
+    [
+      "cancel while writing → cancelled",
+      () => run(start(), [ev.prepared()]).snapshot,
+      ev.cancel(),
+      "cancelled",
+      null,
+    ],
     ["cancel at a gate → cancelled", toClaim, ev.cancel(), "cancelled", null],
-    ["promotion done without dns → succeeded", () => step(toClaim(), ev.approve("claim")), ev.promoted(), "succeeded", null],
+    [
+      "promotion done without dns → succeeded",
+      () => step(toClaim(), ev.approve("claim")),
+      ev.promoted(),
+      "succeeded",
+      null,
+    ],
   ];
 
   it.each(table)("%s", (_name, from, event, next, effect) => {
@@ -58,13 +120,28 @@ describe("loop machine transitions", () => {
   });
 
   it("goes through the dns gate when the job declares a DNS change", () => {
-    const s = run(start(input({ dns: true })), [ev.prepared(), ev.written(1), ev.deployed(), ev.passed(), ev.approve("claim"), ev.promoted()]).snapshot;
+    const s = run(start(input({ dns: true })), [
+      ev.prepared(),
+      ev.written(1),
+      ev.deployed(),
+      ev.passed(),
+      ev.approve("claim"),
+      ev.promoted(),
+    ]).snapshot;
     expect(stateName(s)).toBe("awaitingDns");
     expect(stateName(step(step(s, ev.approve("dns")), ev.dnsApplied()))).toBe("succeeded");
   });
 
   it("redeploys the verified snapshot into a fresh account when a claim comes after the window", () => {
-    let s = run(start(), [ev.prepared(), ev.written(1), ev.deployed(), ev.failed(), ev.written(2), ev.deployed(), ev.passed()]).snapshot;
+    let s = run(start(), [
+      ev.prepared(),
+      ev.written(1),
+      ev.deployed(),
+      ev.failed(),
+      ev.written(2),
+      ev.deployed(),
+      ev.passed(),
+    ]).snapshot;
     expect(s.context.verifiedSnapshotId).toBe("snap-w2");
     s = step(s, ev.approve("claim", T0 + 2 * HOUR));
     expect(stateName(s)).toBe("deploying");
@@ -77,7 +154,8 @@ describe("loop machine transitions", () => {
 
   it("does not apply the claim window when promotion deploys to the organisation's account", () => {
     const s = step(
-      run(start(input({ promotion: "deploy" })), [ev.prepared(), ev.written(1), ev.deployed(), ev.passed()]).snapshot,
+      run(start(input({ promotion: "deploy" })), [ev.prepared(), ev.written(1), ev.deployed(), ev.passed()])
+        .snapshot,
       ev.approve("claim", T0 + 48 * HOUR),
     );
     expect(stateName(s)).toBe("promoting");
@@ -85,7 +163,9 @@ describe("loop machine transitions", () => {
 
   it("records who decided each gate", () => {
     const s = step(toClaim(), ev.reject("claim"));
-    expect(s.context.gates).toEqual([{ kind: "claim", seq: 1, decision: "rejected", by: "approver-1", at: T0 + 5000, reason: "no" }]);
+    expect(s.context.gates).toEqual([
+      { kind: "claim", seq: 1, decision: "rejected", by: "approver-1", at: T0 + 5000, reason: "no" },
+    ]);
     expect(s.context.outcome).toEqual({ reason: "claim gate rejected by approver-1: no", code: "rejected" });
   });
 });

@@ -29,15 +29,33 @@ function outcomes(s: LoopSnapshot): LoopEvent[] {
     case "write":
     case "fix":
       return [
-        { type: "write.done", snapshotId: `w${eff.seq}`, usage: { tokens: 10, costUsd: 0 }, sandboxMs: 0, at: AT },
-        { type: "write.failed", error: failure("agent_failed"), usage: { tokens: 0, costUsd: 0 }, sandboxMs: 0, at: AT },
+        {
+          type: "write.done",
+          snapshotId: `w${eff.seq}`,
+          usage: { tokens: 10, costUsd: 0 },
+          sandboxMs: 0,
+          at: AT,
+        },
+        {
+          type: "write.failed",
+          error: failure("agent_failed"),
+          usage: { tokens: 0, costUsd: 0 },
+          sandboxMs: 0,
+          at: AT,
+        },
         cancel,
       ];
     case "deploy":
       return [
         { type: "deploy.done", url: "https://w.a.workers.dev", account, sandboxMs: 0, at: AT },
         ...["build_error", "account_expired", "tos_required", "upload_rejected"].map(
-          (code): LoopEvent => ({ type: "deploy.failed", error: failure(code), reportRef: null, sandboxMs: 0, at: AT }),
+          (code): LoopEvent => ({
+            type: "deploy.failed",
+            error: failure(code),
+            reportRef: null,
+            sandboxMs: 0,
+            at: AT,
+          }),
         ),
         cancel,
       ];
@@ -55,7 +73,11 @@ function outcomes(s: LoopSnapshot): LoopEvent[] {
         cancel,
       ];
     case "applyDns":
-      return [{ type: "dns.applied", at: AT }, { type: "dns.failed", error: failure("apply_failed"), at: AT }, cancel];
+      return [
+        { type: "dns.applied", at: AT },
+        { type: "dns.failed", error: failure("apply_failed"), at: AT },
+        cancel,
+      ];
     default: {
       const gate = eff.kind.slice("gate:".length) as "tos" | "claim" | "dns";
       return [
@@ -74,7 +96,15 @@ function outcomes(s: LoopSnapshot): LoopEvent[] {
  * the clock) decide alike, so they are one node; everything a guard reads stays in the key.
  */
 const key = (s: LoopSnapshot) => {
-  const { gates: _g, now: _n, seq: _s, reportRef: _r, snapshotId: _i, verifiedSnapshotId, ...rest } = s.context;
+  const {
+    gates: _g,
+    now: _n,
+    seq: _s,
+    reportRef: _r,
+    snapshotId: _i,
+    verifiedSnapshotId,
+    ...rest
+  } = s.context;
   return JSON.stringify([s.value, rest, verifiedSnapshotId !== null]);
 };
 
@@ -105,7 +135,10 @@ const kinds: Array<[string, LoopInput]> = [
   ["claim, signed off", input()],
   ["claim, no sign-off", input({ tosSignedOff: false })],
   ["claim with dns", input({ dns: true, budgets: { maxIterations: 2, maxDeploys: 4 } })],
-  ["deploy promotion with dns", input({ promotion: "deploy", dns: true, budgets: { maxIterations: 2, maxDeploys: 3 } })],
+  [
+    "deploy promotion with dns",
+    input({ promotion: "deploy", dns: true, budgets: { maxIterations: 2, maxDeploys: 3 } }),
+  ],
 ];
 
 describe("every path reaches a final state", () => {
@@ -134,7 +167,9 @@ describe("every path reaches a final state", () => {
       }
     }
     expect(canFinish.size).toBe(nodes.size);
-    expect(finals).toEqual(new Set(["succeeded", "failed", "rejected", "cancelled", "budgetExhausted", "expired"]));
+    expect(finals).toEqual(
+      new Set(["succeeded", "failed", "rejected", "cancelled", "budgetExhausted", "expired"]),
+    );
     expect(nodes.size).toBeGreaterThan(20);
   });
 

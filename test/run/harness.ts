@@ -53,7 +53,11 @@ export async function startRun(job: string, id: string, fake: FakeScript = {}) {
   return instance;
 }
 
-export async function waitForRun(id: string, done: (run: RunRow) => boolean, timeoutMs = 20_000): Promise<RunRow> {
+export async function waitForRun(
+  id: string,
+  done: (run: RunRow) => boolean,
+  timeoutMs = 20_000,
+): Promise<RunRow> {
   const until = Date.now() + timeoutMs;
   let last: RunRow | null = null;
   while (Date.now() < until) {
@@ -66,6 +70,11 @@ export async function waitForRun(id: string, done: (run: RunRow) => boolean, tim
 
 export const inState = (state: string) => (run: RunRow) => run.state === state;
 
-export function decide(id: string, gate: string, decision: "approve" | "reject", body: Record<string, unknown> = {}) {
+export function decide(
+  id: string,
+  gate: string,
+  decision: "approve" | "reject",
+  body: Record<string, unknown> = {},
+) {
   return api(`/api/runs/${id}/gates/${gate}/${decision}`, { method: "POST", json: body });
 }

@@ -44,17 +44,33 @@ function scriptedEffects(performed: string[]): LoopEffects {
           return { type: "prepare.done", snapshotId: "p", sandboxMs: 10, at };
         case "write":
         case "fix":
-          return { type: "write.done", snapshotId: `w${effect.seq}`, usage: { tokens: 100, costUsd: 0.001 }, sandboxMs: 10, at };
+          return {
+            type: "write.done",
+            snapshotId: `w${effect.seq}`,
+            usage: { tokens: 100, costUsd: 0.001 },
+            sandboxMs: 10,
+            at,
+          };
         case "deploy":
           return {
             type: "deploy.done",
             url: `https://w.a${effect.seq}.workers.dev`,
-            account: { id: `a${effect.seq}`, claimUrl: `https://claim/${effect.seq}`, expiresAt: at + 60_000, claimExpiresAt: at + 60_000 },
+            account: {
+              id: `a${effect.seq}`,
+              claimUrl: `https://claim/${effect.seq}`,
+              expiresAt: at + 60_000,
+              claimExpiresAt: at + 60_000,
+            },
             sandboxMs: 10,
             at,
           };
         case "verify":
-          return { type: effect.seq === 1 ? "verify.failed" : "verify.passed", reportRef: `r${effect.seq}`, sandboxMs: 10, at };
+          return {
+            type: effect.seq === 1 ? "verify.failed" : "verify.passed",
+            reportRef: `r${effect.seq}`,
+            sandboxMs: 10,
+            at,
+          };
         default:
           return { type: "promote.done", url: "https://w.a.workers.dev", at };
       }

@@ -16,7 +16,9 @@ describe("terms-of-service gate", () => {
     const waiting = await waitForRun(id, inState("awaitingTos"));
     expect(waiting.status).toBe("waiting");
     expect((await fakeCalls(env.DB, id)).some((c) => c.kind === "deploy")).toBe(false);
-    expect((await decide(id, "tos", "approve", { by: "legal-1", reason: "terms reviewed" })).status).toBe(200);
+    expect((await decide(id, "tos", "approve", { by: "legal-1", reason: "terms reviewed" })).status).toBe(
+      200,
+    );
     await waitForRun(id, inState("awaitingClaim"));
     expect((await fakeCalls(env.DB, id)).filter((c) => c.kind === "deploy")).toHaveLength(1);
     await decide(id, "claim", "reject", { reason: "test over" });

@@ -20,7 +20,15 @@ describe("run workflow", () => {
     await using instance = await startRun("loop", id, { buggyRounds: 1 });
     const waiting = await waitForRun(id, inState("awaitingClaim"));
     expect(waiting.status).toBe("waiting");
-    expect(await keysOf(id)).toEqual(["write#1", "deploy#1", "verify#1", "fix#1", "deploy#2", "verify#2", "gate:claim#1/open"]);
+    expect(await keysOf(id)).toEqual([
+      "write#1",
+      "deploy#1",
+      "verify#1",
+      "fix#1",
+      "deploy#2",
+      "verify#2",
+      "gate:claim#1/open",
+    ]);
 
     const approved = await decide(id, "claim", "approve", { by: "approver-1", reason: "looks right" });
     expect(approved.status).toBe(200);
@@ -31,7 +39,15 @@ describe("run workflow", () => {
     expect(run.state).toBe("succeeded");
     expect(await keysOf(id)).toContain("promote#1");
     const types = (await listEvents(env.DB, id)).map((e) => e.type);
-    expect(types).toEqual(expect.arrayContaining(["run.started", "verify.failed", "verify.passed", "gate.approved", "run.finished"]));
+    expect(types).toEqual(
+      expect.arrayContaining([
+        "run.started",
+        "verify.failed",
+        "verify.passed",
+        "gate.approved",
+        "run.finished",
+      ]),
+    );
   });
 
   it("stops at the iteration budget when the agent never fixes the bug", async () => {
@@ -52,7 +68,10 @@ describe("run workflow", () => {
     await instance.waitForStatus("complete");
     const run = await waitForRun(id, (r) => r.status === "final");
     expect(run.state).toBe("rejected");
-    expect(run.outcome_json).toMatchObject({ code: "rejected", reason: expect.stringContaining("wrong worker") });
+    expect(run.outcome_json).toMatchObject({
+      code: "rejected",
+      reason: expect.stringContaining("wrong worker"),
+    });
   });
 
   it("expires when nobody decides before the gate's timeout", async () => {

@@ -14,13 +14,16 @@ import type { Verifier } from "../../ports/verifier.ts";
 export function missingAgent(adapter: string): Agent {
   return {
     name: adapter,
-    write: async () => err({ code: "agent_failed", message: `no agent adapter "${adapter}" is installed in this deployment` }),
+    write: async () =>
+      err({ code: "agent_failed", message: `no agent adapter "${adapter}" is installed in this deployment` }),
   };
 }
 
 export const missingDeployer: Deployer = {
-  deploy: async () => err({ code: "deploy_failed", message: "no deployer is configured in this deployment", logRef: null }),
-  promote: async () => err({ code: "deploy_failed", message: "no deployer is configured in this deployment", logRef: null }),
+  deploy: async () =>
+    err({ code: "deploy_failed", message: "no deployer is configured in this deployment", logRef: null }),
+  promote: async () =>
+    err({ code: "deploy_failed", message: "no deployer is configured in this deployment", logRef: null }),
 };
 
 export const missingVerifier: Verifier = {
@@ -42,7 +45,8 @@ export const missingVerifier: Verifier = {
 };
 
 export const missingDns: Dns = {
-  apply: async () => err({ code: "apply_failed", message: "no DNS adapter is configured in this deployment" }),
+  apply: async () =>
+    err({ code: "apply_failed", message: "no DNS adapter is configured in this deployment" }),
 };
 
 /** Notifications are best-effort until a channel is configured: logged, never lost silently. */

@@ -20,7 +20,9 @@ export interface ValidateOptions {
   wranglerConfig: string | null;
 }
 
-export async function validateProject(options: ValidateOptions): Promise<{ problems: JobProblem[]; jobs: string[] }> {
+export async function validateProject(
+  options: ValidateOptions,
+): Promise<{ problems: JobProblem[]; jobs: string[] }> {
   const dir = join(options.root, options.dir);
   const names = await readdir(dir);
   const files: JobFile[] = [];
@@ -29,10 +31,15 @@ export async function validateProject(options: ValidateOptions): Promise<{ probl
     const file = relative(options.root, join(dir, name));
     try {
       const mod = (await import(pathToFileURL(join(dir, name)).href)) as { default?: unknown };
-      if (mod.default === undefined) problems.push({ file, path: "", message: "has no default export (export default { … })" });
+      if (mod.default === undefined)
+        problems.push({ file, path: "", message: "has no default export (export default { … })" });
       else files.push({ file, definition: mod.default });
     } catch (error) {
-      problems.push({ file, path: "", message: `cannot be loaded: ${(error as Error).message.split("\n")[0]}` });
+      problems.push({
+        file,
+        path: "",
+        message: `cannot be loaded: ${(error as Error).message.split("\n")[0]}`,
+      });
     }
   }
   const registry = buildRegistry(files);
@@ -80,7 +87,11 @@ export const validate: Command = {
     const root = flag(args, "--root") ?? projectRoot();
     const dir = flag(args, "--dir") ?? "workflows";
     const config = flag(args, "--wrangler") ?? "wrangler.jsonc";
-    const { problems, jobs } = await validateProject({ root, dir, wranglerConfig: config === "none" ? null : config });
+    const { problems, jobs } = await validateProject({
+      root,
+      dir,
+      wranglerConfig: config === "none" ? null : config,
+    });
     for (const problem of problems) console.error(formatProblem(problem));
     if (problems.length) {
       console.error(`${problems.length} problem${problems.length === 1 ? "" : "s"} in ${dir}/`);

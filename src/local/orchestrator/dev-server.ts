@@ -33,7 +33,20 @@ export interface DevServer {
 
 export async function applyMigrations(options: DevServerOptions): Promise<void> {
   await mkdir(options.stateDir, { recursive: true });
-  await runWrangler(["d1", "migrations", "apply", "DB", "--local", "--config", options.config, "--persist-to", options.persistTo], options);
+  await runWrangler(
+    [
+      "d1",
+      "migrations",
+      "apply",
+      "DB",
+      "--local",
+      "--config",
+      options.config,
+      "--persist-to",
+      options.persistTo,
+    ],
+    options,
+  );
 }
 
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {

@@ -29,7 +29,10 @@ export function wranglerEnv(stateDir: string, extra: Record<string, string> = {}
   };
 }
 
-export function spawnWrangler(args: string[], options: { cwd: string; stateDir: string; env?: Record<string, string> }): ChildProcess {
+export function spawnWrangler(
+  args: string[],
+  options: { cwd: string; stateDir: string; env?: Record<string, string> },
+): ChildProcess {
   return spawn(process.execPath, [wranglerBin(), ...args], {
     cwd: options.cwd,
     env: wranglerEnv(options.stateDir, options.env),
@@ -39,13 +42,20 @@ export function spawnWrangler(args: string[], options: { cwd: string; stateDir: 
 }
 
 /** Runs wrangler to completion; resolves with its output, rejects with it on a non-zero exit. */
-export function runWrangler(args: string[], options: { cwd: string; stateDir: string; env?: Record<string, string> }): Promise<string> {
+export function runWrangler(
+  args: string[],
+  options: { cwd: string; stateDir: string; env?: Record<string, string> },
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawnWrangler(args, options);
     let output = "";
     child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve(output) : reject(new Error(`wrangler ${args.join(" ")} exited ${code}:\n${output}`))));
+    child.on("exit", (code) =>
+      code === 0
+        ? resolve(output)
+        : reject(new Error(`wrangler ${args.join(" ")} exited ${code}:\n${output}`)),
+    );
   });
 }

@@ -21,15 +21,23 @@ function agent(world: FakeWorld): Agent {
       await world.maybeFail(req.runId, req.idempotencyKey);
       const script = await world.script(req.runId);
       if (script.writeDelayMs) await new Promise((r) => setTimeout(r, script.writeDelayMs));
-      await req.sandbox.writeFile("/workspace/app.txt", `round ${req.round}${req.report ? " (saw report)" : ""}`);
-      if (req.round <= (script.buggyRounds ?? 0)) await req.sandbox.writeFile("/workspace/BUG", `bug from round ${req.round}`);
+      await req.sandbox.writeFile(
+        "/workspace/app.txt",
+        `round ${req.round}${req.report ? " (saw report)" : ""}`,
+      );
+      if (req.round <= (script.buggyRounds ?? 0))
+        await req.sandbox.writeFile("/workspace/BUG", `bug from round ${req.round}`);
       else await req.sandbox.deleteFile("/workspace/BUG");
       await world.record(req.runId, req.idempotencyKey, req.mode);
       const tokens = script.tokensPerRound ?? 1_000;
       return ok({
         summary: `round ${req.round}`,
         filesChanged: ["app.txt"],
-        usage: { tokensIn: Math.floor(tokens / 2), tokensOut: Math.ceil(tokens / 2), costUsd: script.costPerRound ?? 0.01 },
+        usage: {
+          tokensIn: Math.floor(tokens / 2),
+          tokensOut: Math.ceil(tokens / 2),
+          costUsd: script.costPerRound ?? 0.01,
+        },
         transcriptRef: null,
         replay: false,
       });
@@ -52,11 +60,19 @@ function deployer(world: FakeWorld): Deployer {
       let account = req.freshAccount
         ? null
         : await world.db
-            .prepare(`SELECT id, expires_at FROM fake_accounts WHERE run_id = ?1 AND expires_at > ?2 ORDER BY n DESC LIMIT 1`)
+            .prepare(
+              `SELECT id, expires_at FROM fake_accounts WHERE run_id = ?1 AND expires_at > ?2 ORDER BY n DESC LIMIT 1`,
+            )
             .bind(req.runId, now)
             .first<{ id: string; expires_at: number }>();
       if (!account) {
-        const n = ((await world.db.prepare(`SELECT COUNT(*) AS c FROM fake_accounts WHERE run_id = ?1`).bind(req.runId).first<{ c: number }>())?.c ?? 0) + 1;
+        const n =
+          ((
+            await world.db
+              .prepare(`SELECT COUNT(*) AS c FROM fake_accounts WHERE run_id = ?1`)
+              .bind(req.runId)
+              .first<{ c: number }>()
+          )?.c ?? 0) + 1;
         const lifetime = script.accountLifetimesMs?.[n - 1] ?? 3_600_000;
         account = { id: `acct-${req.runId}-${n}`, expires_at: now + lifetime };
         await world.db
@@ -115,7 +131,10 @@ export function fakePorts(db: D1Database): Ports {
     dns: {
       async apply(req) {
         await world.record(req.runId, req.idempotencyKey, "dns");
-        return ok({ changes: [{ kind: "custom-domain", id: "cd-1", hostname: req.plan.hostname }], rollback: [] });
+        return ok({
+          changes: [{ kind: "custom-domain", id: "cd-1", hostname: req.plan.hostname }],
+          rollback: [],
+        });
       },
     },
     notifier: {

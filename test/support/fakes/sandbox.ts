@@ -49,7 +49,9 @@ class FakeSandbox implements Sandbox {
   async writeFile(path: string, content: string): Promise<void> {
     await this.world.init();
     await this.db
-      .prepare(`INSERT INTO fake_files (sandbox, path, content) VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET content = excluded.content`)
+      .prepare(
+        `INSERT INTO fake_files (sandbox, path, content) VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET content = excluded.content`,
+      )
       .bind(this.name, path, content)
       .run();
     await this.dirty();
@@ -72,44 +74,76 @@ class FakeSandbox implements Sandbox {
 
   async deleteFile(path: string): Promise<void> {
     await this.world.init();
-    await this.db.prepare(`DELETE FROM fake_files WHERE sandbox = ?1 AND path = ?2`).bind(this.name, path).run();
+    await this.db
+      .prepare(`DELETE FROM fake_files WHERE sandbox = ?1 AND path = ?2`)
+      .bind(this.name, path)
+      .run();
     await this.dirty();
   }
 
   async snapshot(options?: { idempotencyKey?: string; name?: string }): Promise<SnapshotInfo> {
-    const id = options?.idempotencyKey ? `snap-${options.idempotencyKey.replace(/[^a-z0-9#:-]/gi, "_")}` : `snap-${crypto.randomUUID()}`;
+    const id = options?.idempotencyKey
+      ? `snap-${options.idempotencyKey.replace(/[^a-z0-9#:-]/gi, "_")}`
+      : `snap-${crypto.randomUUID()}`;
     const files = await this.files();
     await this.db
-      .prepare(`INSERT INTO fake_snapshots (id, sandbox, files_json) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING`)
+      .prepare(
+        `INSERT INTO fake_snapshots (id, sandbox, files_json) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING`,
+      )
       .bind(id, this.name, JSON.stringify(files))
       .run();
     await this.db
-      .prepare(`INSERT INTO fake_marker (sandbox, snapshot_id) VALUES (?1, ?2) ON CONFLICT DO UPDATE SET snapshot_id = excluded.snapshot_id`)
+      .prepare(
+        `INSERT INTO fake_marker (sandbox, snapshot_id) VALUES (?1, ?2) ON CONFLICT DO UPDATE SET snapshot_id = excluded.snapshot_id`,
+      )
       .bind(this.name, id)
       .run();
-    return { id, sandbox: this.name, name: options?.name ?? null, createdAt: new Date().toISOString(), pinned: false, sizeBytes: null };
+    return {
+      id,
+      sandbox: this.name,
+      name: options?.name ?? null,
+      createdAt: new Date().toISOString(),
+      pinned: false,
+      sizeBytes: null,
+    };
   }
 
   async restore(snapshotId: string): Promise<void> {
     await this.world.init();
-    const row = await this.db.prepare(`SELECT files_json FROM fake_snapshots WHERE id = ?1`).bind(snapshotId).first<{ files_json: string }>();
+    const row = await this.db
+      .prepare(`SELECT files_json FROM fake_snapshots WHERE id = ?1`)
+      .bind(snapshotId)
+      .first<{ files_json: string }>();
     if (!row) throw new SandboxError("not_found", `no snapshot ${snapshotId}`);
     const files = JSON.parse(row.files_json) as Record<string, string>;
     await this.db.batch([
       this.db.prepare(`DELETE FROM fake_files WHERE sandbox = ?1`).bind(this.name),
       ...Object.entries(files).map(([p, c]) =>
-        this.db.prepare(`INSERT INTO fake_files (sandbox, path, content) VALUES (?1, ?2, ?3)`).bind(this.name, p, c),
+        this.db
+          .prepare(`INSERT INTO fake_files (sandbox, path, content) VALUES (?1, ?2, ?3)`)
+          .bind(this.name, p, c),
       ),
       this.db
-        .prepare(`INSERT INTO fake_marker (sandbox, snapshot_id) VALUES (?1, ?2) ON CONFLICT DO UPDATE SET snapshot_id = excluded.snapshot_id`)
+        .prepare(
+          `INSERT INTO fake_marker (sandbox, snapshot_id) VALUES (?1, ?2) ON CONFLICT DO UPDATE SET snapshot_id = excluded.snapshot_id`,
+        )
         .bind(this.name, snapshotId),
     ]);
   }
 
   async status() {
     await this.world.init();
-    const row = await this.db.prepare(`SELECT snapshot_id FROM fake_marker WHERE sandbox = ?1`).bind(this.name).first<{ snapshot_id: string }>();
-    return { name: this.name, state: "awake" as const, snapshotId: row?.snapshot_id ?? null, processes: 0, diskUsageBytes: null };
+    const row = await this.db
+      .prepare(`SELECT snapshot_id FROM fake_marker WHERE sandbox = ?1`)
+      .bind(this.name)
+      .first<{ snapshot_id: string }>();
+    return {
+      name: this.name,
+      state: "awake" as const,
+      snapshotId: row?.snapshot_id ?? null,
+      processes: 0,
+      diskUsageBytes: null,
+    };
   }
 
   async destroy(): Promise<void> {

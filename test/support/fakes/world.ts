@@ -40,7 +40,10 @@ export class FakeWorld {
 
   async script(runId: string): Promise<FakeScript> {
     await this.init();
-    const row = await this.db.prepare(`SELECT input_json FROM runs WHERE id = ?1`).bind(runId).first<{ input_json: string }>();
+    const row = await this.db
+      .prepare(`SELECT input_json FROM runs WHERE id = ?1`)
+      .bind(runId)
+      .first<{ input_json: string }>();
     const input = row ? (JSON.parse(row.input_json) as { fake?: FakeScript }) : {};
     return input.fake ?? {};
   }
@@ -51,7 +54,9 @@ export class FakeWorld {
     const limit = (await this.script(runId)).transient?.[step] ?? 0;
     if (limit === 0) return;
     const row = await this.db
-      .prepare(`INSERT INTO fake_attempts (key, n) VALUES (?1, 1) ON CONFLICT (key) DO UPDATE SET n = n + 1 RETURNING n`)
+      .prepare(
+        `INSERT INTO fake_attempts (key, n) VALUES (?1, 1) ON CONFLICT (key) DO UPDATE SET n = n + 1 RETURNING n`,
+      )
       .bind(key)
       .first<{ n: number }>();
     if ((row?.n ?? 0) <= limit) throw new Error(`scripted transient fault in ${step} (attempt ${row?.n})`);
@@ -67,7 +72,10 @@ export class FakeWorld {
 }
 
 /** Every completed effect of a run, in order: what tests assert "ran once" against. */
-export async function fakeCalls(db: D1Database, runId: string): Promise<Array<{ key: string; kind: string }>> {
+export async function fakeCalls(
+  db: D1Database,
+  runId: string,
+): Promise<Array<{ key: string; kind: string }>> {
   await new FakeWorld(db).init();
   const { results } = await db
     .prepare(`SELECT key, kind FROM fake_calls WHERE run_id = ?1 ORDER BY seq`)

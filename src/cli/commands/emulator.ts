@@ -1,0 +1,69 @@
+/**
+ * `nightshift emulator [--port 8788] [--host 127.0.0.1] [--state-dir DIR] [--account-lifetime 60m] [--zone example.com]…`
+ * Runs the local Cloudflare API emulator in the foreground and prints the
+ * `CLOUDFLARE_API_BASE_URL` to deploy to it with the unmodified wrangler CLI.
+ */
+import { parseArgs } from "node:util";
+import { parseDuration } from "../../jobs/duration.ts";
+import { startEmulator } from "../../local/emulator/index.ts";
+import type { Command } from "../command.ts";
+import { UserError } from "../errors.ts";
+
+/** "90s", "60m", "2h", "1500ms" or a bare number of milliseconds (the job files' duration syntax). */
+function durationArg(text: string): number {
+  const ms = /^\d+$/.test(text.trim()) ? Number(text) : parseDuration(text);
+  if (ms === undefined) throw new UserError(`invalid duration "${text}" (use e.g. 90s, 60m, 2h)`);
+  return ms;
+}
+
+export const emulator: Command = {
+  summary: "run the local Cloudflare API emulator (wrangler deploy --temporary works against it)",
+  async run(args) {
+    let values: {
+      port?: string;
+      host?: string;
+      "state-dir"?: string;
+      "account-lifetime"?: string;
+      zone?: string[];
+    };
+    try {
+      ({ values } = parseArgs({
+        args,
+        options: {
+          port: { type: "string", default: "8788" },
+          host: { type: "string", default: "127.0.0.1" },
+          "state-dir": { type: "string", default: ".nightshift/emulator" },
+          "account-lifetime": { type: "string", default: "60m" },
+          zone: { type: "string", multiple: true },
+        },
+      }));
+    } catch (error) {
+      throw new UserError(error instanceof Error ? error.message : String(error));
+    }
+    const port = Number(values.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UserError(`invalid --port ${values.port}`);
+    const emu = await startEmulator({
+      port,
+      host: values.host ?? "127.0.0.1",
+      stateDir: values["state-dir"] ?? ".nightshift/emulator",
+      accountLifetimeMs: durationArg(values["account-lifetime"] ?? "60m"),
+    });
+    for (const zone of values.zone ?? []) {
+      await fetch(`${emu.url}/__emulator/zones`, { method: "POST", body: JSON.stringify({ name: zone }) });
+    }
+    console.log(`Cloudflare API emulator listening on ${emu.url} (state in ${emu.stateDir})`);
+    console.log(`CLOUDFLARE_API_BASE_URL=${emu.apiBaseUrl}`);
+    console.log(
+      `Workers: ${emu.url}/__workers/<script>.<subdomain>.workers.dev/  (or Host: <script>.<subdomain>.workers.dev)`,
+    );
+    console.log(`Request log: ${emu.url}/__emulator/requests`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+    await emu.close();
+    return 0;
+  },
+};

@@ -1,0 +1,71 @@
+/**
+ * The emulator's own endpoints under `/__emulator/` (no credentials; the
+ * emulator binds to loopback): health, the request log, zone seeding, and an
+ * account view without tokens. Not part of Cloudflare's API.
+ */
+import { z } from "zod";
+import { expireDueAccounts } from "../accounts.ts";
+import { type Handler, json, jsonBody, param } from "../context.ts";
+import { CfApiError, CfCode, ok } from "../envelope.ts";
+import type { RequestLog } from "../request-log.ts";
+import { zoneResult, seedZone } from "./zones.ts";
+
+export const health: Handler = (_ctx, svc) =>
+  json({
+    ok: true,
+    accounts: Object.keys(svc.store.state.accounts).length,
+    workers: Object.keys(svc.store.state.scripts).length,
+    running: svc.host.runningCount,
+    apiBaseUrl: `${svc.baseUrl()}/client/v4`,
+  });
+
+export function requestLogHandlers(log: RequestLog): { list: Handler; clear: Handler } {
+  return {
+    list: (ctx) => ({
+      status: 200,
+      json: log.list({
+        since: ctx.query.get("since"),
+        path: ctx.query.get("path"),
+        method: ctx.query.get("method"),
+        kind: ctx.query.get("kind"),
+      }),
+      headers: { "x-emulator-last-seq": String(log.lastSeq) },
+    }),
+    clear: () => {
+      log.clear();
+      return json({ ok: true });
+    },
+  };
+}
+
+export const seedZoneHandler: Handler = (ctx, svc) => {
+  const body = jsonBody(
+    ctx,
+    z.object({ name: z.string().min(1), accountId: z.string().nullable().optional() }),
+  );
+  return json(ok(zoneResult(seedZone(svc, body.name, body.accountId ?? null))));
+};
+
+export const listAllZones: Handler = (_ctx, svc) =>
+  json(ok(Object.values(svc.store.state.zones).map(zoneResult)));
+
+export const listAccounts: Handler = (_ctx, svc) =>
+  json(
+    Object.values(svc.store.state.accounts).map((a) => ({
+      id: a.id,
+      name: a.name,
+      subdomain: a.subdomain,
+      temporary: a.temporary,
+      expiresAt: a.expiresAt,
+      workers: svc.store.scriptsOf(a.id).map((s) => s.name),
+    })),
+  );
+
+/** Ends an account's lifetime now (then deletes it like the expiry sweep does). */
+export const expireAccount: Handler = async (ctx, svc) => {
+  const account = svc.store.state.accounts[param(ctx, "account")];
+  if (!account?.temporary) throw new CfApiError(404, CfCode.authentication, "No such temporary account");
+  account.expiresAt = svc.now().toISOString();
+  if (account.claim) account.claim.expiresAt = account.expiresAt;
+  return json({ expired: await expireDueAccounts(svc) });
+};

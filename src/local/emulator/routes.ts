@@ -1,0 +1,80 @@
+/**
+ * The table of Cloudflare API routes the emulator answers, below the API base
+ * (`/client/v4`). Adding an endpoint is one line here plus its handler.
+ * Anything not listed answers 404 with code 7003 and a loud log line, so a
+ * wrangler upgrade that calls something new shows up at once.
+ */
+import type { AuthMode, Handler, RouteValue } from "./context.ts";
+import { createAssetsSession, uploadAssets } from "./handlers/assets.ts";
+import * as domains from "./handlers/domains.ts";
+import { createKvNamespace, listKvNamespaces } from "./handlers/kv.ts";
+import { createChallenge, createPreviewAccount } from "./handlers/provisioning.ts";
+import * as settings from "./handlers/script-settings.ts";
+import * as scripts from "./handlers/scripts.ts";
+import * as zones from "./handlers/zones.ts";
+import type { RouteEntry } from "./router.ts";
+
+const A = "/accounts/:account";
+const S = `${A}/workers/scripts/:script`;
+
+const r = (method: string, pattern: string, auth: AuthMode, handler: Handler): RouteEntry<RouteValue> => ({
+  method,
+  pattern,
+  value: { auth, handler },
+});
+
+export const apiRoutes: readonly RouteEntry<RouteValue>[] = [
+  r("POST", "/provisioning/previews/challenge", "none", createChallenge),
+  r("POST", "/provisioning/previews", "none", createPreviewAccount),
+
+  r("GET", `${A}/workers/subdomain`, "account", settings.getAccountSubdomain),
+  r("GET", `${A}/workers/services/:script`, "account", scripts.getService),
+  r("GET", `${A}/workers/workers/:script`, "account", settings.getWorker),
+  r("GET", `${A}/workers/scripts`, "account", settings.listScripts),
+  r("PUT", S, "account", scripts.putScript),
+  r("GET", S, "account", scripts.getScript),
+  r("DELETE", S, "account", scripts.deleteScript),
+  r("GET", `${S}/settings`, "account", settings.getSettings),
+  r("PATCH", `${S}/settings`, "account", settings.patchScriptSettings),
+  r("GET", `${S}/script-settings`, "account", settings.getScriptSettings),
+  r("PATCH", `${S}/script-settings`, "account", settings.patchScriptSettings),
+  r("GET", `${S}/secrets`, "account", settings.listSecrets),
+  r("GET", `${S}/subdomain`, "account", settings.getScriptSubdomain),
+  r("POST", `${S}/subdomain`, "account", settings.postScriptSubdomain),
+  r("GET", `${S}/deployments`, "account", scripts.listDeployments),
+  r("POST", `${S}/deployments`, "account", scripts.postDeployment),
+  r("GET", `${S}/versions`, "account", scripts.listVersions),
+  r("POST", `${S}/versions`, "account", scripts.postVersion),
+  r("GET", `${S}/versions/:version`, "account", scripts.getVersion),
+  r("POST", `${S}/assets-upload-session`, "account", createAssetsSession),
+  r("POST", `${A}/workers/assets/upload`, "assets", uploadAssets),
+  r("PUT", `${S}/routes`, "account", domains.putScriptRoutes),
+  r("GET", `${S}/routes`, "account", domains.getScriptRoutes),
+  r("POST", `${S}/domains/changeset`, "account", domains.domainsChangeset),
+  r("PUT", `${S}/domains/records`, "account", domains.putDomainRecords),
+
+  r("GET", `${A}/storage/kv/namespaces`, "account", listKvNamespaces),
+  r("POST", `${A}/storage/kv/namespaces`, "account", createKvNamespace),
+
+  r("PUT", `${A}/workers/domains`, "account", domains.putDomain),
+  r("GET", `${A}/workers/domains`, "account", domains.listDomains),
+  r("GET", `${A}/workers/domains/records`, "account", domains.listDomains),
+  r("GET", `${A}/workers/domains/:domain`, "account", domains.getDomain),
+  r("GET", `${A}/workers/domains/records/:domain`, "account", domains.getDomain),
+  r("DELETE", `${A}/workers/domains/:domain`, "account", domains.deleteDomain),
+
+  r("GET", "/zones", "token", zones.listZones),
+  r("POST", "/zones", "token", zones.createZone),
+  r("GET", "/zones/:zone", "token", zones.getZone),
+  r("GET", "/zones/:zone/dns_records", "token", zones.listDnsRecords),
+  r("POST", "/zones/:zone/dns_records", "token", zones.createDnsRecord),
+  r("GET", "/zones/:zone/dns_records/:record", "token", zones.getDnsRecord),
+  r("PATCH", "/zones/:zone/dns_records/:record", "token", zones.patchDnsRecord),
+  r("PUT", "/zones/:zone/dns_records/:record", "token", zones.putDnsRecord),
+  r("DELETE", "/zones/:zone/dns_records/:record", "token", zones.deleteDnsRecord),
+  r("GET", "/zones/:zone/workers/routes", "token", domains.listZoneRoutes),
+  r("POST", "/zones/:zone/workers/routes", "token", domains.createZoneRoute),
+  r("GET", "/zones/:zone/workers/routes/:route", "token", domains.getZoneRoute),
+  r("PUT", "/zones/:zone/workers/routes/:route", "token", domains.putZoneRoute),
+  r("DELETE", "/zones/:zone/workers/routes/:route", "token", domains.deleteZoneRoute),
+];
