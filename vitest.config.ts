@@ -21,6 +21,8 @@ export default defineConfig({
         test: {
           name: "workers",
           include: ["test/{loop,run,jobs,api,store,ports,adapters}/**/*.test.ts"],
+          // Adapter tests that need real Node servers or processes say so in their name.
+          exclude: ["**/*.node.test.ts"],
           setupFiles: ["test/support/apply-migrations.ts"],
         },
       },
@@ -28,7 +30,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/{local,cli,e2e}/**/*.test.ts"],
+          include: ["test/{local,cli,e2e}/**/*.test.ts", "test/**/*.node.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

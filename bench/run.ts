@@ -1,3 +1,5 @@
+export {};
+
 /**
  * `npm run bench`: every benchmark in turn. Each writes its own section of
  * docs/benchmarks.md; `npm run bench -- emulator` runs one.
