@@ -4,6 +4,7 @@
  * held at the claim gate for a human.
  */
 import type { JobInput } from "../src/jobs/schema.ts";
+import session from "./hello-kv/session.json";
 
 export default {
   name: "hello-kv",
@@ -15,7 +16,8 @@ export default {
   agent: {
     adapter: "replay",
     instructions: "Make GET /count increment a counter in KV and return it as JSON {count}.",
-    options: { session: "workflows/hello-kv/session.json" },
+    // The recorded session replays offline: round 1 leaves a bug the probes catch, round 2 fixes it.
+    options: { session },
   },
   deploy: { workerName: "hello-kv", config: "wrangler.jsonc", settle: "1s" },
   verify: {
