@@ -40,7 +40,7 @@ export async function performWork(
     }
     case "write":
     case "fix": {
-      await ensureAt(sandbox, ctx.snapshotId, key);
+      await ensureAt(sandbox, ctx.snapshotId);
       const report = ctx.reportRef ? ((await getArtifact(db, ctx.reportRef))?.body ?? null) : null;
       const agent = ports.agentFor(env.job.agent);
       const result = await agent.write({
@@ -76,7 +76,7 @@ export async function performWork(
       return { type: "write.done", snapshotId: snap.id, usage, sandboxMs: elapsed(), at: ports.clock.now() };
     }
     case "deploy": {
-      await ensureAt(sandbox, ctx.snapshotId, key);
+      await ensureAt(sandbox, ctx.snapshotId);
       const result = await ports.deployer.deploy({
         idempotencyKey: key,
         runId,
@@ -98,7 +98,7 @@ export async function performWork(
       return { type: "deploy.failed", error: { code, message }, reportRef: logRef, sandboxMs: elapsed(), at };
     }
     case "verify": {
-      await ensureAt(sandbox, ctx.snapshotId, key);
+      await ensureAt(sandbox, ctx.snapshotId);
       const report = await ports.verifier.verify({
         idempotencyKey: key,
         runId,

@@ -5,20 +5,15 @@
  * machine expects, restoring when it is not: no half-applied edits survive.
  */
 import type { Job } from "../jobs/schema.ts";
+import { ensureAtSnapshot } from "../adapters/sandbox/step-consistency.ts";
 import { type Sandbox, WORKSPACE_DIR } from "../ports/sandbox.ts";
 
 /** Where a directory source is visible inside a Sandbox (the local host mounts the project's jobs there). */
 export const SOURCES_DIR = "/sources";
 
-export async function ensureAt(
-  sandbox: Sandbox,
-  snapshotId: string | null,
-  idempotencyKey: string,
-): Promise<void> {
-  if (snapshotId === null) return;
-  const status = await sandbox.status();
-  if (status.snapshotId !== snapshotId)
-    await sandbox.restore(snapshotId, { idempotencyKey: `${idempotencyKey}:restore` });
+/** Makes sure the Sandbox is at the snapshot the machine expects (none yet before prepare). */
+export async function ensureAt(sandbox: Sandbox, snapshotId: string | null): Promise<void> {
+  if (snapshotId !== null) await ensureAtSnapshot(sandbox, snapshotId);
 }
 
 export type PrepareFailure = { code: "source_failed" | "setup_failed"; message: string };

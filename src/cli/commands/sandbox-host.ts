@@ -1,0 +1,79 @@
+/**
+ * `nightshift sandbox-host [--port 8789] [--host 127.0.0.1] [--state-dir DIR]
+ * [--network loopback|none|full] [--snapshot-mode auto|overlay|copy]
+ * [--keep-snapshots N] [--unsafe-no-bwrap]`: runs the local Sandbox host
+ * until SIGINT/SIGTERM, then stops processes and unmounts workspaces.
+ */
+import { parseArgs } from "node:util";
+import { SandboxHostStartError, startSandboxHost } from "../../local/sandbox-host/index.ts";
+import type { Command } from "../command.ts";
+import { UserError } from "../errors.ts";
+
+function int(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number.parseInt(value, 10);
+  if (!Number.isInteger(n) || String(n) !== value)
+    throw new UserError(`${flag} must be an integer, got "${value}"`);
+  return n;
+}
+
+export const sandboxHost: Command = {
+  summary: "run the local Sandbox host (bubblewrap + overlay snapshots)",
+  async run(args) {
+    let values: ReturnType<typeof parse>["values"];
+    try {
+      values = parse(args).values;
+    } catch (error) {
+      throw new UserError(error instanceof Error ? error.message : String(error));
+    }
+    const network = values.network ?? "loopback";
+    if (network !== "loopback" && network !== "none" && network !== "full") {
+      throw new UserError(`--network must be loopback, none or full, got "${network}"`);
+    }
+    const snapshotMode = values["snapshot-mode"] ?? "auto";
+    if (snapshotMode !== "auto" && snapshotMode !== "overlay" && snapshotMode !== "copy") {
+      throw new UserError(`--snapshot-mode must be auto, overlay or copy, got "${snapshotMode}"`);
+    }
+    let host: Awaited<ReturnType<typeof startSandboxHost>>;
+    try {
+      host = await startSandboxHost({
+        port: int(values.port, "--port") ?? 8789,
+        host: values.host ?? "127.0.0.1",
+        stateDir: values["state-dir"] ?? ".nightshift/sandboxes",
+        network,
+        snapshotMode,
+        unsafeNoBwrap: values["unsafe-no-bwrap"] ?? false,
+        ...(values["keep-snapshots"]
+          ? { keepSnapshots: int(values["keep-snapshots"], "--keep-snapshots") }
+          : {}),
+        log: (line) => console.log(line),
+      });
+    } catch (error) {
+      if (error instanceof SandboxHostStartError) throw new UserError(error.message);
+      throw error;
+    }
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    await host.close();
+    return 0;
+  },
+};
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      "state-dir": { type: "string" },
+      network: { type: "string" },
+      "snapshot-mode": { type: "string" },
+      "keep-snapshots": { type: "string" },
+      "unsafe-no-bwrap": { type: "boolean" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+}

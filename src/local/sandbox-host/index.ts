@@ -1,0 +1,181 @@
+/**
+ * The local Sandbox host: `startSandboxHost(options)` → `{ url, close() }`.
+ * Checks its isolation at start-up (bubblewrap, or a loud refusal unless
+ * `unsafeNoBwrap`), picks overlay snapshots or the copy fallback, recovers
+ * from a previous host that was killed, and serves the HTTP API of routes.ts.
+ *
+ * @example
+ * const host = await startSandboxHost({ port: 0, stateDir: ".nightshift/sandboxes" });
+ * const provider = createLocalSandboxProvider({ url: host.url });
+ * await provider.get("run-1").exec("node -v");
+ * await host.close();
+ */
+import { constants } from "node:fs";
+import { access } from "node:fs/promises";
+import type { Server } from "node:http";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+import { IdempotencyStore } from "./idempotency.ts";
+import { SandboxManager } from "./manager.ts";
+import { type HealthInfo, sandboxRoutes } from "./routes.ts";
+import type { Isolation } from "./runner.ts";
+import { serve } from "./serve.ts";
+import { probeOverlay, which } from "./system.ts";
+
+export const SandboxHostOptionsSchema = z.strictObject({
+  port: z.number().int().min(0).max(65535).default(8789),
+  host: z.string().default("127.0.0.1"),
+  stateDir: z.string().default(".nightshift/sandboxes"),
+  network: z.enum(["loopback", "none", "full"]).default("loopback"),
+  /** Run commands unconfined when bubblewrap is missing. Never in CI or with untrusted code. */
+  unsafeNoBwrap: z.boolean().default(false),
+  /** Force the copy fallback even where overlay mounts work (tests, comparisons). */
+  snapshotMode: z.enum(["auto", "overlay", "copy"]).default("auto"),
+  /** The bubblewrap binary (default: `bwrap` on PATH). A path that does not exist counts as missing. */
+  bwrapPath: z.string().optional(),
+  /** Node binary bound at /opt/node/bin/node inside every Sandbox (default: this process's). */
+  nodeBinary: z.string().optional(),
+  keepSnapshots: z.number().int().min(1).default(10),
+  timeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(10 * 60_000),
+  maxTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(60 * 60_000),
+  maxOutputBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(16 << 20),
+  quotaBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(20 * 2 ** 30),
+  idleMs: z
+    .number()
+    .int()
+    .positive()
+    .default(15 * 60_000),
+  /** Where the start-up line goes; tests silence it. */
+  log: z.custom<(line: string) => void>((v) => typeof v === "function").optional(),
+});
+export type SandboxHostOptions = z.input<typeof SandboxHostOptionsSchema>;
+
+export interface SandboxHost {
+  url: string;
+  health: HealthInfo;
+  close(): Promise<void>;
+}
+
+export class SandboxHostStartError extends Error {
+  override readonly name = "SandboxHostStartError";
+}
+
+export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<SandboxHost> {
+  const parsed = SandboxHostOptionsSchema.safeParse(input);
+  if (!parsed.success) throw new SandboxHostStartError(`bad options: ${parsed.error.issues[0]?.message}`);
+  const o = parsed.data;
+  const log = o.log ?? ((line: string) => console.error(line));
+  const stateDir = resolve(o.stateDir);
+  const nodeBinary = o.nodeBinary ?? process.execPath;
+
+  const bwrap = o.bwrapPath ? await executable(o.bwrapPath) : await which("bwrap");
+  let isolation: Isolation;
+  if (bwrap) {
+    isolation = { kind: "bwrap", bwrap, nodeBinary, network: o.network };
+  } else if (o.unsafeNoBwrap) {
+    log(
+      "!!! sandbox-host: bubblewrap (bwrap) NOT FOUND — running commands UNCONFINED on this machine (unsafe flag given)",
+    );
+    isolation = { kind: "unsafe", nodeBinary };
+  } else {
+    throw new SandboxHostStartError(
+      "bubblewrap (bwrap) not found: install it (apt-get install -y bubblewrap) or pass --unsafe-no-bwrap to run commands unconfined",
+    );
+  }
+
+  let mode: "overlay" | "copy" = o.snapshotMode === "copy" ? "copy" : "overlay";
+  let fallbackReason: string | null = o.snapshotMode === "copy" ? "copy mode requested" : null;
+  let volatile = false;
+  if (mode === "overlay") {
+    const probe = await probeOverlay(join(stateDir, "trash"));
+    if ("refused" in probe) {
+      if (o.snapshotMode === "overlay")
+        throw new SandboxHostStartError(`overlay mounts refused: ${probe.refused}`);
+      mode = "copy";
+      fallbackReason = `overlay mount refused (${probe.refused}); snapshots and restores copy the whole workspace`;
+    } else {
+      volatile = probe.volatile;
+    }
+  }
+
+  const manager = new SandboxManager({
+    stateDir,
+    mode,
+    volatile,
+    isolation,
+    network: o.network,
+    publicHost: o.host === "0.0.0.0" || o.host === "::" ? "127.0.0.1" : o.host,
+    keepSnapshots: o.keepSnapshots,
+    limits: {
+      timeoutMs: o.timeoutMs,
+      maxTimeoutMs: o.maxTimeoutMs,
+      maxOutputBytes: o.maxOutputBytes,
+      quotaBytes: o.quotaBytes,
+      idleMs: o.idleMs,
+    },
+  });
+  await manager.init();
+
+  const health: HealthInfo = {
+    ok: true,
+    isolation: isolation.kind === "bwrap" ? "bwrap" : "unsafe-no-isolation",
+    snapshots: mode,
+    snapshotsFallbackReason: fallbackReason,
+    network: o.network,
+    stateDir,
+  };
+  const app = sandboxRoutes({
+    manager,
+    idempotency: new IdempotencyStore(join(stateDir, "idempotency")),
+    health,
+  });
+  const { server, url } = await serve((request) => Promise.resolve(app.fetch(request)), {
+    port: o.port,
+    host: o.host,
+  });
+  log(
+    `sandbox-host: ${url} · isolation ${health.isolation} · snapshots ${mode}` +
+      (fallbackReason && mode === "copy" ? ` (FALLBACK: ${fallbackReason})` : "") +
+      ` · network ${o.network} · state ${stateDir}`,
+  );
+  return {
+    url,
+    health,
+    close: async () => {
+      await closeServer(server);
+      await manager.close();
+    },
+  };
+}
+
+async function executable(path: string): Promise<string | null> {
+  try {
+    await access(path, constants.X_OK);
+    return path;
+  } catch {
+    return null;
+  }
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

@@ -1,0 +1,391 @@
+/**
+ * One Sandbox on the local host: its workspace (mounted while awake), its
+ * running commands and background processes, the snapshot marker, the idle
+ * timer and the disk-quota check. Created lazily by the manager (get-or-create
+ * by name); state that must survive a host restart lives in meta.json.
+ */
+import {
+  type ExecRequest,
+  type ExecResult,
+  type FileEntry,
+  type ProcessInfo,
+  SandboxError,
+  type SandboxStatus,
+  type StartProcessRequest,
+  WORKSPACE_DIR,
+  type WaitForPortRequest,
+  workspaceRelative,
+} from "../../ports/sandbox.ts";
+import { displayCommand, type NetworkPolicy, type SandboxMounts, sandboxEnv, toArgv } from "./bwrap-args.ts";
+import { WorkspaceFiles } from "./files.ts";
+import type { SnapshotRecord } from "./layer-policy.ts";
+import { type LayerStore, newId, type SandboxMeta } from "./layers.ts";
+import { BackgroundProcess } from "./processes.ts";
+import { type Isolation, runToCompletion, spawnConfined } from "./runner.ts";
+import { RwLock } from "./rw-lock.ts";
+import { diskUsage } from "./system.ts";
+
+export interface SandboxLimits {
+  /** Default and maximum wall time of one command. */
+  timeoutMs: number;
+  maxTimeoutMs: number;
+  /** Default and maximum stdout + stderr bytes of one command. */
+  maxOutputBytes: number;
+  /** Size of the visible workspace beyond which mutating calls are refused. */
+  quotaBytes: number;
+  /** A Sandbox with no call for this long sleeps. */
+  idleMs: number;
+}
+
+export interface SandboxRuntime {
+  store: LayerStore;
+  isolation: Isolation;
+  network: NetworkPolicy;
+  limits: SandboxLimits;
+  /** Host name put into exposed port URLs. */
+  publicHost: string;
+  findSnapshot(id: string): SnapshotRecord | undefined;
+  /** Keeps a layer that has no snapshot record yet from the garbage collector; call the result to release. */
+  holdLayer(id: string): () => void;
+  recordSnapshot(input: {
+    sandbox: string;
+    name: string | null;
+    pinned: boolean;
+    layers: string[];
+  }): Promise<SnapshotRecord>;
+}
+
+export class HostedSandbox {
+  private awake = false;
+  /** The stack the current mount was made of: still in use even after a squash replaced meta.layers. */
+  private mountedStack: string[] = [];
+  private waking: Promise<void> | null = null;
+  private readonly lock = new RwLock();
+  private readonly processes = new Map<string, BackgroundProcess>();
+  private readonly runningExecs = new Set<(reason: SandboxError) => void>();
+  private idleTimer: NodeJS.Timeout | undefined;
+  private usage: number | null = null;
+  private measuring = false;
+  private readonly files: WorkspaceFiles;
+
+  constructor(
+    private readonly rt: SandboxRuntime,
+    public meta: SandboxMeta,
+  ) {
+    this.files = new WorkspaceFiles(rt.store.dirs(meta.name).ws);
+  }
+
+  get name(): string {
+    return this.meta.name;
+  }
+
+  /** Layers this Sandbox needs: its stack and the one its workspace is mounted on. */
+  referencedLayers(): string[] {
+    return [...this.meta.layers, ...this.mountedStack];
+  }
+
+  private get mounts(): SandboxMounts {
+    const d = this.rt.store.dirs(this.name);
+    return { workspace: d.ws, home: d.home, tmp: d.tmp };
+  }
+
+  // ------------------------------------------------------------ lifecycle
+
+  /** Runs `fn` with the workspace mounted, alongside other shared calls. */
+  private use<T>(fn: () => Promise<T>, opts: { mutates: boolean }): Promise<T> {
+    this.touch();
+    return this.lock.shared(async () => {
+      await this.wake();
+      if (opts.mutates) {
+        if (this.usage !== null && this.usage > this.rt.limits.quotaBytes) {
+          throw new SandboxError(
+            "quota_exceeded",
+            `workspace uses ${this.usage} bytes of ${this.rt.limits.quotaBytes}`,
+          );
+        }
+        await this.clearMarker();
+      }
+      try {
+        return await fn();
+      } finally {
+        if (opts.mutates) this.measureUsage();
+        this.touch();
+      }
+    });
+  }
+
+  private wake(): Promise<void> {
+    if (this.awake) return Promise.resolve();
+    const stack = [...this.meta.layers];
+    this.waking ??= this.rt.store.mount(this.name, this.meta).then(
+      () => {
+        this.mountedStack = stack;
+        this.awake = true;
+        this.waking = null;
+      },
+      (error: unknown) => {
+        this.waking = null;
+        throw new SandboxError("internal", `cannot mount workspace: ${String(error)}`);
+      },
+    );
+    return this.waking;
+  }
+
+  private async unmount(): Promise<void> {
+    await this.rt.store.unmount(this.name);
+    this.awake = false;
+    this.mountedStack = [];
+  }
+
+  private touch(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => void this.sleepIfIdle(), this.rt.limits.idleMs);
+    this.idleTimer.unref();
+  }
+
+  private async sleepIfIdle(): Promise<void> {
+    if (!this.awake || !this.lock.idle) return this.touch();
+    await this.sleep();
+  }
+
+  /** Stops processes and unmounts; files are kept. The next call wakes the Sandbox. */
+  sleep(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    return this.lock.exclusive(async () => {
+      await this.stopAll("the Sandbox went to sleep");
+      await this.unmount();
+    });
+  }
+
+  private async stopAll(reason: string): Promise<void> {
+    for (const abort of this.runningExecs) abort(new SandboxError("killed", `command killed: ${reason}`));
+    await Promise.all([...this.processes.values()].map((p) => p.kill()));
+  }
+
+  private async clearMarker(): Promise<void> {
+    if (this.meta.snapshotId === null) return;
+    this.meta = { ...this.meta, snapshotId: null };
+    await this.rt.store.writeMeta(this.meta);
+  }
+
+  private measureUsage(): void {
+    if (this.measuring) return;
+    this.measuring = true;
+    diskUsage(this.rt.store.dirs(this.name).ws)
+      .then((bytes) => {
+        this.usage = bytes;
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.measuring = false;
+      });
+  }
+
+  // ------------------------------------------------------------ commands
+
+  exec(
+    req: ExecRequest,
+    onOutput?: (stream: "stdout" | "stderr", data: string) => void,
+  ): Promise<ExecResult> {
+    return this.use(
+      async () => {
+        const child = spawnConfined(this.rt.isolation, this.mounts, {
+          argv: toArgv(req.command),
+          cwd: this.insidePath(req.cwd),
+          env: sandboxEnv(req.env),
+        });
+        const { result, abort } = runToCompletion(child, {
+          timeoutMs: Math.min(req.timeoutMs ?? this.rt.limits.timeoutMs, this.rt.limits.maxTimeoutMs),
+          maxOutputBytes: Math.min(
+            req.maxOutputBytes ?? this.rt.limits.maxOutputBytes,
+            this.rt.limits.maxOutputBytes,
+          ),
+          ...(onOutput ? { onOutput } : {}),
+        });
+        this.runningExecs.add(abort);
+        try {
+          return await result;
+        } finally {
+          this.runningExecs.delete(abort);
+        }
+      },
+      { mutates: true },
+    );
+  }
+
+  private insidePath(cwd: string | undefined): string {
+    const rel = workspaceRelative(cwd ?? WORKSPACE_DIR);
+    return rel ? `${WORKSPACE_DIR}/${rel}` : WORKSPACE_DIR;
+  }
+
+  startProcess(req: StartProcessRequest): Promise<ProcessInfo> {
+    return this.use(
+      async () => {
+        const id = req.processId ?? newId("p");
+        if (this.processes.get(id)?.running) throw new SandboxError("conflict", `process ${id} is running`);
+        const child = spawnConfined(this.rt.isolation, this.mounts, {
+          argv: toArgv(req.command),
+          cwd: this.insidePath(req.cwd),
+          env: sandboxEnv(req.env),
+        });
+        const proc = new BackgroundProcess(id, displayCommand(req.command), child);
+        this.processes.set(id, proc);
+        return proc.info();
+      },
+      { mutates: true },
+    );
+  }
+
+  private process(id: string): BackgroundProcess {
+    const proc = this.processes.get(id);
+    if (!proc) throw new SandboxError("not_found", `no process ${id} in Sandbox ${this.name}`);
+    return proc;
+  }
+
+  getProcess(id: string): ProcessInfo {
+    this.touch();
+    return this.process(id).info();
+  }
+
+  listProcesses(): ProcessInfo[] {
+    this.touch();
+    return [...this.processes.values()].map((p) => p.info());
+  }
+
+  getProcessLogs(id: string) {
+    this.touch();
+    return this.process(id).getLogs();
+  }
+
+  async killProcess(id: string): Promise<void> {
+    this.touch();
+    await this.process(id).kill();
+  }
+
+  waitForLog(id: string, test: (line: string) => boolean, timeoutMs: number): Promise<string> {
+    this.touch();
+    return this.process(id).waitForLog(test, timeoutMs);
+  }
+
+  async waitForPort(id: string, req: WaitForPortRequest): Promise<void> {
+    this.touch();
+    if (this.rt.network === "none") {
+      throw new SandboxError("unsupported", 'ports are unreachable from the host with network "none"');
+    }
+    await this.process(id).waitForPort({
+      port: req.port,
+      mode: req.mode ?? "http",
+      path: req.path ?? "/",
+      timeoutMs: Math.min(req.timeoutMs ?? this.rt.limits.timeoutMs, this.rt.limits.maxTimeoutMs),
+    });
+  }
+
+  exposePort(port: number): { port: number; url: string } {
+    this.touch();
+    if (this.rt.network === "none") {
+      throw new SandboxError("unsupported", 'ports are unreachable from the host with network "none"');
+    }
+    return { port, url: `http://${this.rt.publicHost}:${port}/` };
+  }
+
+  // ------------------------------------------------------------ files
+
+  writeFile(path: string, content: string, encoding?: "utf8" | "base64"): Promise<void> {
+    return this.use(() => this.files.write(path, content, encoding), { mutates: true });
+  }
+
+  readFile(path: string, encoding?: "utf8" | "base64"): Promise<string> {
+    return this.use(() => this.files.read(path, encoding), { mutates: false });
+  }
+
+  listFiles(path: string, recursive?: boolean): Promise<FileEntry[]> {
+    return this.use(() => this.files.list(path, recursive), { mutates: false });
+  }
+
+  deleteFile(path: string, recursive?: boolean): Promise<void> {
+    // Deleting is allowed over quota: it is how a Sandbox gets back under it.
+    this.usage = null;
+    return this.use(() => this.files.delete(path, recursive), { mutates: true });
+  }
+
+  // ------------------------------------------------------------ snapshots
+
+  snapshot(opts: { name: string | null; pinned: boolean }): Promise<SnapshotRecord> {
+    this.touch();
+    return this.lock.exclusive(async () => {
+      await this.stopAll("snapshot");
+      await this.unmount();
+      const layerId = newId(this.rt.store.mode === "copy" ? "c" : "o");
+      const release = this.rt.holdLayer(layerId);
+      let record: SnapshotRecord;
+      try {
+        const { layers } = await this.rt.store.freeze(this.name, this.meta, layerId);
+        record = await this.rt.recordSnapshot({
+          sandbox: this.name,
+          name: opts.name,
+          pinned: opts.pinned,
+          layers,
+        });
+      } finally {
+        release();
+      }
+      const { layers } = record;
+      this.meta = {
+        ...this.meta,
+        layers: this.rt.store.mode === "overlay" ? layers : [],
+        snapshotId: record.id,
+      };
+      await this.rt.store.writeMeta(this.meta);
+      await this.wake();
+      return record;
+    });
+  }
+
+  restore(snapshotId: string): Promise<void> {
+    this.touch();
+    return this.lock.exclusive(async () => {
+      const record = this.rt.findSnapshot(snapshotId);
+      if (!record) throw new SandboxError("not_found", `no snapshot ${snapshotId}`);
+      await this.stopAll("restore");
+      await this.unmount();
+      await this.rt.store.reset(this.name, record.layers);
+      this.meta = {
+        ...this.meta,
+        layers: this.rt.store.mode === "overlay" ? [...record.layers] : [],
+        snapshotId: record.id,
+      };
+      await this.rt.store.writeMeta(this.meta);
+      this.usage = null;
+      await this.wake();
+    });
+  }
+
+  /** Replaces the layer stack by an equivalent one (after a squash); used at the next mount. */
+  replaceStack(from: readonly string[], to: string[]): void {
+    if (from.length === this.meta.layers.length && from.every((l, i) => this.meta.layers[i] === l)) {
+      this.meta = { ...this.meta, layers: to };
+      void this.rt.store.writeMeta(this.meta).catch(() => undefined);
+    }
+  }
+
+  status(): SandboxStatus {
+    return {
+      name: this.name,
+      state: this.awake ? "awake" : "sleeping",
+      snapshotId: this.meta.snapshotId,
+      processes: [...this.processes.values()].filter((p) => p.running).length,
+      diskUsageBytes: this.usage,
+    };
+  }
+
+  /** Kills everything, unmounts, and deletes the Sandbox's directories. */
+  destroy(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    void this.stopAll("the Sandbox was destroyed");
+    return this.lock.exclusive(async () => {
+      await this.stopAll("the Sandbox was destroyed");
+      await this.unmount();
+      await this.rt.store.trash(this.rt.store.dirs(this.name).root);
+    });
+  }
+}

@@ -1,0 +1,57 @@
+/** The confinement rules, read off the bubblewrap command line (pure; no bwrap run here). */
+import { describe, expect, it } from "vitest";
+import { buildBwrapArgs, sandboxEnv, toArgv } from "../../../src/local/sandbox-host/bwrap-args.ts";
+
+const mounts = { workspace: "/state/sb/ws", home: "/state/sb/home", tmp: "/state/sb/tmp" };
+const build = (network: "loopback" | "none" | "full") =>
+  buildBwrapArgs({
+    nodeBinary: "/real/node",
+    mounts,
+    network,
+    command: { argv: ["npm", "ci"], cwd: "/workspace/app", env: sandboxEnv({ CI: "1" }) },
+  });
+const pairs = (args: string[], flag: string) =>
+  args.flatMap((a, i) => (a === flag ? [`${args[i + 1]} ${args[i + 2]}`] : []));
+
+describe("bubblewrap command line", () => {
+  it("unshares everything, shares the network only unless the policy is none", () => {
+    expect(build("loopback")).toEqual(
+      expect.arrayContaining(["--unshare-all", "--share-net", "--die-with-parent"]),
+    );
+    expect(build("none")).not.toContain("--share-net");
+  });
+
+  it("binds only the Sandbox's own directories writable, the host toolchain read-only", () => {
+    const args = build("loopback");
+    expect(pairs(args, "--bind")).toEqual([
+      "/state/sb/ws /workspace",
+      "/state/sb/home /home/sandbox",
+      "/state/sb/tmp /tmp",
+    ]);
+    expect(pairs(args, "--ro-bind")).toEqual(["/real/node /opt/node/bin/node"]);
+    const ro = pairs(args, "--ro-bind-try").map((p) => p.split(" ")[0]);
+    expect(ro).toEqual(expect.arrayContaining(["/usr", "/lib", "/etc/resolv.conf", "/etc/ssl"]));
+    expect(ro).not.toContain("/etc");
+    expect(ro.some((p) => p!.startsWith("/root") || p!.startsWith("/work") || p === "/tmp")).toBe(false);
+  });
+
+  it("clears the environment and sets only the base plus the caller's variables", () => {
+    const args = build("full");
+    expect(args).toContain("--clearenv");
+    expect(pairs(args, "--setenv").map((p) => p.split(" ")[0])).toEqual([
+      "PATH",
+      "HOME",
+      "TMPDIR",
+      "LANG",
+      "XDG_CONFIG_HOME",
+      "CI",
+    ]);
+    expect(args.slice(args.indexOf("--"))).toEqual(["--", "npm", "ci"]);
+    expect(pairs(args, "--chdir")[0]).toMatch(/^\/workspace\/app /);
+  });
+
+  it("runs a string under sh -c and an argv as is", () => {
+    expect(toArgv("echo $HOME")).toEqual(["/bin/sh", "-c", "echo $HOME"]);
+    expect(toArgv(["echo", "$HOME"])).toEqual(["echo", "$HOME"]);
+  });
+});
