@@ -47,6 +47,20 @@ function gateOutcome(kind: GateKind, event: LoopEvent): Outcome {
   return { reason: `${kind} gate`, code: null };
 }
 
+/** A write and a fix round end alike: deploy next, unless the budget or the terms say otherwise. */
+const afterWrite = {
+  "write.done": [
+    {
+      guard: "deployBlocked",
+      target: "budgetExhausted",
+      actions: ["absorb", "setSnapshot", { type: "exhaust", params: { next: "deploy" } }],
+    },
+    { guard: "needsTos", target: "awaitingTos", actions: ["absorb", "setSnapshot"] },
+    { target: "deploying", actions: ["absorb", "setSnapshot"] },
+  ],
+  "write.failed": { target: "failed", actions: ["absorb", "fail"] },
+} as const;
+
 export const loopMachine = setup({
   types: {
     context: {} as LoopContext,
@@ -169,34 +183,12 @@ export const loopMachine = setup({
     writing: {
       meta: { effect: "write" },
       entry: [{ type: "enterEffect", params: { kind: "write" } }, "countIteration"],
-      on: {
-        "write.done": [
-          {
-            guard: "deployBlocked",
-            target: "budgetExhausted",
-            actions: ["absorb", "setSnapshot", { type: "exhaust", params: { next: "deploy" } }],
-          },
-          { guard: "needsTos", target: "awaitingTos", actions: ["absorb", "setSnapshot"] },
-          { target: "deploying", actions: ["absorb", "setSnapshot"] },
-        ],
-        "write.failed": { target: "failed", actions: ["absorb", "fail"] },
-      },
+      on: afterWrite,
     },
     fixing: {
       meta: { effect: "fix" },
       entry: [{ type: "enterEffect", params: { kind: "fix" } }, "countIteration"],
-      on: {
-        "write.done": [
-          {
-            guard: "deployBlocked",
-            target: "budgetExhausted",
-            actions: ["absorb", "setSnapshot", { type: "exhaust", params: { next: "deploy" } }],
-          },
-          { guard: "needsTos", target: "awaitingTos", actions: ["absorb", "setSnapshot"] },
-          { target: "deploying", actions: ["absorb", "setSnapshot"] },
-        ],
-        "write.failed": { target: "failed", actions: ["absorb", "fail"] },
-      },
+      on: afterWrite,
     },
     awaitingTos: {
       meta: { effect: "gate:tos" },
