@@ -5,7 +5,9 @@ export {};
  * docs/benchmarks.md; `npm run bench -- emulator` runs one.
  */
 const benches: Record<string, () => Promise<{ main(): Promise<unknown> }>> = {
+  agents: () => import("./agents.ts"),
   emulator: () => import("./emulator.ts"),
+  loop: () => import("./loop.ts"),
   sandbox: () => import("./sandbox.ts"),
 };
 

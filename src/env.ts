@@ -12,4 +12,24 @@ export interface Env {
   CLOUDFLARE_API_BASE_URL?: string;
   /** Local mode: the Sandbox host's URL. */
   SANDBOX_HOST_URL?: string;
+  /**
+   * Local mode: the Cloudflare API emulator's URL. Deployed `*.workers.dev` URLs are probed
+   * through it, its claim pages say whether an account was claimed, and (with
+   * NIGHTSHIFT_MODE=local and the API base pointing at it) its own terms are signed off automatically.
+   */
+  EMULATOR_URL?: string;
+  /** wrangler's entry script inside the Sandbox (local mode binds the project's node_modules); default: `wrangler` on PATH. */
+  SANDBOX_WRANGLER?: string;
+  /** HMAC key for signed links and CSRF tokens (derived from NIGHTSHIFT_TOKEN when unset). */
+  NIGHTSHIFT_SIGNING_KEY?: string;
+  /** Public base URL of the inbox, used in links sent out in notifications. */
+  NIGHTSHIFT_PUBLIC_URL?: string;
+  /** Cloudflare Access: the team domain (`<team>.cloudflareaccess.com`) and the application's AUD tag. */
+  ACCESS_TEAM_DOMAIN?: string;
+  ACCESS_AUD?: string;
+  /** Cloudflare Access: override of the certs URL, or an inline JWK set (air-gapped, tests). */
+  ACCESS_CERTS_URL?: string;
+  ACCESS_JWKS?: string;
+  /** Outbound notifications: a Slack-compatible incoming-webhook URL. */
+  NOTIFY_WEBHOOK_URL?: string;
 }

@@ -1,36 +1,89 @@
 /**
  * The one place that wires bindings to adapters. Local mode (`npm start`)
- * points the Sandbox port at the local Sandbox host; adapters not built yet
- * answer with clear, expected failures (see adapters/unconfigured).
+ * points the Sandbox port at the local Sandbox host, deploys with wrangler
+ * inside it to the local Cloudflare API emulator and probes the deployed
+ * Workers through the emulator; adapters not built yet answer with clear,
+ * expected failures (see adapters/unconfigured).
  */
+import { agentFor as agentForJob } from "./adapters/agent/index.ts";
+import { createWranglerDeployer, type SignoffOnRecord } from "./adapters/deploy/wrangler-temporary.ts";
+import { webhookNotifierFor } from "./adapters/notifier/index.ts";
 import { createLocalSandboxProvider } from "./adapters/sandbox/local.ts";
-import {
-  logNotifier,
-  missingAgent,
-  missingDeployer,
-  missingDns,
-  missingSandboxes,
-  missingVerifier,
-} from "./adapters/unconfigured/index.ts";
+import { logNotifier, missingDns, missingSandboxes } from "./adapters/unconfigured/index.ts";
+import { createHttpVerifier } from "./adapters/verify/http-verifier.ts";
 import type { Env } from "./env.ts";
 import { systemClock } from "./ports/clock.ts";
-import type { Ports } from "./ports/index.ts";
+import type { AutomaticSignoff, Ports } from "./ports/index.ts";
+import { putArtifact } from "./store/artifacts.ts";
+import { findGateSignoff, findSignoff } from "./store/signoffs.ts";
 
 export const DEFAULT_API_BASE = "https://api.cloudflare.com/client/v4";
 
 export function portsFor(env: Env): Ports {
+  const apiBase = env.CLOUDFLARE_API_BASE_URL ?? DEFAULT_API_BASE;
+  const emulatorUrl = env.EMULATOR_URL?.replace(/\/+$/, "");
   return {
     sandboxes: env.SANDBOX_HOST_URL
       ? createLocalSandboxProvider({ url: env.SANDBOX_HOST_URL })
       : missingSandboxes(
           "no Sandbox is configured: set SANDBOX_HOST_URL (local mode) or bind the Sandbox container",
         ),
-    agentFor: (spec) => missingAgent(spec.adapter),
-    deployer: missingDeployer,
-    verifier: missingVerifier,
+    // Real agents read their keys from env here, in the Worker; CLIs get only EGRESS_PROXY_URL.
+    agentFor: (spec) => agentForJob(spec, env),
+    deployer: createWranglerDeployer({
+      apiBase,
+      wrangler: env.SANDBOX_WRANGLER ? ["node", env.SANDBOX_WRANGLER] : ["wrangler"],
+      findSignoff: ({ apiBase, runId }) => signoffOnRecord(env.DB, apiBase, runId),
+      putLog: (log) => putArtifact(env.DB, { ...log, at: systemClock.now() }),
+      ...(emulatorUrl ? { emulatorUrl } : {}),
+    }),
+    verifier: createHttpVerifier(emulatorUrl ? { resolveUrl: (url) => viaEmulator(url, emulatorUrl) } : {}),
     dns: missingDns,
-    notifier: logNotifier,
+    notifier: env.NOTIFY_WEBHOOK_URL
+      ? webhookNotifierFor({ ...env, NOTIFY_WEBHOOK_URL: env.NOTIFY_WEBHOOK_URL })
+      : logNotifier,
     clock: systemClock,
-    apiBase: env.CLOUDFLARE_API_BASE_URL ?? DEFAULT_API_BASE,
+    apiBase,
+    automaticSignoff: automaticSignoffFor(env, apiBase, emulatorUrl),
   };
+}
+
+/** A sign-off row for the API base, else the run's own approved `tos` gate for it. */
+async function signoffOnRecord(
+  db: D1Database,
+  apiBase: string,
+  runId: string,
+): Promise<SignoffOnRecord | null> {
+  const row = await findSignoff(db, apiBase);
+  if (row) return { id: row.id, signedBy: row.signed_by, automatic: row.automatic };
+  const gate = await findGateSignoff(db, runId, apiBase);
+  return gate ? { id: gate.gateId, signedBy: gate.decidedBy, automatic: false } : null;
+}
+
+/**
+ * Only local mode talking to the local emulator gets an automatic sign-off:
+ * the emulator has no real terms and nothing leaves the machine. Any other
+ * API base (real Cloudflare, staging, another host) needs a legal sign-off.
+ */
+function automaticSignoffFor(
+  env: Env,
+  apiBase: string,
+  emulatorUrl: string | undefined,
+): AutomaticSignoff | null {
+  if (env.NIGHTSHIFT_MODE !== "local" || !emulatorUrl || apiBase !== `${emulatorUrl}/client/v4`) return null;
+  return {
+    termsUrl: `${emulatorUrl}/__emulator/terms`,
+    privacyUrl: `${emulatorUrl}/__emulator/terms#privacy`,
+    note: "local mode: the API base is nightshift's own Cloudflare API emulator on this machine; no Cloudflare terms apply",
+  };
+}
+
+/**
+ * Maps a public Worker URL to the emulator's path form
+ * (`https://S.D.workers.dev/x?y` → `<emulator>/__workers/S.D.workers.dev/x?y`), the same
+ * mapping as the emulator's `toLocalUrl`, which Worker code may not import (src/local is Node only).
+ */
+export function viaEmulator(publicUrl: string, emulatorUrl: string): string {
+  const url = new URL(publicUrl);
+  return `${emulatorUrl.replace(/\/+$/, "")}/__workers/${url.host}${url.pathname}${url.search}`;
 }

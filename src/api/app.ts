@@ -7,26 +7,36 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { cancelRun } from "../control/cancel.ts";
-import { decide } from "../control/decide.ts";
+import { decide, findGate } from "../control/decide.ts";
 import { newRunId, startRun } from "../control/start.ts";
 import { DEFAULT_SWEEP, sweep } from "../control/sweeper.ts";
-import type { Env } from "../env.ts";
+import { plainTrigger } from "../jobs/plain.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
+import type { Env } from "../env.ts";
+import type { Notifier } from "../ports/notifier.ts";
 import { runIdSchema } from "../run/params.ts";
 import { listEvents } from "../store/events.ts";
 import { listGates } from "../store/gates.ts";
 import { getArtifact } from "../store/artifacts.ts";
 import { RUN_STATUSES } from "../store/rows.ts";
+import { createInbox } from "../ui/routes.ts";
 import { getRun, listRuns } from "../store/runs.ts";
 import { listSignoffs, recordSignoff } from "../store/signoffs.ts";
-import { bearerAuth } from "./auth.ts";
+import { type AppEnv, authenticate, demand } from "./auth.ts";
 import { ApiError } from "./errors.ts";
+import { mountPeopleRoutes } from "./people-routes.ts";
+import { jobStates, jobStateView, mountTriggerRoutes } from "./trigger-routes.ts";
+import { createWebhooks } from "./webhooks.ts";
+import { canOperate, canView, hasRole, isAutomationIdentity, mayDecide, type Principal } from "./roles.ts";
+import { DEFAULT_LINK_TTL_MS, issueLink } from "./signed-links.ts";
 import { jsonBody, query } from "./validate.ts";
 import { eventView, gateView, runView } from "./views.ts";
 
 export interface AppOptions {
   registry: JobRegistry;
   now?: () => number;
+  /** Who hears that a job paused itself (the Worker's Notifier port); none: only the audit log. */
+  notifierFor?: (env: Env) => Notifier;
 }
 
 const startBody = z.strictObject({ id: runIdSchema.optional(), input: z.unknown().optional() });
@@ -52,15 +62,24 @@ const signoffBody = z.strictObject({
   apiBase: z.url(),
   termsUrl: z.url().default("https://www.cloudflare.com/terms/"),
   privacyUrl: z.url().default("https://www.cloudflare.com/privacypolicy/"),
-  by: z.string().min(1).max(200),
+  by: z.string().min(1).max(200).optional(),
   note: z.string().max(2_000).optional(),
+});
+const linkBody = z.strictObject({
+  to: z.string().min(1).max(200).optional(),
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .optional(),
 });
 const eventsQuery = z.strictObject({ after: z.coerce.number().int().min(0).default(0) });
 
 export function createApp(options: AppOptions) {
   const now = options.now ?? (() => Date.now());
   const { registry } = options;
-  const app = new Hono<{ Bindings: Env }>();
+  const app = new Hono<AppEnv>();
 
   app.onError((error, c) => {
     if (error instanceof ApiError) return error.toResponse();
@@ -72,23 +91,39 @@ export function createApp(options: AppOptions) {
   app.get("/health", (c) =>
     c.json({ ok: true, jobs: registry.jobs.size, problems: registry.problems.length }),
   );
-  app.use("/api/*", bearerAuth());
+  app.get("/", (c) => c.redirect("/inbox"));
+  app.route("/inbox", createInbox({ now }));
+  // Webhooks authenticate by signature, never by the API's credentials (src/api/webhooks.ts).
+  app.route("/webhooks", createWebhooks({ registry, now, notifierFor: options.notifierFor }));
+  app.use("/api/*", authenticate(now));
+  // Reading needs some role; every write below checks its own.
+  app.use("/api/*", async (c, next) => {
+    demand(c.get("principal"), canView(c.get("principal")), "read anything here (no role assigned)");
+    await next();
+  });
+  app.get("/api/me", (c) => c.json({ me: c.get("principal") }));
+  mountPeopleRoutes(app, { now });
+  mountTriggerRoutes(app, { registry, now, notifierFor: options.notifierFor });
 
-  app.get("/api/jobs", (c) =>
-    c.json({
+  app.get("/api/jobs", async (c) => {
+    const states = await jobStates(c.env.DB);
+    return c.json({
       jobs: [...registry.jobs.values()].map((job) => ({
         name: job.name,
         description: job.description,
-        triggers: job.triggers,
+        triggers: job.triggers.map(plainTrigger),
+        concurrency: job.concurrency,
         file: registry.files.get(job.name),
+        ...(states.get(job.name) ?? jobStateView(null)),
       })),
       problems: registry.problems,
-    }),
-  );
+    });
+  });
 
   app.post("/api/jobs/:name/runs", async (c) => {
     const job = registry.jobs.get(c.req.param("name"));
     if (!job) throw new ApiError("not_found", `no job named "${c.req.param("name")}"`, "name");
+    demand(c.get("principal"), canOperate(c.get("principal")), "start runs (needs approver or admin)");
     const body = await jsonBody(c, startBody);
     const at = now();
     const runId = body.id ?? newRunId(job.name, at);
@@ -97,7 +132,7 @@ export function createApp(options: AppOptions) {
       runId,
       input: body.input ?? {},
       trigger: "api",
-      actor: "api",
+      actor: c.get("principal").identity,
       at,
     });
     if (!result.ok && result.code === "duplicate") {
@@ -150,14 +185,24 @@ export function createApp(options: AppOptions) {
       const runId = c.req.param("id");
       if (!(await getRun(c.env.DB, runId))) throw new ApiError("not_found", `no run "${runId}"`, "id");
       const body = await jsonBody(c, decision === "approve" ? decisionBody : rejectBody);
+      const principal = deciderOf(c.get("principal"), body.by);
       const result = await decide(c.env, {
         runId,
         gateRef: c.req.param("gate"),
         decision: decision === "approve" ? "approved" : "rejected",
-        by: body.by ?? "api",
+        by: principal.identity,
         reason: body.reason ?? null,
         shownHash: body.shownHash ?? null,
         at: now(),
+        via: principal.via,
+        authorize: async (gate) => {
+          const verdict = mayDecide(principal, {
+            kind: gate.kind,
+            approvers: gate.approvers_json,
+            runId: gate.run_id,
+          });
+          return verdict.ok ? null : { code: "forbidden", message: verdict.message };
+        },
       });
       if (!result.ok) {
         const gate = "gate" in result ? { gate: gateView(result.gate) } : {};
@@ -172,11 +217,37 @@ export function createApp(options: AppOptions) {
     });
   }
 
+  app.post("/api/runs/:id/gates/:gate/links", async (c) => {
+    const runId = c.req.param("id");
+    const body = await jsonBody(c, linkBody);
+    const principal = c.get("principal");
+    const gate = await findGate(c.env.DB, runId, c.req.param("gate"));
+    if (!gate) throw new ApiError("not_found", `run ${runId} has no gate "${c.req.param("gate")}"`, "gate");
+    const verdict = mayDecide(principal, { kind: gate.kind, approvers: gate.approvers_json, runId });
+    if (!verdict.ok) throw new ApiError("forbidden", `cannot hand out a link to decide: ${verdict.message}`);
+    if (gate.status !== "pending")
+      throw new ApiError("gate_not_pending", `gate ${gate.kind}-${gate.seq} is already ${gate.status}`);
+    const issued = await issueLink(c.env, {
+      gate,
+      issuedTo: body.to ?? principal.identity,
+      issuedBy: principal.identity,
+      ttlMs: (body.ttlSeconds ?? DEFAULT_LINK_TTL_MS / 1000) * 1000,
+      now: now(),
+    });
+    if (!issued.ok) throw new ApiError(issued.code, issued.message);
+    const base = c.env.NIGHTSHIFT_PUBLIC_URL ?? new URL(c.req.url).origin;
+    return c.json(
+      { url: `${base}${issued.path}`, id: issued.link.id, expiresAt: issued.link.expires_at },
+      201,
+    );
+  });
+
   app.post("/api/runs/:id/cancel", async (c) => {
+    demand(c.get("principal"), canOperate(c.get("principal")), "cancel runs (needs approver or admin)");
     const body = await jsonBody(c, cancelBody);
     const result = await cancelRun(c.env, {
       runId: c.req.param("id"),
-      by: body.by ?? "api",
+      by: deciderOf(c.get("principal"), body.by).identity,
       reason: body.reason ?? null,
       at: now(),
     });
@@ -188,6 +259,7 @@ export function createApp(options: AppOptions) {
   app.get("/api/signoffs", async (c) => c.json({ signoffs: await listSignoffs(c.env.DB) }));
 
   app.post("/api/signoffs", async (c) => {
+    demand(c.get("principal"), hasRole(c.get("principal"), "legal"), "record a legal sign-off (needs legal)");
     const body = await jsonBody(c, signoffBody);
     const at = now();
     const id = `tos-${at.toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
@@ -196,7 +268,7 @@ export function createApp(options: AppOptions) {
       apiBase: body.apiBase,
       termsUrl: body.termsUrl,
       privacyUrl: body.privacyUrl,
-      signedBy: body.by,
+      signedBy: deciderOf(c.get("principal"), body.by).identity,
       signedAt: at,
       automatic: false,
       ...(body.note ? { note: body.note } : {}),
@@ -204,7 +276,22 @@ export function createApp(options: AppOptions) {
     return c.json({ signoff: { id, ...body, signedAt: at } }, 201);
   });
 
-  app.post("/api/sweep", async (c) => c.json(await sweep(c.env, { now: now(), ...DEFAULT_SWEEP })));
+  app.post("/api/sweep", async (c) => {
+    demand(c.get("principal"), hasRole(c.get("principal"), "admin"), "run the sweeper (needs admin)");
+    return c.json(await sweep(c.env, { now: now(), ...DEFAULT_SWEEP }));
+  });
 
   return app;
+}
+
+/**
+ * Who a decision is recorded under. Identity comes from authentication; the
+ * body's `by` is honoured only for the bootstrap token (the operator acting for
+ * a named person, e.g. in scripts), and never names the run's own automation.
+ */
+function deciderOf(principal: Principal, by: string | undefined): Principal {
+  if (by === undefined || principal.via !== "bootstrap") return principal;
+  if (isAutomationIdentity(by))
+    throw new ApiError("forbidden", `"${by}" is automation; automation never decides a gate`, "body.by");
+  return { ...principal, identity: by };
 }

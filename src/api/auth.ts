@@ -1,35 +1,103 @@
 /**
- * Bearer-token authentication: a shared secret (NIGHTSHIFT_TOKEN) until roles
- * and sign-in arrive. Compared in constant time; the token never reaches logs.
+ * Authentication: who is calling. Three credentials, one `Principal`:
+ *
+ * - `Authorization: Bearer <NIGHTSHIFT_TOKEN>`: the bootstrap admin (the
+ *   operator's root credential; holds every role). Tests and `npm start` use it.
+ * - `Authorization: Bearer nst_…`: a personal API token (hashed in D1, with an
+ *   identity and roles; revocable).
+ * - `Cf-Access-Jwt-Assertion`: Cloudflare Access in front of the Worker;
+ *   identity = the verified email, roles from the `people` table.
+ *
+ * The inbox also accepts a personal or bootstrap token from its sign-in cookie.
+ * What a principal may do is decided in `roles.ts`. Secrets never reach logs.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
 import type { Env } from "../env.ts";
+import { findLiveToken, getPerson } from "../store/people.ts";
+import { accessConfigured, verifyAccessJwt } from "./access-jwt.ts";
+import { timingSafeEqual } from "./auth-compare.ts";
 import { ApiError } from "./errors.ts";
+import type { Principal } from "./roles.ts";
 
-export function timingSafeEqual(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
+export { timingSafeEqual } from "./auth-compare.ts";
+
+export type AppEnv = { Bindings: Env; Variables: { principal: Principal } };
+
+/** The inbox's sign-in cookie: holds a token, HttpOnly, SameSite=Strict. */
+export const SESSION_COOKIE = "nightshift_session";
+export const ACCESS_HEADER = "cf-access-jwt-assertion";
+
+export const BOOTSTRAP_PRINCIPAL: Principal = {
+  identity: "admin",
+  roles: ["admin", "approver", "legal", "viewer"],
+  via: "bootstrap",
+};
+
+export type Resolved = { ok: true; principal: Principal } | { ok: false; message: string };
+
+/** Resolves a bearer secret (bootstrap or personal token) to a principal. */
+export async function principalForSecret(env: Env, secret: string, now: number): Promise<Resolved> {
+  if (env.NIGHTSHIFT_TOKEN && timingSafeEqual(secret, env.NIGHTSHIFT_TOKEN))
+    return { ok: true, principal: BOOTSTRAP_PRINCIPAL };
+  if (secret.startsWith("nst_")) {
+    const token = await findLiveToken(env.DB, secret, now);
+    if (token)
+      return {
+        ok: true,
+        principal: { identity: token.identity, roles: token.roles_json, via: "token", tokenId: token.id },
+      };
+    return { ok: false, message: "unknown, revoked or expired API token" };
+  }
+  return { ok: false, message: "missing or wrong bearer token (Authorization: Bearer <token>)" };
 }
 
-export function bearerAuth(): MiddlewareHandler<{ Bindings: Env }> {
-  return async (c, next) => {
-    const expected = c.env.NIGHTSHIFT_TOKEN;
-    if (!expected)
-      throw new ApiError(
-        "unauthorized",
-        "the server has no NIGHTSHIFT_TOKEN configured; every request is refused",
-      );
-    const header = c.req.header("authorization") ?? "";
+/** Who sent this request, from its header, Access JWT or sign-in cookie (in that order). */
+export async function resolvePrincipal(c: Context<AppEnv>, now: number): Promise<Resolved> {
+  const header = c.req.header("authorization");
+  if (header) {
     const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!match || !timingSafeEqual(match[1]!.trim(), expected)) {
-      throw new ApiError(
-        "unauthorized",
-        "missing or wrong bearer token (Authorization: Bearer <NIGHTSHIFT_TOKEN>)",
-      );
-    }
+    if (!match) return { ok: false, message: "the Authorization header must be: Bearer <token>" };
+    return principalForSecret(c.env, match[1]!.trim(), now);
+  }
+  const assertion = c.req.header(ACCESS_HEADER);
+  if (assertion) {
+    if (!accessConfigured(c.env))
+      return { ok: false, message: "Cloudflare Access is not configured on this deployment" };
+    const verdict = await verifyAccessJwt(c.env, assertion, now);
+    if (!verdict.ok) return { ok: false, message: verdict.message };
+    const person = await getPerson(c.env.DB, verdict.email);
+    return {
+      ok: true,
+      principal: { identity: verdict.email, roles: person?.roles_json ?? [], via: "access" },
+    };
+  }
+  const cookie = getCookie(c, SESSION_COOKIE);
+  if (cookie) return principalForSecret(c.env, cookie, now);
+  if (!c.env.NIGHTSHIFT_TOKEN && !accessConfigured(c.env))
+    return {
+      ok: false,
+      message:
+        "the server has neither NIGHTSHIFT_TOKEN nor Cloudflare Access configured; every request is refused",
+    };
+  return { ok: false, message: "sign in: Authorization: Bearer <token>, or through Cloudflare Access" };
+}
+
+/** API middleware: 401 without a valid credential; sets `principal` for the handlers. */
+export function authenticate(now: () => number): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const resolved = await resolvePrincipal(c, now());
+    if (!resolved.ok) throw new ApiError("unauthorized", resolved.message);
+    c.set("principal", resolved.principal);
     await next();
   };
+}
+
+/** 403 unless the check passes. */
+export function demand(principal: Principal, allowed: boolean, what: string): void {
+  if (!allowed)
+    throw new ApiError(
+      "forbidden",
+      `${principal.identity} (${principal.roles.join(", ") || "no roles"}) may not ${what}`,
+    );
 }

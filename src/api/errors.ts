@@ -6,6 +6,8 @@ import type { z } from "zod";
 
 export const API_ERRORS = {
   unauthorized: 401,
+  invalid_signature: 401,
+  stale_timestamp: 401,
   forbidden: 403,
   not_found: 404,
   invalid_json: 400,
@@ -13,7 +15,12 @@ export const API_ERRORS = {
   conflict: 409,
   gate_not_pending: 409,
   shown_changed: 409,
+  link_invalid: 403,
+  link_used: 410,
+  link_expired: 410,
   payload_too_large: 413,
+  invalid_payload: 422,
+  no_schedule: 409,
   unavailable: 503,
   internal: 500,
 } as const;

@@ -14,7 +14,17 @@ export type DecideResult =
   | { ok: true; gate: GateRow; delivered: boolean }
   | { ok: false; code: "not_found"; message: string }
   | { ok: false; code: "gate_not_pending"; message: string; gate: GateRow }
-  | { ok: false; code: "shown_changed"; message: string; gate: GateRow };
+  | { ok: false; code: "shown_changed"; message: string; gate: GateRow }
+  | { ok: false; code: "forbidden"; message: string; gate: GateRow };
+
+/**
+ * A check the caller makes once the gate is found and before it flips: may
+ * this person decide it (roles), and does it still show what they saw (the
+ * inbox binds to the artifacts too). Null lets the decision through.
+ */
+export type GateCheck = (
+  gate: GateRow,
+) => Promise<{ code: "forbidden" | "shown_changed"; message: string } | null>;
 
 /** `claim` (the run's latest gate of that kind) or `claim-2` (a specific round). */
 export async function findGate(db: D1Database, runId: string, ref: string): Promise<GateRow | null> {
@@ -36,11 +46,19 @@ export async function decide(
     reason: string | null;
     shownHash: string | null;
     at: number;
+    /** How the decider authenticated (bootstrap, token, access, link): kept in the audit event. */
+    via?: string;
+    /** Runs first, once the gate is found: may this person decide it? */
+    authorize?: GateCheck;
+    /** Runs after the pending and shownHash checks, just before the flip. */
+    check?: GateCheck;
   },
 ): Promise<DecideResult> {
   const gate = await findGate(env.DB, request.runId, request.gateRef);
   if (!gate)
     return { ok: false, code: "not_found", message: `run ${request.runId} has no gate "${request.gateRef}"` };
+  const forbidden = request.authorize ? await request.authorize(gate) : null;
+  if (forbidden) return { ok: false, ...forbidden, gate };
   if (gate.status !== "pending") {
     return {
       ok: false,
@@ -57,6 +75,8 @@ export async function decide(
       gate,
     };
   }
+  const refused = request.check ? await request.check(gate) : null;
+  if (refused) return { ok: false, ...refused, gate };
   const flipped = await decideGate(env.DB, gate.id, {
     status: request.decision,
     by: request.by,
@@ -83,6 +103,7 @@ export async function decide(
       seq: gate.seq,
       reason: request.reason,
       shownHash: gate.shown_hash,
+      ...(request.via ? { via: request.via } : {}),
     },
     at: request.at,
   });

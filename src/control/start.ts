@@ -4,6 +4,7 @@
  * tick's): a second start with it is refused, never a second run.
  */
 import type { Env } from "../env.ts";
+import { plainJob } from "../jobs/plain.ts";
 import type { Job } from "../jobs/schema.ts";
 import type { RunParams } from "../run/params.ts";
 import { appendEvent } from "../store/events.ts";
@@ -29,7 +30,16 @@ function alreadyExists(error: unknown): boolean {
 
 export async function startRun(
   env: Pick<Env, "DB" | "RUN_WORKFLOW">,
-  request: { job: Job; runId: string; input: unknown; trigger: string; actor: string; at: number },
+  request: {
+    job: Job;
+    runId: string;
+    input: unknown;
+    trigger: string;
+    actor: string;
+    at: number;
+    /** What started it, for the audit log (a schedule's cron and minute, a webhook's delivery). */
+    details?: Record<string, unknown>;
+  },
 ): Promise<StartResult> {
   const { job, runId, at } = request;
   const inserted = await insertRun(env.DB, {
@@ -42,7 +52,8 @@ export async function startRun(
   if (!inserted) return { ok: false, code: "duplicate", runId };
   const params: RunParams = {
     runId,
-    job,
+    // Job files may hold code (a webhook's schema and map); params must be plain data.
+    job: plainJob(job),
     input: request.input ?? {},
     trigger: request.trigger,
     startedAt: at,
@@ -67,7 +78,7 @@ export async function startRun(
     type: "run.started",
     actor: request.actor,
     toState: "preparing",
-    data: { trigger: request.trigger, job: job.name },
+    data: { ...request.details, trigger: request.trigger, job: job.name },
     at,
   });
   return { ok: true, runId };

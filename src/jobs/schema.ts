@@ -16,21 +16,66 @@ const cronSchema = z.string().superRefine((text, ctx) => {
   if (!parsed.ok) ctx.addIssue({ code: "custom", message: `invalid cron "${text}": ${parsed.error}` });
 });
 
+/** What a webhook's `map` function gets besides the payload. */
+export interface WebhookDelivery {
+  source: string;
+  /** `X-GitHub-Event`, or a Standard Webhooks payload's `type`. */
+  event: string | null;
+  deliveryId: string;
+}
+/**
+ * Turns a (parsed) webhook payload into the run's input; runs in the Worker, before anything
+ * starts. The payload parameter is `never` so a job may declare whatever shape its `input` yields.
+ */
+export type WebhookInputMap = (payload: never, delivery: WebhookDelivery) => unknown;
+
+const isZodSchema = (value: unknown): value is z.ZodType =>
+  typeof value === "object" && value !== null && typeof (value as z.ZodType).safeParse === "function";
+
+/** Filter fields only GitHub deliveries carry facts for (see src/triggers/filters.ts). */
+const GITHUB_ONLY_FILTERS = ["action", "repository", "branch", "label"] as const;
+
 export const triggerSchema = z.discriminatedUnion("kind", [
-  z.strictObject({ kind: z.literal("schedule"), cron: cronSchema }),
   z.strictObject({
-    kind: z.literal("webhook"),
-    source: nameSchema,
-    filter: z
-      .strictObject({
-        event: z.string().min(1).optional(),
-        action: z.string().min(1).optional(),
-        repository: z.string().min(1).optional(),
-        branch: z.string().min(1).optional(),
-        label: z.string().min(1).optional(),
-      })
-      .optional(),
+    kind: z.literal("schedule"),
+    cron: cronSchema,
+    /** The run's input when this schedule starts it. */
+    input: z.record(z.string(), z.unknown()).optional(),
   }),
+  z
+    .strictObject({
+      kind: z.literal("webhook"),
+      source: nameSchema,
+      filter: z
+        .strictObject({
+          event: z.string().min(1).optional(),
+          action: z.string().min(1).optional(),
+          repository: z.string().min(1).optional(),
+          branch: z.string().min(1).optional(),
+          label: z.string().min(1).optional(),
+        })
+        .optional(),
+      /** A zod schema the payload must fit (else 422, nothing starts); its output is the run's input. */
+      input: z.custom<z.ZodType>(isZodSchema, "a zod schema").optional(),
+      /** Maps the payload (after `input`, when given) to the run's input. */
+      map: z
+        .custom<WebhookInputMap>(
+          (value) => typeof value === "function",
+          "a function (payload, delivery) => input",
+        )
+        .optional(),
+    })
+    .superRefine((trigger, ctx) => {
+      if (trigger.source === "github" || !trigger.filter) return;
+      for (const key of GITHUB_ONLY_FILTERS) {
+        if (trigger.filter[key] !== undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: ["filter", key],
+            message: `only "github" deliveries carry ${key}; other sources filter on event (the payload's type)`,
+          });
+      }
+    }),
   z.strictObject({ kind: z.literal("manual") }),
 ]);
 
@@ -153,6 +198,14 @@ export const jobSchema = z.strictObject({
   gates: gatesSchema,
   promotion: z.enum(["claim", "deploy"]).default("claim"),
   dns: dnsSchema.optional(),
+  /**
+   * What a schedule or webhook does while a run of this job is active: `skip` it,
+   * `queue` it (started when the active run ends), or `allow` runs side by side.
+   * API starts are never held back.
+   */
+  concurrency: z.enum(["skip", "queue", "allow"]).default("skip"),
+  /** Pause the job's schedules and webhooks after this many failed runs in a row (0: never). */
+  pauseAfterFailures: z.number().int().min(0).max(100).default(3),
 });
 
 /** What a job file may contain (before defaults). */
@@ -160,6 +213,9 @@ export type JobInput = z.input<typeof jobSchema>;
 /** A validated job with every default filled in. */
 export type Job = z.output<typeof jobSchema>;
 export type GateKind = z.infer<typeof gateKindSchema>;
+export type Trigger = z.output<typeof triggerSchema>;
+export type WebhookTrigger = Extract<Trigger, { kind: "webhook" }>;
+export type ScheduleTrigger = Extract<Trigger, { kind: "schedule" }>;
 export type Probe = z.output<typeof probeSchema>;
 export type CommandCheck = z.output<typeof commandCheckSchema>;
 export type Budgets = z.output<typeof budgetsSchema>;

@@ -18,4 +18,17 @@ export interface Ports {
   clock: Clock;
   /** Which Cloudflare API temporary deploys go to: terms sign-offs are recorded per API base. */
   apiBase: string;
+  /**
+   * Local mode only, when `apiBase` is the local emulator: the emulator's own
+   * terms, which a run records as an automatic sign-off (marked as such in the
+   * audit log) instead of waiting for a legal approver. Absent everywhere else.
+   */
+  automaticSignoff?: AutomaticSignoff | null;
+}
+
+export interface AutomaticSignoff {
+  termsUrl: string;
+  privacyUrl: string;
+  /** Why no person signed, for the sign-off's note and the audit event. */
+  note: string;
 }

@@ -74,6 +74,7 @@ export async function openRunGate(
     title: `${env.job.name}: ${kind} gate waiting for approval`,
     body: `Run ${env.runId} waits at the ${kind} gate until ${new Date(row.deadline_at).toISOString()}.`,
     links: [],
+    gate: { id: row.id, kind, seq: row.seq, deadlineAt: row.deadline_at },
   });
   return { eventType: row.event_type, openedAt: row.opened_at, deadlineAt: row.deadline_at };
 }

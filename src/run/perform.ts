@@ -14,6 +14,20 @@ import type { RunEnv } from "./run-env.ts";
 import { idempotencyKey, type StepName } from "./step-names.ts";
 import { ensureAt, materialize, sandboxNameOf } from "./workspace.ts";
 
+/**
+ * Runs one port call and prints how long it took (`nightshift timing <run> <step> <what> <ms>`):
+ * non-durable, for operators and the loop benchmark (bench/loop.ts), which subtracts these
+ * from a loop iteration to find the orchestration's own share.
+ */
+async function timed<T>(runId: string, step: StepName, what: string, call: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  try {
+    return await call();
+  } finally {
+    console.log(`nightshift timing ${runId} ${step} ${what} ${Date.now() - started}`);
+  }
+}
+
 export async function performWork(
   env: RunEnv,
   effect: EffectRequest & { kind: WorkEffectKind },
@@ -43,20 +57,23 @@ export async function performWork(
       await ensureAt(sandbox, ctx.snapshotId);
       const report = ctx.reportRef ? ((await getArtifact(db, ctx.reportRef))?.body ?? null) : null;
       const agent = ports.agentFor(env.job.agent);
-      const result = await agent.write({
-        idempotencyKey: key,
-        runId,
-        round: ctx.spent.iterations,
-        mode: effect.kind,
-        instructions: env.job.agent.instructions,
-        options: env.job.agent.options,
-        report,
-        budgetLeft: {
-          tokens: Math.max(0, ctx.budgets.maxTokens - ctx.spent.tokens),
-          costUsd: Math.max(0, ctx.budgets.maxCostUsd - ctx.spent.costUsd),
-        },
-        sandbox,
-      });
+      const mode = effect.kind;
+      const result = await timed(runId, name, "agent", () =>
+        agent.write({
+          idempotencyKey: key,
+          runId,
+          round: ctx.spent.iterations,
+          mode,
+          instructions: env.job.agent.instructions,
+          options: env.job.agent.options,
+          report,
+          budgetLeft: {
+            tokens: Math.max(0, ctx.budgets.maxTokens - ctx.spent.tokens),
+            costUsd: Math.max(0, ctx.budgets.maxCostUsd - ctx.spent.costUsd),
+          },
+          sandbox,
+        }),
+      );
       if (!result.ok) {
         const u = result.error.usage;
         const usage = { tokens: u ? u.tokensIn + u.tokensOut : 0, costUsd: u?.costUsd ?? 0 };
@@ -77,14 +94,16 @@ export async function performWork(
     }
     case "deploy": {
       await ensureAt(sandbox, ctx.snapshotId);
-      const result = await ports.deployer.deploy({
-        idempotencyKey: key,
-        runId,
-        workerName: env.job.deploy.workerName,
-        config: env.job.deploy.config,
-        freshAccount: ctx.freshAccount,
-        sandbox,
-      });
+      const result = await timed(runId, name, "deployer", () =>
+        ports.deployer.deploy({
+          idempotencyKey: key,
+          runId,
+          workerName: env.job.deploy.workerName,
+          config: env.job.deploy.config,
+          freshAccount: ctx.freshAccount,
+          sandbox,
+        }),
+      );
       const at = ports.clock.now();
       if (result.ok)
         return {
@@ -98,15 +117,19 @@ export async function performWork(
       return { type: "deploy.failed", error: { code, message }, reportRef: logRef, sandboxMs: elapsed(), at };
     }
     case "verify": {
-      await ensureAt(sandbox, ctx.snapshotId);
-      const report = await ports.verifier.verify({
-        idempotencyKey: key,
-        runId,
-        url: ctx.deploymentUrl ?? "",
-        probes: env.job.verify.probes,
-        commands: env.job.verify.commands,
-        sandbox,
-      });
+      // Probes only talk to the deployment; commands run on the workspace, which must be the
+      // snapshot that was deployed (the deploy left wrangler's build output in it).
+      if (env.job.verify.commands.length > 0) await ensureAt(sandbox, ctx.snapshotId);
+      const report = await timed(runId, name, "verifier", () =>
+        ports.verifier.verify({
+          idempotencyKey: key,
+          runId,
+          url: ctx.deploymentUrl ?? "",
+          probes: env.job.verify.probes,
+          commands: env.job.verify.commands,
+          sandbox,
+        }),
+      );
       const at = ports.clock.now();
       const reportRef = await putArtifact(db, {
         ref: `${key}:report`,

@@ -8,12 +8,12 @@ import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloud
 import type { Env } from "../env.ts";
 import type { LoopInput } from "../loop/types.ts";
 import type { Ports } from "../ports/index.ts";
-import { findSignoff } from "../store/signoffs.ts";
 import { driveLoop, type LoopEffects, type LoopResult, type StepRunner } from "./driver.ts";
 import { openRunGate, settleRunGate } from "./gates.ts";
 import { writeJournal } from "./journal.ts";
 import type { RunParams } from "./params.ts";
 import { performWork } from "./perform.ts";
+import { tosSignedOff } from "./signoff.ts";
 import type { RunEnv } from "./run-env.ts";
 import { type StepPolicy, stepPolicy } from "./step-policy.ts";
 import { ABORT_STEP } from "./step-names.ts";
@@ -78,10 +78,7 @@ export function loopInputFor(params: RunParams, tosSignedOff: boolean): LoopInpu
 export function runEffects(env: RunEnv, params: RunParams): LoopEffects {
   const settleMs = params.job.deploy.settle;
   return {
-    async init() {
-      const signoff = await findSignoff(env.db, env.ports.apiBase);
-      return loopInputFor(params, signoff !== null);
-    },
+    init: async () => loopInputFor(params, await tosSignedOff(env)),
     work: (effect, name, snapshot) => performWork(env, effect, name, snapshot),
     openGate: (effect, snapshot) => openRunGate(env, effect, snapshot),
     settleGate: (effect, _snapshot, waited) => settleRunGate(env, effect, waited),

@@ -43,3 +43,26 @@ export async function listSignoffs(db: D1Database): Promise<SignoffRow[]> {
   const { results } = await db.prepare(`SELECT * FROM signoffs ORDER BY signed_at DESC`).all();
   return parseRows(signoffRow, results);
 }
+
+/**
+ * The legal sign-off given at a run's own `tos` gate: an approved gate whose
+ * shown terms were for `apiBase` (approving it is a legal act by a person with
+ * the legal role; who, when and which terms URLs are on the gate row).
+ */
+export async function findGateSignoff(
+  db: D1Database,
+  runId: string,
+  apiBase: string,
+): Promise<{ gateId: string; decidedBy: string; decidedAt: number } | null> {
+  const row = await db
+    .prepare(
+      `SELECT id, decided_by, decided_at FROM gates
+       WHERE run_id = ?1 AND kind = 'tos' AND status = 'approved' AND json_extract(shown_json, '$.apiBase') = ?2
+       ORDER BY seq DESC LIMIT 1`,
+    )
+    .bind(runId, apiBase)
+    .first<{ id: string; decided_by: string | null; decided_at: number | null }>();
+  return row
+    ? { gateId: row.id, decidedBy: row.decided_by ?? "unknown", decidedAt: row.decided_at ?? 0 }
+    : null;
+}

@@ -3,8 +3,9 @@
  * with the fake ports from `fakes/` and the test jobs from `fixtures/jobs`.
  * Also served by `wrangler dev` in the restart test.
  */
+import { webhookNotifierFor } from "../../src/adapters/notifier/index.ts";
 import { createApp } from "../../src/api/app.ts";
-import { DEFAULT_SWEEP, sweep } from "../../src/control/sweeper.ts";
+import { onScheduled } from "../../src/control/scheduled.ts";
 import type { Env } from "../../src/env.ts";
 import { buildRegistry } from "../../src/jobs/registry.ts";
 import { createRunWorkflow } from "../../src/run/workflow.ts";
@@ -13,18 +14,35 @@ import { fakePorts } from "./fakes/ports.ts";
 import { fakeCalls } from "./fakes/world.ts";
 
 export const registry = buildRegistry(testJobFiles);
-const app = createApp({ registry });
+const notifierFor = (env: Env) => fakePorts(env.DB).notifier;
+const app = createApp({ registry, notifierFor });
 
-export const RunWorkflow = createRunWorkflow((env) => fakePorts(env.DB));
+// With NOTIFY_WEBHOOK_URL set (test/e2e/notify.test.ts), notifications go out through the real webhook notifier.
+export const RunWorkflow = createRunWorkflow((env) => {
+  const ports = fakePorts(env.DB);
+  const url = env.NOTIFY_WEBHOOK_URL;
+  return url ? { ...ports, notifier: webhookNotifierFor({ ...env, NOTIFY_WEBHOOK_URL: url }) } : ports;
+});
 
 export default {
   async fetch(request, env, ctx) {
     // Test-only window into the fakes' world, for tests that drive this Worker over HTTP.
     const match = /^\/__test\/fake-calls\/([^/]+)$/.exec(new URL(request.url).pathname);
     if (match) return Response.json({ calls: await fakeCalls(env.DB, match[1]!) });
+    // Test-only: rewrite a stored artifact, as a re-run of a step would (the inbox's stale-view test).
+    const artifact = /^\/__test\/artifacts\/(.+)$/.exec(new URL(request.url).pathname);
+    if (artifact && request.method === "PUT") {
+      const ref = decodeURIComponent(artifact[1]!);
+      await env.DB.prepare("UPDATE artifacts SET body = ?2 WHERE ref = ?1")
+        .bind(ref, await request.text())
+        .run();
+      return new Response(null, { status: 204 });
+    }
     return app.fetch(request, env, ctx);
   },
-  async scheduled(_controller, env, ctx) {
-    ctx.waitUntil(sweep(env, { now: Date.now(), ...DEFAULT_SWEEP }));
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(
+      onScheduled(env, { registry, scheduledTime: controller.scheduledTime, notifier: notifierFor(env) }),
+    );
   },
 } satisfies ExportedHandler<Env>;

@@ -16,6 +16,29 @@ export interface ObservedResponse {
 
 const EXCERPT = 500;
 
+/**
+ * JSON Schema's `required` holds whether or not the name is under `properties`;
+ * zod 4.6's `fromJSONSchema` only enforces names it has a property for, so
+ * `{type:"object", required:["count"]}` accepted `{"visits":2}`. Give every
+ * required name a property (`{}`: anything) before converting. Pure.
+ */
+const LITERAL_KEYWORDS = new Set(["const", "enum", "default", "examples"]);
+
+export function withRequiredProperties(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withRequiredProperties);
+  if (schema === null || typeof schema !== "object") return schema;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema))
+    out[key] = LITERAL_KEYWORDS.has(key) ? value : withRequiredProperties(value);
+  if (Array.isArray(out.required)) {
+    const properties = { ...((out.properties as Record<string, unknown> | undefined) ?? {}) };
+    for (const name of out.required)
+      if (typeof name === "string" && !(name in properties)) properties[name] = {};
+    out.properties = properties;
+  }
+  return out;
+}
+
 export function excerptOf(body: string): string {
   return body.length <= EXCERPT ? body : `${body.slice(0, EXCERPT)}… (${body.length} bytes)`;
 }
@@ -46,7 +69,8 @@ export function unmet(probe: Probe, response: ObservedResponse): { expected: str
     } catch {
       return { expected: "a JSON body", actual: "a body that is not JSON" };
     }
-    const result = z.fromJSONSchema(want.json as Parameters<typeof z.fromJSONSchema>[0]).safeParse(value);
+    const schema = withRequiredProperties(want.json) as Parameters<typeof z.fromJSONSchema>[0];
+    const result = z.fromJSONSchema(schema).safeParse(value);
     if (!result.success) {
       const issue = result.error.issues[0];
       const where = issue?.path.length ? issue.path.join(".") : "(root)";

@@ -2,16 +2,17 @@
  * `nightshift start` (`npm start`): the whole local stack in one command —
  * the Cloudflare API emulator, the Sandbox host, and the orchestrator under
  * `wrangler dev` with its state on disk in `.nightshift/`. Fires the sweeper
- * once at start-up and every minute (wrangler dev fires no crons). One Ctrl-C
- * stops all three.
+ * once at start-up and every minute (wrangler dev fires no crons). Unless
+ * `--no-example`, starts one run of the example job and follows it until it
+ * waits at a gate. One Ctrl-C stops all three.
+ * The stack itself is `startLocalStack` (src/local/orchestrator/stack.ts).
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startEmulator } from "../../local/emulator/index.ts";
-import { startDevServer } from "../../local/orchestrator/dev-server.ts";
-import { startSandboxHost } from "../../local/sandbox-host/index.ts";
+import { followRun, nextSteps } from "../../local/orchestrator/follow.ts";
+import { SandboxHostUnavailable, startLocalStack } from "../../local/orchestrator/stack.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { projectRoot } from "../project.ts";
@@ -26,6 +27,8 @@ async function apiToken(stateDir: string): Promise<string> {
   await writeFile(file, `${token}\n`, { mode: 0o600 });
   return token;
 }
+
+export const EXAMPLE_JOB = "hello-kv";
 
 function portArg(value: string | undefined, fallback: number, name: string): number {
   const port = Number(value ?? fallback);
@@ -43,6 +46,8 @@ export const start: Command = {
         "state-dir": { type: "string" },
         "unsafe-no-bwrap": { type: "boolean", default: false },
         "no-example": { type: "boolean", default: false },
+        /** Print every line wrangler dev prints, not only errors, warnings and nightshift's own. */
+        verbose: { type: "boolean", default: false },
       },
     });
     const root = projectRoot();
@@ -52,68 +57,134 @@ export const start: Command = {
     const token = await apiToken(stateDir);
     const log = (line: string) => console.log(line);
 
-    const emulator = await startEmulator({
-      port: port + 1,
-      host: "127.0.0.1",
-      stateDir: join(stateDir, "emulator"),
-    });
-    log(`emulator      ${emulator.url}  (CLOUDFLARE_API_BASE_URL=${emulator.apiBaseUrl})`);
-    const sandboxes = await startSandboxHost({
-      port: port + 2,
-      stateDir: join(stateDir, "sandboxes"),
+    const stack = await startLocalStack({
+      root,
+      stateDir,
+      port,
+      token,
       unsafeNoBwrap: values["unsafe-no-bwrap"] ?? false,
       log,
-    }).catch(async (error: unknown) => {
-      await emulator.close();
-      throw new UserError(
-        `${(error as Error).message}\n  install bubblewrap (apt-get install bubblewrap) or pass --unsafe-no-bwrap`,
-      );
-    });
-    log(`sandbox host  ${sandboxes.url}`);
-    const orchestrator = await startDevServer({
-      cwd: root,
-      config: "wrangler.jsonc",
-      port,
-      persistTo: join(stateDir, "state"),
-      stateDir: join(stateDir, "wrangler"),
-      vars: {
-        NIGHTSHIFT_MODE: "local",
-        NIGHTSHIFT_TOKEN: token,
-        CLOUDFLARE_API_BASE_URL: emulator.apiBaseUrl,
-        SANDBOX_HOST_URL: sandboxes.url,
-      },
       onLine: (line) => {
-        if (/error|warn|nightshift/i.test(line)) log(`orchestrator  ${line.trim()}`);
+        // Per-step timing lines (src/run/perform.ts) are for --verbose and the loop benchmark.
+        const wanted = /error|warn|nightshift/i.test(line) && !line.includes("nightshift timing");
+        if (values.verbose || wanted) log(`orchestrator  ${line.trim()}`);
       },
-    }).catch(async (error: unknown) => {
-      await Promise.allSettled([sandboxes.close(), emulator.close()]);
+    }).catch((error: unknown) => {
+      if (error instanceof SandboxHostUnavailable)
+        throw new UserError(
+          `${error.message}\n  install bubblewrap (apt-get install bubblewrap) or pass --unsafe-no-bwrap`,
+        );
       throw error;
     });
+    const { emulator, orchestrator } = stack;
+    log(`emulator      ${emulator.url}  (CLOUDFLARE_API_BASE_URL=${emulator.apiBaseUrl})`);
+    log(`sandbox host  ${stack.sandboxes.url}`);
 
     const sweep = () =>
-      fetch(`${orchestrator.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`).catch((error: unknown) =>
-        log(`sweeper       could not fire: ${(error as Error).message}`),
-      );
+      stack
+        .sweep()
+        .catch((error: unknown) => log(`sweeper       could not fire: ${(error as Error).message}`));
     await sweep();
     const timer = setInterval(sweep, 60_000);
 
     log(`orchestrator  ${orchestrator.url}  (state in ${stateDir})`);
+    log(`inbox         ${orchestrator.url}/inbox`);
+    const tokenFile = join(stateDir, "token");
     log("");
-    log(`API token: stored in ${join(stateDir, "token")} (or set NIGHTSHIFT_TOKEN)`);
-    log(`  curl -H "authorization: Bearer $(cat ${join(stateDir, "token")})" ${orchestrator.url}/api/jobs`);
-    log(
-      `  curl -X POST -H "authorization: Bearer $(cat ${join(stateDir, "token")})" ${orchestrator.url}/api/jobs/hello-kv/runs`,
-    );
-    log("Ctrl-C stops everything.");
+    log(`API token: stored in ${tokenFile} (or set NIGHTSHIFT_TOKEN)`);
+    log(`  curl -H "authorization: Bearer $(cat ${tokenFile})" ${orchestrator.url}/api/jobs`);
 
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
+    const stopped = new AbortController();
+    let restoreExit = () => {};
+    const stopOnSignal = new Promise<void>((resolve) => {
+      // `on`, not `once`: one Ctrl-C reaches this process twice (from the terminal and relayed by
+      // npm/tsx), and a second signal with no listener would kill it before the clean-up below.
+      const stop = () => {
+        if (!stopped.signal.aborted) restoreExit = deferExit();
+        stopped.abort(new Error("stopped"));
+        resolve();
+      };
+      for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.prependListener(signal, stop);
     });
+
+    if (!values["no-example"]) {
+      await runExample({
+        url: orchestrator.url,
+        token,
+        tokenHint: `$(cat ${tokenFile})`,
+        emulatorUrl: emulator.url,
+        signal: stopped.signal,
+        log,
+      }).catch((error: unknown) => {
+        if (!stopped.signal.aborted)
+          log(`example       could not follow the example run: ${(error as Error).message}`);
+      });
+    } else {
+      log(
+        `  curl -X POST -H "authorization: Bearer $(cat ${tokenFile})" ${orchestrator.url}/api/jobs/${EXAMPLE_JOB}/runs`,
+      );
+    }
+    if (!stopped.signal.aborted) log("Ctrl-C stops everything.");
+
+    await stopOnSignal;
     clearInterval(timer);
     log("stopping…");
-    await Promise.allSettled([orchestrator.stop(), sandboxes.close(), emulator.close()]);
+    await stack.close();
+    restoreExit();
     return 0;
   },
 };
+
+/**
+ * Miniflare (which hosts the emulator's deployed Workers) installs its own
+ * SIGINT/SIGTERM listener that calls `process.exit(130)` at once, which would
+ * skip the clean-up above and leave the Sandbox host's overlay mounts behind.
+ * While stopping, `process.exit` is held off; the returned function restores it.
+ */
+function deferExit(): () => void {
+  const exit = process.exit;
+  process.exit = ((code?: number) => {
+    process.exitCode ??= code;
+  }) as typeof process.exit;
+  return () => {
+    process.exit = exit;
+  };
+}
+
+/** Starts one run of the example job and follows its timeline until it waits at a gate or ends. */
+async function runExample(input: {
+  url: string;
+  token: string;
+  tokenHint: string;
+  emulatorUrl: string;
+  signal: AbortSignal;
+  log: (line: string) => void;
+}): Promise<void> {
+  const { log } = input;
+  const started = Date.now();
+  const response = await fetch(`${input.url}/api/jobs/${EXAMPLE_JOB}/runs`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${input.token}`, "content-type": "application/json" },
+    body: "{}",
+    signal: input.signal,
+  });
+  if (!response.ok)
+    throw new Error(`starting ${EXAMPLE_JOB} answered ${response.status}: ${await response.text()}`);
+  const { run } = (await response.json()) as { run: { id: string } };
+  log("");
+  log(`example       run ${run.id} of ${EXAMPLE_JOB} (replay agent: a recorded session, no model is called)`);
+  const result = await followRun({
+    url: input.url,
+    token: input.token,
+    runId: run.id,
+    log,
+    tty: process.stdout.isTTY ? process.stdout : null,
+    signal: input.signal,
+  });
+  log(`example       stopped after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const localUrl = (publicUrl: string) => {
+    const url = new URL(publicUrl);
+    return `${input.emulatorUrl}/__workers/${url.host}${url.pathname}${url.search}`;
+  };
+  for (const line of nextSteps({ result, url: input.url, tokenHint: input.tokenHint, localUrl })) log(line);
+}

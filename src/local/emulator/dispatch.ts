@@ -40,6 +40,7 @@ function adminRoutes(log: RequestLog): RouteEntry<RouteValue>[] {
   });
   return [
     r("GET", "/__emulator/health", admin.health),
+    r("GET", "/__emulator/terms", admin.terms),
     r("GET", "/__emulator/requests", requests.list),
     r("DELETE", "/__emulator/requests", requests.clear),
     r("GET", "/__emulator/zones", admin.listAllZones),

@@ -67,6 +67,15 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     ...Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
   const child = spawnWrangler(args, options);
+  // wrangler dev leads its own process group (so a stop takes workerd down too) and therefore
+  // does not get the terminal's Ctrl-C: if this process exits without stopping it, take it along.
+  const reap = () => {
+    try {
+      if (child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {}
+  };
+  process.once("exit", reap);
+  child.once("exit", () => process.off("exit", reap));
   const url = `http://127.0.0.1:${options.port}`;
   let output = "";
   const onData = (d: Buffer) => {

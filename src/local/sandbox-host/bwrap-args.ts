@@ -3,8 +3,10 @@
  * from spawning so the confinement rules can be read and unit-tested in one
  * place. What the command sees: the host's /usr, /lib, /lib64, /bin and a few
  * /etc files read-only; Node 22 at /opt/node/bin/node; its own /workspace,
- * /home/sandbox and /tmp (host directories of this Sandbox only); new PID, IPC,
- * UTS, user and cgroup namespaces; no capabilities; only the variables given.
+ * /home/sandbox and /tmp (host directories of this Sandbox only); the host
+ * directories the operator chose to share read-only (the project's job sources,
+ * the tools a deploy needs); new PID, IPC, UTS, user and cgroup namespaces; no
+ * capabilities; only the variables given.
  */
 
 export type NetworkPolicy = "loopback" | "none" | "full";
@@ -16,6 +18,13 @@ export interface SandboxMounts {
   tmp: string;
 }
 
+/** A host directory shown read-only inside every Sandbox (e.g. the project's `workflows/`). */
+export interface ReadOnlyBind {
+  source: string;
+  /** Absolute path inside the Sandbox. */
+  target: string;
+}
+
 export interface CommandSpec {
   argv: readonly string[];
   /** Path inside the Sandbox. */
@@ -25,6 +34,34 @@ export interface CommandSpec {
 
 export const SANDBOX_HOME = "/home/sandbox";
 export const SANDBOX_PATH = "/opt/node/bin:/usr/local/bin:/usr/bin:/bin";
+
+/** Where nothing may be bound over: the Sandbox's own directories and the system tree. */
+const RESERVED_TARGETS = [
+  "/workspace",
+  SANDBOX_HOME,
+  "/tmp",
+  "/proc",
+  "/dev",
+  "/usr",
+  "/lib",
+  "/lib64",
+  "/bin",
+  "/sbin",
+  "/etc",
+  "/opt/node",
+];
+
+/** Why a read-only bind may not go to `target`, or null when it may (pure). */
+export function bindTargetProblem(target: string): string | null {
+  if (!target.startsWith("/")) return `bind target "${target}" must be an absolute path`;
+  const t = target.replace(/\/+$/, "");
+  if (t === "" || t.split("/").includes("..")) return `bind target "${target}" is not a plain absolute path`;
+  for (const reserved of RESERVED_TARGETS) {
+    if (t === reserved || t.startsWith(`${reserved}/`) || reserved.startsWith(`${t}/`))
+      return `bind target "${target}" overlaps ${reserved}, which the Sandbox itself provides`;
+  }
+  return null;
+}
 
 /** Host /etc files a toolchain needs (DNS, TLS roots, users); the rest of /etc stays invisible. */
 const ETC_FILES = [
@@ -57,6 +94,7 @@ export function buildBwrapArgs(opts: {
   mounts: SandboxMounts;
   network: NetworkPolicy;
   command: CommandSpec;
+  readOnlyBinds?: readonly ReadOnlyBind[];
 }): string[] {
   const { mounts, command } = opts;
   const args = ["--unshare-all"];
@@ -67,6 +105,7 @@ export function buildBwrapArgs(opts: {
   for (const dir of ["/usr", "/lib", "/lib64", "/bin", "/sbin"]) args.push("--ro-bind-try", dir, dir);
   for (const file of ETC_FILES) args.push("--ro-bind-try", file, file);
   args.push("--ro-bind", opts.nodeBinary, "/opt/node/bin/node");
+  for (const bind of opts.readOnlyBinds ?? []) args.push("--ro-bind", bind.source, bind.target);
   args.push("--bind", mounts.workspace, "/workspace");
   args.push("--bind", mounts.home, SANDBOX_HOME);
   args.push("--bind", mounts.tmp, "/tmp");

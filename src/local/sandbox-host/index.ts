@@ -18,6 +18,7 @@ import { z } from "zod";
 import { IdempotencyStore } from "./idempotency.ts";
 import { SandboxManager } from "./manager.ts";
 import { type HealthInfo, sandboxRoutes } from "./routes.ts";
+import { bindTargetProblem } from "./bwrap-args.ts";
 import type { Isolation } from "./runner.ts";
 import { serve } from "./serve.ts";
 import { probeOverlay, which } from "./system.ts";
@@ -35,6 +36,22 @@ export const SandboxHostOptionsSchema = z.strictObject({
   bwrapPath: z.string().optional(),
   /** Node binary bound at /opt/node/bin/node inside every Sandbox (default: this process's). */
   nodeBinary: z.string().optional(),
+  /**
+   * Host directories every Sandbox sees read-only, e.g. the project's `workflows/` at
+   * `/sources/workflows` (directory job sources) and its `node_modules` (wrangler for deploys).
+   * Only under bubblewrap: unconfined commands see the host's paths as they are.
+   */
+  readOnlyBinds: z
+    .array(
+      z.strictObject({
+        source: z.string().min(1),
+        target: z.string().superRefine((target, ctx) => {
+          const problem = bindTargetProblem(target);
+          if (problem) ctx.addIssue({ code: "custom", message: problem });
+        }),
+      }),
+    )
+    .default([]),
   keepSnapshots: z.number().int().min(1).default(10),
   timeoutMs: z
     .number()
@@ -85,14 +102,21 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
   const nodeBinary = o.nodeBinary ?? process.execPath;
 
   const bwrap = o.bwrapPath ? await executable(o.bwrapPath) : await which("bwrap");
+  const readOnlyBinds = o.readOnlyBinds.map((b) => ({ source: resolve(b.source), target: b.target }));
+  for (const bind of readOnlyBinds) {
+    if (!(await exists(bind.source)))
+      throw new SandboxHostStartError(`read-only bind source ${bind.source} does not exist`);
+  }
   let isolation: Isolation;
   if (bwrap) {
-    isolation = { kind: "bwrap", bwrap, nodeBinary, network: o.network };
+    isolation = { kind: "bwrap", bwrap, nodeBinary, network: o.network, readOnlyBinds };
   } else if (o.unsafeNoBwrap) {
     log(
       "!!! sandbox-host: bubblewrap (bwrap) NOT FOUND — running commands UNCONFINED on this machine (unsafe flag given)",
     );
     isolation = { kind: "unsafe", nodeBinary };
+    if (readOnlyBinds.length)
+      log("!!! sandbox-host: read-only binds are NOT applied without bubblewrap (commands see host paths)");
   } else {
     throw new SandboxHostStartError(
       "bubblewrap (bwrap) not found: install it (apt-get install -y bubblewrap) or pass --unsafe-no-bwrap to run commands unconfined",
@@ -162,6 +186,15 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
       await manager.close();
     },
   };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function executable(path: string): Promise<string | null> {

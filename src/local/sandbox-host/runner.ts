@@ -15,12 +15,20 @@ import {
   buildBwrapArgs,
   type CommandSpec,
   type NetworkPolicy,
+  type ReadOnlyBind,
   SANDBOX_HOME,
   type SandboxMounts,
 } from "./bwrap-args.ts";
 
 export type Isolation =
-  | { kind: "bwrap"; bwrap: string; nodeBinary: string; network: NetworkPolicy }
+  | {
+      kind: "bwrap";
+      bwrap: string;
+      nodeBinary: string;
+      network: NetworkPolicy;
+      /** Host directories every command sees read-only (job sources, deploy tools). */
+      readOnlyBinds?: readonly ReadOnlyBind[];
+    }
   | { kind: "unsafe"; nodeBinary: string };
 
 /** Maps a Sandbox path to the host path an unsafe (unconfined) command must use instead. */
@@ -47,6 +55,7 @@ export function spawnConfined(
       mounts,
       network: isolation.network,
       command,
+      ...(isolation.readOnlyBinds ? { readOnlyBinds: isolation.readOnlyBinds } : {}),
     });
     return spawn(isolation.bwrap, args, { stdio: ["ignore", "pipe", "pipe"], env: {} });
   }

@@ -17,6 +17,16 @@ describe("expectations in workerd", () => {
     });
     expect(unmet(probe, response("{}"))).not.toBeNull();
   });
+  it("enforces required names that have no property schema (the example job's probe)", () => {
+    const probe = probeSchema.parse({
+      path: "/count",
+      expect: { json: { type: "object", required: ["count"] } },
+    });
+    expect(unmet(probe, response('{"visits":2}'))).toMatchObject({
+      actual: expect.stringMatching(/^count: /),
+    });
+    expect(unmet(probe, response('{"count":2}'))).toBeNull();
+  });
   it("checks status first", () => {
     expect(unmet(probeSchema.parse({ path: "/" }), response("x", 500))).toEqual({
       expected: "status 200",

@@ -19,6 +19,21 @@ export const health: Handler = (_ctx, svc) =>
     apiBaseUrl: `${svc.baseUrl()}/client/v4`,
   });
 
+/**
+ * The emulator's own terms: what local mode's automatic sign-off points at
+ * (see docs/api.md and docs/status.md, "Terms of service"). Not Cloudflare's terms.
+ */
+export const terms: Handler = () => ({
+  status: 200,
+  html:
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Emulator terms</title></head><body>' +
+    "<h1>nightshift local Cloudflare API emulator: terms</h1>" +
+    "<p>This is not Cloudflare. Temporary accounts here are local files on this machine; nothing is sent to Cloudflare " +
+    "and no Cloudflare terms of service or privacy policy are accepted by deploying here.</p>" +
+    '<h2 id="privacy">Privacy</h2><p>Requests are logged in memory on this machine (without bodies or tokens) for tests.</p>' +
+    "</body></html>",
+});
+
 export function requestLogHandlers(log: RequestLog): { list: Handler; clear: Handler } {
   return {
     list: (ctx) => ({

@@ -1,0 +1,214 @@
+/**
+ * `agentFor(spec, env)`: the job's `agent.adapter` name → an Agent. Adapters:
+ * `replay` (offline, the default of the examples), `openai` (any
+ * OpenAI-compatible chat-completions server), `anthropic` (Messages API), and
+ * the coding-agent CLIs `claude-code`, `codex`, `opencode` run in the Sandbox.
+ * Options come from the job's `agent.options` (validated here: a bad option is
+ * a `refused` round naming its path); keys come from the orchestrator's
+ * secrets in `env` and are used by the Worker-side adapters only, never passed
+ * into a Sandbox. Real agents are wrapped so each round is also recorded
+ * (artifact `<key>:recording`) for `nightshift record`.
+ */
+import { z } from "zod";
+import type { Job } from "../../jobs/schema.ts";
+import type { Agent, AgentRequest } from "../../ports/agent.ts";
+import { err } from "../../ports/result.ts";
+import { putArtifact } from "../../store/artifacts.ts";
+import { anthropicClient } from "./anthropic.ts";
+import { claudeCode } from "./cli/claude-code.ts";
+import { codex } from "./cli/codex.ts";
+import { opencode } from "./cli/opencode.ts";
+import { type CliSpec, createCliAgent, type Egress } from "./cli/runner.ts";
+import { createLlmAgent } from "./llm-agent.ts";
+import type { ModelHttpOptions } from "./model-http.ts";
+import { openaiClient } from "./openai.ts";
+import { DEFAULT_PRICES, priceTableSchema } from "./prices.ts";
+import { recordingAgent } from "./recording.ts";
+import { createReplayAgent, REPLAY_ADAPTER } from "./replay.ts";
+
+export const AGENT_ADAPTERS = [
+  REPLAY_ADAPTER,
+  "openai",
+  "anthropic",
+  "claude-code",
+  "codex",
+  "opencode",
+] as const;
+export type AgentAdapterName = (typeof AGENT_ADAPTERS)[number];
+
+/** What agentFor reads from the orchestrator's environment: secrets by name, D1 for artifacts. */
+export interface AgentEnv {
+  DB?: D1Database;
+  /** Local mode: the egress proxy CLIs in the Sandbox reach model APIs through. */
+  EGRESS_PROXY_URL?: string;
+}
+
+export interface AgentForOptions {
+  /** Retry timing for model calls (tests, benches). */
+  http?: ModelHttpOptions;
+  /** Record each round of a real agent (default: when D1 is there). */
+  record?: boolean;
+}
+
+const MINUTE = 60_000;
+const common = {
+  prices: priceTableSchema.optional(),
+  /** Milliseconds for one round; below the write step's 30-minute timeout. */
+  timeLimitMs: z
+    .number()
+    .int()
+    .positive()
+    .max(29 * MINUTE)
+    .default(25 * MINUTE),
+  /** The job's replay session may stay beside a real adapter's options (ignored here). */
+  session: z.unknown().optional(),
+};
+const llmOptions = (defaults: {
+  baseUrl: string;
+  apiKeyEnv: string;
+  contextWindow: number;
+  maxOutputTokens: number;
+}) =>
+  z.strictObject({
+    ...common,
+    baseUrl: z.url().default(defaults.baseUrl),
+    /** Which orchestrator secret holds the key; `null`: send none (local model servers). */
+    apiKeyEnv: z.string().min(1).nullable().default(defaults.apiKeyEnv),
+    stream: z.boolean().default(true),
+    maxSteps: z.number().int().min(1).max(200).default(30),
+    maxOutputTokens: z.number().int().positive().default(defaults.maxOutputTokens),
+    contextWindow: z.number().int().positive().default(defaults.contextWindow),
+    headers: z.record(z.string(), z.string()).optional(),
+  });
+const openaiOptions = llmOptions({
+  baseUrl: "https://api.openai.com/v1",
+  apiKeyEnv: "OPENAI_API_KEY",
+  contextWindow: 128_000,
+  maxOutputTokens: 4_096,
+});
+const anthropicOptions = llmOptions({
+  baseUrl: "https://api.anthropic.com",
+  apiKeyEnv: "ANTHROPIC_API_KEY",
+  contextWindow: 200_000,
+  maxOutputTokens: 8_192,
+});
+const cliOptions = z.strictObject({
+  ...common,
+  command: z.string().min(1).optional(),
+  maxTurns: z.number().int().min(1).max(500).default(50),
+  env: z.record(z.string(), z.string()).optional(),
+});
+
+const DEFAULT_MODELS: Record<string, string | null> = {
+  openai: "gpt-4.1",
+  anthropic: "claude-sonnet-4-5",
+  "claude-code": null,
+  codex: null,
+  opencode: null,
+};
+const CLIS: Record<string, CliSpec> = { "claude-code": claudeCode, codex, opencode };
+
+function refusing(name: string, error: z.ZodError): Agent {
+  const issue = error.issues[0];
+  const where = ["agent", "options", ...(issue?.path ?? []).map(String)].join(".");
+  return { name, write: async () => err({ code: "refused", message: `${where}: ${issue?.message}` }) };
+}
+
+function artifactSaver(env: AgentEnv) {
+  const db = env.DB;
+  if (!db) return undefined;
+  return (request: AgentRequest, kind: string, body: string) =>
+    putArtifact(db, {
+      ref: `${request.idempotencyKey}:${kind}`,
+      runId: request.runId,
+      kind: `agent-${kind}`,
+      body,
+      at: Date.now(),
+    });
+}
+
+function secret(env: AgentEnv, name: string | null): string | null {
+  if (name === null) return null;
+  const value = (env as Record<string, unknown>)[name];
+  return typeof value === "string" && value ? value : null;
+}
+
+/** The adapter for a job's `agent` section. Unknown names fail the round with a clear message. */
+export function agentFor(spec: Job["agent"], orchestratorEnv: object, options: AgentForOptions = {}): Agent {
+  // The Worker's Env (or a plain object in Node): secrets are read by name.
+  const env = orchestratorEnv as AgentEnv;
+  const inner = buildAgent(spec, env, options);
+  const save = artifactSaver(env);
+  if (spec.adapter === REPLAY_ADAPTER || !save || options.record === false) return inner;
+  return recordingAgent(inner, async (request, round) => {
+    await save(request, "recording", JSON.stringify({ agent: recordedFromLabel(spec), round }));
+  });
+}
+
+/** How a recording names the agent that made it (shown wherever it replays). */
+export function recordedFromLabel(spec: Job["agent"]): string {
+  const model = spec.model ?? DEFAULT_MODELS[spec.adapter] ?? null;
+  return model ? `${spec.adapter} (${model})` : spec.adapter;
+}
+
+function buildAgent(spec: Job["agent"], env: AgentEnv, options: AgentForOptions): Agent {
+  const save = artifactSaver(env);
+  const model = spec.model ?? DEFAULT_MODELS[spec.adapter] ?? null;
+  if (spec.adapter === REPLAY_ADAPTER) return createReplayAgent();
+  if (spec.adapter === "openai" || spec.adapter === "anthropic") {
+    const parsed = (spec.adapter === "openai" ? openaiOptions : anthropicOptions).safeParse(spec.options);
+    if (!parsed.success) return refusing(spec.adapter, parsed.error);
+    const o = parsed.data;
+    const apiKey = secret(env, o.apiKeyEnv);
+    if (o.apiKeyEnv !== null && apiKey === null)
+      return {
+        name: spec.adapter,
+        write: async () =>
+          err({
+            code: "refused",
+            message: `the ${spec.adapter} adapter needs the secret ${o.apiKeyEnv} in the orchestrator`,
+          }),
+      };
+    const settings = { baseUrl: o.baseUrl, apiKey, model: model!, http: options.http };
+    const client =
+      spec.adapter === "openai"
+        ? openaiClient({ ...settings, stream: o.stream, headers: o.headers })
+        : anthropicClient(settings);
+    return createLlmAgent(spec.adapter, client, {
+      maxSteps: o.maxSteps,
+      maxOutputTokens: o.maxOutputTokens,
+      contextWindow: o.contextWindow,
+      prices: { ...DEFAULT_PRICES, ...o.prices },
+      timeLimitMs: o.timeLimitMs,
+      saveTranscript: save && ((request, body) => save(request, "transcript", body)),
+    });
+  }
+  const cli = CLIS[spec.adapter];
+  if (cli) {
+    const parsed = cliOptions.safeParse(spec.options);
+    if (!parsed.success) return refusing(spec.adapter, parsed.error);
+    const o = parsed.data;
+    const egress: Egress =
+      typeof env.EGRESS_PROXY_URL === "string" && env.EGRESS_PROXY_URL
+        ? { kind: "proxy", url: env.EGRESS_PROXY_URL.replace(/\/+$/, "") }
+        : { kind: "outbound-handlers" };
+    return createCliAgent(cli, {
+      command: o.command,
+      model,
+      maxTurns: o.maxTurns,
+      timeLimitMs: o.timeLimitMs,
+      egress,
+      prices: { ...DEFAULT_PRICES, ...o.prices },
+      env: o.env,
+      saveArtifact: save,
+    });
+  }
+  return {
+    name: spec.adapter,
+    write: async () =>
+      err({
+        code: "refused",
+        message: `unknown agent adapter "${spec.adapter}"; known: ${AGENT_ADAPTERS.join(", ")}`,
+      }),
+  };
+}

@@ -1,0 +1,256 @@
+/**
+ * The Deployer: the unmodified wrangler CLI, run inside the run's Sandbox,
+ * deploys with `--temporary` (locally: to the Cloudflare API emulator).
+ *
+ * - **Terms of service.** Non-interactive wrangler accepts Cloudflare's terms
+ *   on the user's behalf. This adapter refuses to run `--temporary` unless a
+ *   legal sign-off for the API base is on record (`tos_required` otherwise;
+ *   the machine opens the `tos` gate). Nothing is sent before that check.
+ * - **One account per run.** wrangler keeps its temporary account in
+ *   `$XDG_CONFIG_HOME/.wrangler/wrangler-temporary-account.toml`. The Sandbox
+ *   is named after the run, and its home directory (`/home/sandbox`) is not
+ *   covered by workspace snapshots, so restores never roll the cache back and
+ *   redeploys of the run reuse its account. `freshAccount` deletes the cache
+ *   first. The account's token stays in the Sandbox: the wrapper drops it
+ *   before the cache text leaves, so it never reaches a step result, D1 or a log.
+ * - **Durability.** wrangler, the cache read and the trailer run as one exec
+ *   with the step's idempotency key: a retried step gets the first answer
+ *   back instead of deploying (or provisioning) twice.
+ * - **Results stay small.** wrangler's output is stored through `putLog` and
+ *   returned by reference.
+ *
+ * Worker-safe (no Node imports): it only talks to the Sandbox port and `fetch`.
+ */
+import type {
+  DeployError,
+  Deployer,
+  DeployOutput,
+  DeployRequest,
+  PromoteRequest,
+} from "../../ports/deployer.ts";
+import { err, ok, type Result } from "../../ports/result.ts";
+import { WORKSPACE_DIR } from "../../ports/sandbox.ts";
+import { checkClaim } from "./claim-check.ts";
+import {
+  classifyFailure,
+  parseAccountCache,
+  parseDeployRecord,
+  parseDeployStdout,
+  splitTrailer,
+  stripAnsi,
+  SECTION_ACCOUNT,
+  SECTION_NDJSON,
+  TRAILER_MARK,
+} from "./wrangler-output.ts";
+
+/** Where a Sandbox keeps wrangler's config and the run's temporary account (outside /workspace). */
+export const SANDBOX_CONFIG_HOME = "/home/sandbox/.config";
+export const ACCOUNT_CACHE = `${SANDBOX_CONFIG_HOME}/.wrangler/wrangler-temporary-account.toml`;
+const OUTPUT_FILE = "/tmp/nightshift-wrangler-output.ndjson";
+
+/** A legal sign-off on record for an API base (who, when). */
+export interface SignoffOnRecord {
+  id: string;
+  signedBy: string;
+  automatic: boolean;
+}
+
+export interface WranglerDeployerOptions {
+  /** The Cloudflare API base wrangler talks to (`CLOUDFLARE_API_BASE_URL`). */
+  apiBase: string;
+  /** How to start wrangler inside the Sandbox, e.g. `["wrangler"]` or `[node, "/…/wrangler.js"]`. */
+  wrangler: readonly string[];
+  /** The sign-off on record for `apiBase` (or for this run's approved `tos` gate), or null. */
+  findSignoff(request: { apiBase: string; runId: string }): Promise<SignoffOnRecord | null>;
+  /** Stores a log or note and returns its reference (D1 artifacts in the Worker). */
+  putLog(log: { ref: string; runId: string; kind: string; body: string }): Promise<string>;
+  /**
+   * Local mode: the emulator's URL. Claim links under it can be asked whether
+   * the account was claimed; real Cloudflare claim pages need a signed-in human.
+   */
+  emulatorUrl?: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+}
+
+/**
+ * The wrapper run inside the Sandbox (POSIX sh: no extra Node start-up per
+ * deploy): optionally drops the cached account, runs wrangler with its output
+ * going straight to ours, then prints the trailer — exit code and wrangler's
+ * own run time, the ND-JSON output file, and the account cache minus its
+ * `apiToken` line (see `splitTrailer`).
+ */
+const WRAPPER = `cache="$1"; out="$2"; fresh="$3"; shift 3
+if [ "$fresh" = 1 ]; then rm -f "$cache"; fi
+rm -f "$out"
+started=$(date +%s%3N)
+WRANGLER_OUTPUT_FILE_PATH="$out" "$@"
+code=$?
+ended=$(date +%s%3N)
+printf '\\n%s{"exitCode":%d,"wranglerMs":%d}\\n' "${TRAILER_MARK}" "$code" "$((ended - started))"
+if [ -f "$out" ]; then echo "${SECTION_NDJSON}"; cat "$out"; echo; fi
+if [ -f "$cache" ]; then echo "${SECTION_ACCOUNT}"; grep -v '^[[:space:]]*apiToken[[:space:]]*=' "$cache"; fi
+exit 0
+`;
+
+export function createWranglerDeployer(options: WranglerDeployerOptions): Deployer {
+  const timeoutMs = options.timeoutMs ?? 300_000;
+
+  async function deploy(request: DeployRequest): Promise<Result<DeployOutput, DeployError>> {
+    const signoff = await options.findSignoff({ apiBase: options.apiBase, runId: request.runId });
+    if (!signoff) {
+      return err({
+        code: "tos_required",
+        message: `no legal sign-off of the terms of service is on record for ${options.apiBase}: wrangler --temporary would accept them on the user's behalf`,
+        logRef: null,
+      });
+    }
+    const argv = [
+      ...options.wrangler,
+      "deploy",
+      "--temporary",
+      "--config",
+      request.config,
+      "--name",
+      request.workerName,
+    ];
+    const result = await request.sandbox.exec(
+      [
+        "sh",
+        "-c",
+        WRAPPER,
+        "nightshift-deploy",
+        ACCOUNT_CACHE,
+        OUTPUT_FILE,
+        request.freshAccount ? "1" : "0",
+        ...argv,
+      ],
+      {
+        cwd: WORKSPACE_DIR,
+        env: wranglerEnv(options.apiBase),
+        timeoutMs,
+        idempotencyKey: `${request.idempotencyKey}:wrangler`,
+      },
+    );
+    const { output, trailer } = splitTrailer(result.stdout);
+    const log = [
+      `$ ${argv.join(" ")}`,
+      `# sign-off ${signoff.id} by ${signoff.signedBy}${signoff.automatic ? " (automatic, local mode)" : ""}`,
+      stripAnsi(output).trimEnd(),
+      stripAnsi(result.stderr).trimEnd(),
+      `# exit ${trailer?.exitCode ?? result.exitCode}${trailer ? ` after ${trailer.wranglerMs} ms in wrangler` : ""}`,
+    ].join("\n");
+    const logRef = await options.putLog({
+      ref: `${request.idempotencyKey}:log`,
+      runId: request.runId,
+      kind: "deploy-log",
+      body: log,
+    });
+    if (!trailer) {
+      return err({
+        code: "deploy_failed",
+        message: `the deploy wrapper exited ${result.exitCode} without a result: ${lastLine(result.stderr)}`,
+        logRef,
+      });
+    }
+    if (trailer.exitCode !== 0) {
+      const failure = classifyFailure(`${output}\n${result.stderr}`);
+      return err({ ...failure, logRef });
+    }
+    return readSuccess({ request, trailer, output, logRef });
+  }
+
+  async function promote(request: PromoteRequest): Promise<Result<{ url: string }, DeployError>> {
+    if (request.mode === "deploy") {
+      return err({
+        code: "deploy_failed",
+        message: 'promotion into the organisation\'s own account is not available yet: use promotion "claim"',
+        logRef: null,
+      });
+    }
+    if (!request.account || !request.deploymentUrl) {
+      return err({
+        code: "deploy_failed",
+        message: "there is no temporary deployment to claim",
+        logRef: null,
+      });
+    }
+    const claim = await checkClaim(request.account.claimUrl, {
+      ...(options.emulatorUrl ? { emulatorUrl: options.emulatorUrl } : {}),
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+    });
+    const logRef = await options.putLog({
+      ref: `${request.idempotencyKey}:claim`,
+      runId: request.runId,
+      kind: "claim-check",
+      body: JSON.stringify({ claimUrl: request.account.claimUrl, accountId: request.account.id, ...claim }),
+    });
+    if (claim.status === "expired") {
+      return err({
+        code: "account_expired",
+        message: "the temporary account expired before it was claimed",
+        logRef,
+      });
+    }
+    // Claimed, or not (yet) knowable: the claim itself is the human's act on Cloudflare's side;
+    // the approval recorded that they were shown this claim URL, and the check is kept beside it.
+    return ok({ url: request.deploymentUrl });
+  }
+
+  return { deploy, promote };
+}
+
+function wranglerEnv(apiBase: string): Record<string, string> {
+  return {
+    CI: "true",
+    WRANGLER_SEND_METRICS: "false",
+    WRANGLER_HIDE_BANNER: "true",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    CLOUDFLARE_API_BASE_URL: apiBase,
+    HOME: "/home/sandbox",
+    XDG_CONFIG_HOME: SANDBOX_CONFIG_HOME,
+  };
+}
+
+function readSuccess(input: {
+  request: DeployRequest;
+  trailer: { ndjson: string | null; account: string | null };
+  output: string;
+  logRef: string;
+}): Result<DeployOutput, DeployError> {
+  const { trailer, logRef } = input;
+  if (!trailer.account) {
+    return err({
+      code: "deploy_failed",
+      message: "wrangler succeeded but left no temporary-account cache",
+      logRef,
+    });
+  }
+  const cache = parseAccountCache(trailer.account);
+  if (!cache.ok) return err({ code: "deploy_failed", message: cache.message, logRef });
+  const record = trailer.ndjson ? parseDeployRecord(trailer.ndjson) : null;
+  const fallback = parseDeployStdout(input.output);
+  const url = record?.url ?? fallback.url;
+  if (!url) {
+    return err({
+      code: "deploy_failed",
+      message: "wrangler printed no workers.dev URL (is workers_dev disabled in the config?)",
+      logRef,
+    });
+  }
+  return ok({
+    url,
+    versionId: record?.versionId ?? fallback.versionId,
+    account: {
+      id: cache.value.account.id,
+      claimUrl: cache.value.claim.url,
+      expiresAt: cache.value.account.expiresAt,
+      claimExpiresAt: cache.value.claim.expiresAt,
+    },
+    logRef,
+  });
+}
+
+function lastLine(text: string): string {
+  return stripAnsi(text).trim().split("\n").at(-1) ?? "";
+}

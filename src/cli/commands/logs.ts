@@ -1,0 +1,75 @@
+/**
+ * `nightshift logs <run> [--follow]`: the run's timeline (its audit events).
+ * With `--follow` it keeps polling until the run is final, with a progress
+ * line on a terminal, and exits 0 when the run succeeded, 1 when it ended
+ * any other way. `--json` prints one event per line (NDJSON).
+ */
+import type { Command } from "../command.ts";
+import { apiCommand, EXIT, positional } from "../output.ts";
+
+interface EventView {
+  seq: number;
+  type: string;
+  step: string | null;
+  actor: string | null;
+  to: string | null;
+  data: Record<string, unknown> | null;
+  at: number;
+}
+interface RunView {
+  state: string;
+  status: string;
+  steps: number;
+  currentStep: string | null;
+}
+
+const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+export function formatEvent(e: EventView): string {
+  const time = new Date(e.at).toISOString().slice(11, 19);
+  const reason = typeof e.data?.reason === "string" ? ` “${e.data.reason}”` : "";
+  const error = (e.data?.error as { message?: string } | undefined)?.message;
+  return `${time}  ${e.type}${e.to ? ` → ${e.to}` : ""}${e.actor ? `  (${e.actor})` : ""}${reason}${error ? `  ${error}` : ""}`;
+}
+
+export const logs: Command = {
+  summary: "show a run's timeline: logs <run> [--follow]",
+  run: (args) =>
+    apiCommand(
+      args,
+      { follow: { type: "boolean", short: "f", default: false } },
+      async (io, values, positionals) => {
+        const id = positional(positionals, 0, "run", "nightshift logs <run> [--follow]");
+        const path = `/api/runs/${encodeURIComponent(id)}`;
+        const tty = process.stderr.isTTY && !io.json;
+        let after = 0;
+        let frame = 0;
+        for (;;) {
+          const { run } = await io.client.request<{ run: RunView }>("GET", path);
+          const { events } = await io.client.request<{ events: EventView[] }>(
+            "GET",
+            `${path}/events?after=${after}`,
+          );
+          if (tty && events.length) process.stderr.write("\r\x1b[K");
+          for (const event of events) {
+            if (io.json) console.log(JSON.stringify(event));
+            else io.say(formatEvent(event));
+            after = event.seq;
+          }
+          if (run.status === "final" || !values.follow) {
+            if (tty) process.stderr.write("\r\x1b[K");
+            if (!values.follow) return EXIT.ok;
+            io.say(`run ${id} ended: ${run.state}`);
+            return run.state === "succeeded" ? EXIT.ok : EXIT.failed;
+          }
+          if (tty) {
+            frame = (frame + 1) % SPINNER.length;
+            process.stderr.write(
+              `\r\x1b[K${SPINNER[frame]} ${run.state} · ${run.steps} steps${run.currentStep ? ` · ${run.currentStep}` : ""}`,
+            );
+          }
+          await new Promise((r) => setTimeout(r, 1_000));
+        }
+      },
+    ),
+};

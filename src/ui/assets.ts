@@ -1,0 +1,96 @@
+/**
+ * The inbox's only stylesheet and script, served from `/inbox/app.css` and
+ * `/inbox/app.js` so the Content-Security-Policy can forbid inline code.
+ * The script does two things: countdowns (`data-deadline`) and the live
+ * timeline (`data-timeline`: polls the run's events and appends them, no
+ * page reload). Everything works without it except the live updates.
+ */
+
+export const CSS = `
+:root { color-scheme: light dark; --red: #c0392b; --green: #1e8449; --muted: #666; --line: #8884; }
+* { box-sizing: border-box; }
+body { font: 16px/1.5 system-ui, sans-serif; margin: 0; padding: 0 1rem 3rem; max-width: 60rem; margin-inline: auto; }
+a { color: inherit; }
+header.top { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: baseline; padding: .75rem 0; border-bottom: 1px solid var(--line); }
+header.top nav a { margin-right: .75rem; }
+header.top .who { margin-left: auto; color: var(--muted); font-size: .9rem; }
+.skip { position: absolute; left: -999px; } .skip:focus { left: 1rem; top: 1rem; }
+h1 { font-size: 1.4rem; margin: 1rem 0 .5rem; } h2 { font-size: 1.15rem; margin: 1.5rem 0 .5rem; }
+table { border-collapse: collapse; width: 100%; display: block; overflow-x: auto; }
+th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+code, pre { font: 13px/1.4 ui-monospace, monospace; }
+pre { overflow-x: auto; padding: .5rem; border: 1px solid var(--line); margin: 0; }
+.pass { color: var(--green); } .fail, .expired, .mismatch { color: var(--red); font-weight: 600; }
+.mismatch-row { outline: 2px solid var(--red); }
+.badge { display: inline-block; padding: 0 .4rem; border: 1px solid currentColor; border-radius: .3rem; font-size: .85rem; }
+.notice { padding: .75rem 1rem; border: 2px solid var(--line); margin: 1rem 0; }
+.notice.error { border-color: var(--red); }
+form.decide { border: 1px solid var(--line); padding: 1rem; margin-top: 1.5rem; }
+label { display: block; font-weight: 600; margin-bottom: .25rem; }
+textarea, input, select { font: inherit; width: 100%; max-width: 40rem; padding: .4rem; }
+button { font: inherit; padding: .5rem 1.2rem; margin: .75rem .5rem 0 0; cursor: pointer; }
+button:focus-visible, a:focus-visible, textarea:focus-visible { outline: 3px solid #2874a6; outline-offset: 2px; }
+.diff .add { background: #2ecc7133; } .diff .del { background: #e74c3c33; } .diff .hunk { color: var(--muted); }
+ol.timeline { padding-left: 1.25rem; } ol.timeline li { margin: .2rem 0; }
+ol.timeline .meta { color: var(--muted); font-size: .85rem; }
+.filters { display: flex; flex-wrap: wrap; gap: .75rem; align-items: end; }
+.filters > div { flex: 1 1 12rem; }
+@media (max-width: 40rem) { body { font-size: 15px; } th, td { padding: .3rem; } }
+`;
+
+export const SCRIPT = `
+"use strict";
+function fmt(ms) {
+  var t = Math.max(0, Math.floor(ms / 1000)), h = Math.floor(t / 3600), m = Math.floor((t % 3600) / 60), s = t % 60;
+  var p = function (n) { return String(n).padStart(2, "0"); };
+  if (h > 0) return h + "h " + p(m) + "m " + p(s) + "s";
+  if (m > 0) return m + "m " + p(s) + "s";
+  return s + "s";
+}
+function tick() {
+  document.querySelectorAll("[data-deadline]").forEach(function (el) {
+    var left = Number(el.getAttribute("data-deadline")) - Date.now();
+    el.textContent = left <= 0 ? "expired" : fmt(left) + " left";
+    if (left <= 0) el.classList.add("expired");
+  });
+}
+tick();
+setInterval(tick, 1000);
+
+function eventItem(e) {
+  var li = document.createElement("li");
+  li.setAttribute("data-seq", String(e.seq));
+  var type = document.createElement("strong");
+  type.textContent = e.type;
+  li.appendChild(type);
+  if (e.to) li.appendChild(document.createTextNode(" → " + e.to));
+  var meta = document.createElement("span");
+  meta.className = "meta";
+  meta.textContent = " " + new Date(e.at).toISOString().replace(".000Z", "Z") + (e.actor ? " · " + e.actor : "") + (e.step ? " · " + e.step : "") + (e.note ? " · " + e.note : "");
+  li.appendChild(meta);
+  return li;
+}
+var timeline = document.querySelector("[data-timeline]");
+if (timeline) {
+  var after = Number(timeline.getAttribute("data-after"));
+  var src = timeline.getAttribute("data-src");
+  var done = timeline.getAttribute("data-final") === "true";
+  var stateEl = document.getElementById("run-state");
+  var statusEl = document.getElementById("run-status");
+  var poll = function () {
+    fetch(src + "?after=" + after, { credentials: "same-origin", headers: { accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        if (body) {
+          body.events.forEach(function (e) { timeline.appendChild(eventItem(e)); after = e.seq; });
+          if (stateEl) stateEl.textContent = body.run.state;
+          if (statusEl) statusEl.textContent = body.run.status;
+          if (body.run.status === "final") done = true;
+        }
+      })
+      .catch(function () {})
+      .then(function () { if (!done) setTimeout(poll, 1000); });
+  };
+  if (!done) setTimeout(poll, 1000);
+}
+`;

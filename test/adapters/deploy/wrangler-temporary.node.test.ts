@@ -1,0 +1,216 @@
+/**
+ * The wrangler --temporary deployer for real: the pinned, unmodified wrangler
+ * runs inside a Sandbox of the local Sandbox host (bubblewrap, overlay
+ * snapshots) and deploys the example job's Worker to the local Cloudflare API
+ * emulator. The sign-off lookup and the log store are the adapter's injected
+ * functions (D1 in the Worker), here plain in-memory ones.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createWranglerDeployer,
+  type SignoffOnRecord,
+} from "../../../src/adapters/deploy/wrangler-temporary.ts";
+import { createLocalSandboxProvider } from "../../../src/adapters/sandbox/local.ts";
+import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
+import { type SandboxHost, startSandboxHost } from "../../../src/local/sandbox-host/index.ts";
+import type { Deployer, DeployOutput } from "../../../src/ports/deployer.ts";
+import type { Sandbox } from "../../../src/ports/sandbox.ts";
+
+const ROOT = join(import.meta.dirname, "..", "..", "..");
+const TOOLS = "/opt/nightshift/node_modules";
+const RUN = "deploy-adapter-run";
+
+let dir: string;
+let emu: Emulator;
+let host: SandboxHost;
+let sandbox: Sandbox;
+let signoff: SignoffOnRecord | null = null;
+const logs = new Map<string, string>();
+let deployer: Deployer;
+let step = 0;
+
+const deploy = (freshAccount = false) =>
+  deployer.deploy({
+    idempotencyKey: `${RUN}:deploy#${++step}`,
+    runId: RUN,
+    workerName: "hello-kv",
+    config: "wrangler.jsonc",
+    freshAccount,
+    sandbox,
+  });
+
+function value<T, E>(result: { ok: true; value: T } | { ok: false; error: E }): T {
+  if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`);
+  return result.value;
+}
+
+/** Accounts created: `POST /provisioning/previews` (not its `/challenge`). */
+const provisioningCalls = () =>
+  emu.requestLog
+    .list({ path: "/provisioning/previews", method: "POST" })
+    .filter((r) => !r.path.endsWith("/challenge"));
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "nightshift-deployer-"));
+  emu = await startEmulator({ port: 0, stateDir: join(dir, "emulator"), log: () => {} });
+  host = await startSandboxHost({
+    port: 0,
+    stateDir: join(dir, "sandboxes"),
+    log: () => {},
+    readOnlyBinds: [
+      { source: join(ROOT, "workflows"), target: "/sources/workflows" },
+      { source: join(ROOT, "node_modules"), target: TOOLS },
+    ],
+  });
+  sandbox = createLocalSandboxProvider({ url: host.url }).get(RUN);
+  const copied = await sandbox.exec(["cp", "-a", "/sources/workflows/hello-kv/project/.", "/workspace/"]);
+  expect(copied.exitCode).toBe(0);
+  deployer = createWranglerDeployer({
+    apiBase: emu.apiBaseUrl,
+    wrangler: ["node", `${TOOLS}/wrangler/bin/wrangler.js`],
+    findSignoff: async () => signoff,
+    putLog: async (log) => {
+      logs.set(log.ref, log.body);
+      return log.ref;
+    },
+    emulatorUrl: emu.url,
+  });
+});
+
+afterAll(async () => {
+  await host?.close();
+  await emu?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("wrangler deploy --temporary inside the run's Sandbox", () => {
+  it("refuses to deploy without a legal sign-off, and nothing reaches the API", async () => {
+    const result = await deploy();
+    expect(result).toMatchObject({ ok: false, error: { code: "tos_required", logRef: null } });
+    expect(emu.requestLog.list({ kind: "api" })).toEqual([]);
+  });
+
+  let first: DeployOutput;
+  it("deploys the example Worker into a new temporary account and reads the account back", async () => {
+    signoff = { id: "tos-test", signedBy: "legal-1", automatic: false };
+    first = value(await deploy());
+    expect(first.url).toMatch(/^https:\/\/hello-kv\.[a-z0-9-]+\.workers\.dev$/);
+    expect(first.account.claimUrl.startsWith(`${emu.url}/claim/`)).toBe(true);
+    expect(first.account.expiresAt).toBeGreaterThan(Date.now());
+    expect(first.account.claimExpiresAt).toBeGreaterThan(Date.now());
+    expect(first.versionId).toMatch(/[0-9a-f-]{32,}/);
+    expect(provisioningCalls()).toHaveLength(1);
+
+    const home = await fetch(emu.localUrl(`${first.url}/`));
+    expect(await home.text()).toContain("hello from hello-kv");
+
+    const log = logs.get(first.logRef!)!;
+    expect(log).toContain("Account: ");
+    expect(log).toContain("(created)");
+    expect(log).toContain("sign-off tos-test by legal-1");
+    expect(log).not.toMatch(/apiToken|emu_[A-Za-z0-9_-]{20,}/);
+  });
+
+  it("redeploys into the same account after the workspace is restored (the cache lives outside /workspace)", async () => {
+    const snap = await sandbox.snapshot({ name: "before-edit" });
+    await sandbox.writeFile("/workspace/NOTES.md", "scratch");
+    await sandbox.restore(snap.id);
+    const again = value(await deploy());
+    expect(again.account.id).toBe(first.account.id);
+    expect(again.url).toBe(first.url);
+    expect(provisioningCalls()).toHaveLength(1);
+    expect(logs.get(again.logRef!)).toContain("(reused)");
+  });
+
+  it("returns a build error as a structured failure with wrangler's output by reference", async () => {
+    const snap = await sandbox.snapshot({ name: "good" });
+    await sandbox.writeFile("/workspace/src/index.ts", "export default { fetch( { \n");
+    const result = await deploy().finally(() => sandbox.restore(snap.id));
+    expect(result).toMatchObject({ ok: false, error: { code: "build_error" } });
+    if (result.ok) return;
+    expect(result.error.message).toMatch(
+      /^Build failed with 1 error: src\/index\.ts:\d+:\d+: Expected identifier/,
+    );
+    expect(logs.get(result.error.logRef!)).toContain("Build failed");
+  });
+
+  it("returns an upload the API refuses as upload_rejected", async () => {
+    const snap = await sandbox.snapshot({ name: "good-2" });
+    await sandbox.writeFile(
+      "/workspace/src/index.ts",
+      "throw new Error('boom at startup');\nexport default { fetch() { return new Response('x'); } };\n",
+    );
+    const result = await deploy().finally(() => sandbox.restore(snap.id));
+    expect(result).toMatchObject({ ok: false, error: { code: "upload_rejected" } });
+    if (!result.ok) expect(result.error.message).toContain("boom at startup");
+  });
+
+  it("reports an account that expired under it as account_expired, then deploys fresh into a new one", async () => {
+    const expired = await fetch(`${emu.url}/__emulator/accounts/${first.account.id}/expire`, {
+      method: "POST",
+    });
+    expect(expired.ok).toBe(true);
+    const result = await deploy();
+    expect(result).toMatchObject({ ok: false, error: { code: "account_expired" } });
+
+    const fresh = value(await deploy(true));
+    expect(fresh.account.id).not.toBe(first.account.id);
+    expect(fresh.url).not.toBe(first.url);
+    expect(provisioningCalls()).toHaveLength(2);
+    first = fresh;
+  });
+
+  it("replays a retried deploy step instead of deploying again (idempotency key)", async () => {
+    const key = `${RUN}:deploy#retried`;
+    const request = {
+      idempotencyKey: key,
+      runId: RUN,
+      workerName: "hello-kv",
+      config: "wrangler.jsonc",
+      freshAccount: true,
+      sandbox,
+    };
+    const a = value(await deployer.deploy(request));
+    const uploads = emu.requestLog.list({ path: "/workers/scripts/hello-kv", kind: "api" }).length;
+    const b = value(await deployer.deploy(request));
+    expect(b).toEqual(a);
+    expect(emu.requestLog.list({ path: "/workers/scripts/hello-kv", kind: "api" })).toHaveLength(uploads);
+    first = a;
+  });
+
+  it("promotes by claim: unclaimed and claimed both pass, an expired account does not", async () => {
+    const promote = (n: number) =>
+      deployer.promote({
+        idempotencyKey: `${RUN}:promote#${n}`,
+        runId: RUN,
+        mode: "claim",
+        workerName: "hello-kv",
+        account: first.account,
+        deploymentUrl: first.url,
+        sandbox,
+      });
+    expect(await promote(1)).toEqual({ ok: true, value: { url: first.url } });
+    expect(JSON.parse(logs.get(`${RUN}:promote#1:claim`)!)).toMatchObject({ status: "unclaimed" });
+
+    const claimed = await fetch(first.account.claimUrl, { method: "POST" });
+    expect(claimed.status).toBe(200);
+    expect(await promote(2)).toEqual({ ok: true, value: { url: first.url } });
+    expect(JSON.parse(logs.get(`${RUN}:promote#2:claim`)!)).toMatchObject({ status: "claimed" });
+
+    const other = value(await deploy(true));
+    await fetch(`${emu.url}/__emulator/accounts/${other.account.id}/expire`, { method: "POST" });
+    const late = await deployer.promote({
+      idempotencyKey: `${RUN}:promote#3`,
+      runId: RUN,
+      mode: "claim",
+      workerName: "hello-kv",
+      account: other.account,
+      deploymentUrl: other.url,
+      sandbox,
+    });
+    expect(late).toMatchObject({ ok: false, error: { code: "account_expired" } });
+  });
+});
