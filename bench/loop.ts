@@ -17,27 +17,17 @@
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDuration } from "../src/jobs/duration.ts";
 import { startLocalStack } from "../src/local/orchestrator/stack.ts";
 import job from "../workflows/hello-kv.ts";
+import { freePort } from "../src/local/net.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const START_RUNS = 3;
 const LOOP_RUNS = 5;
 const TOKEN = "bench-token";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

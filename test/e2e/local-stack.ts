@@ -5,26 +5,18 @@
  * it over HTTP. One stack per test file.
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type DevServer, startDevServer } from "../../src/local/orchestrator/dev-server.ts";
+import { freePort } from "../../src/local/net.ts";
+
+export { freePort };
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 /** The test Worker's NIGHTSHIFT_TOKEN (wrangler.test.jsonc): the bootstrap admin, holding every role. */
 export const BOOTSTRAP_TOKEN = "test-token";
 /** The API base the fake deployer stands for (test/support/fakes/ports.ts). */
 const FAKE_API_BASE = "http://fake-cloudflare.test/client/v4";
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls until `probe` returns a value; the limit only turns a hang into a readable failure. */
 export async function until<T>(

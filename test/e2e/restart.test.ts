@@ -6,24 +6,14 @@
  * twice. Real wrangler dev, real Workflows and D1 on disk, fake ports.
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "../../src/local/orchestrator/dev-server.ts";
+import { freePort } from "../../src/local/net.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const TOKEN = "test-token";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 let dir: string;
 let port: number;

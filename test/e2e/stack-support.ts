@@ -5,7 +5,6 @@
  * drive it through its HTTP API. One stack per test file.
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -13,19 +12,10 @@ import {
   type LocalStackOptions,
   startLocalStack,
 } from "../../src/local/orchestrator/stack.ts";
+import { freePort } from "../../src/local/net.ts";
 
 export const ROOT = join(import.meta.dirname, "..", "..");
 export const TOKEN = "e2e-token";
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface TestStack extends LocalStack {
   dispose(): Promise<void>;

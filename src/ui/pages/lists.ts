@@ -1,5 +1,6 @@
 /** The inbox's list pages: pending gates (oldest first, time left) and runs (filterable). Pure. */
 import type { Principal } from "../../api/roles.ts";
+import { loopMachine } from "../../loop/machine.ts";
 import type { GateRow, RunRow } from "../../store/rows.ts";
 import { isoTime, timeLeft } from "../format.ts";
 import { type Html, html } from "../html.ts";
@@ -24,24 +25,8 @@ ${gates.map(
   return page({ title: "Gates waiting", principal: options.principal, body });
 }
 
-export const RUN_STATES = [
-  "preparing",
-  "writing",
-  "fixing",
-  "deploying",
-  "verifying",
-  "awaitingTos",
-  "awaitingClaim",
-  "promoting",
-  "awaitingDns",
-  "applyingDns",
-  "succeeded",
-  "failed",
-  "rejected",
-  "cancelled",
-  "budgetExhausted",
-  "expired",
-];
+/** Every state a run can be in, in the machine's own order. */
+export const RUN_STATES = Object.keys(loopMachine.states);
 
 export function runsPage(options: {
   principal: Principal;
