@@ -99,7 +99,15 @@ type At = { at: number };
 export type LoopEvent =
   | ({ type: "prepare.done"; snapshotId: string; sandboxMs: number } & At)
   | ({ type: "prepare.failed"; error: FailureInfo; sandboxMs: number } & At)
-  | ({ type: "write.done"; snapshotId: string; usage: Usage; sandboxMs: number } & At)
+  | ({
+      type: "write.done";
+      snapshotId: string;
+      usage: Usage;
+      sandboxMs: number;
+      /** What the agent says it did; a replayed session's summary says so. Shown, never decided on. */
+      summary?: string;
+      replay?: boolean;
+    } & At)
   | ({ type: "write.failed"; error: FailureInfo; usage: Usage; sandboxMs: number } & At)
   | ({ type: "deploy.done"; url: string; account: TemporaryAccount; sandboxMs: number } & At)
   | ({ type: "deploy.failed"; error: FailureInfo; reportRef: string | null; sandboxMs: number } & At)

@@ -90,7 +90,16 @@ export async function performWork(
         tokens: result.value.usage.tokensIn + result.value.usage.tokensOut,
         costUsd: result.value.usage.costUsd,
       };
-      return { type: "write.done", snapshotId: snap.id, usage, sandboxMs: elapsed(), at: ports.clock.now() };
+      const { summary, replay } = result.value;
+      return {
+        type: "write.done",
+        snapshotId: snap.id,
+        usage,
+        sandboxMs: elapsed(),
+        summary: summary.slice(0, 2_000),
+        replay,
+        at: ports.clock.now(),
+      };
     }
     case "deploy": {
       await ensureAt(sandbox, ctx.snapshotId);

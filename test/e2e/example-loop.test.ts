@@ -68,6 +68,12 @@ describe("the example job, offline", () => {
     expect(new Set(deploys.map((e) => (e.data.account as { id: string }).id)).size).toBe(1);
     const counted = await fetch(stack.emulator.localUrl(`${run.deploymentUrl}/count`));
     expect(await counted.json()).toEqual({ count: expect.any(Number) });
+
+    // The replayed agent is labelled as a replay in the timeline.
+    const writes = events.filter((e) => e.type === "write.done");
+    expect(writes).toHaveLength(2);
+    for (const w of writes)
+      expect(w.data).toMatchObject({ replay: true, summary: expect.stringMatching(/^\[replay of /) });
   });
 
   it("records the automatic sign-off as such, for the emulator's API base only", async () => {

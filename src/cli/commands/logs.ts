@@ -29,7 +29,8 @@ export function formatEvent(e: EventView): string {
   const time = new Date(e.at).toISOString().slice(11, 19);
   const reason = typeof e.data?.reason === "string" ? ` “${e.data.reason}”` : "";
   const error = (e.data?.error as { message?: string } | undefined)?.message;
-  return `${time}  ${e.type}${e.to ? ` → ${e.to}` : ""}${e.actor ? `  (${e.actor})` : ""}${reason}${error ? `  ${error}` : ""}`;
+  const summary = typeof e.data?.summary === "string" ? `  ${e.data.summary.slice(0, 160)}` : "";
+  return `${time}  ${e.type}${e.to ? ` → ${e.to}` : ""}${e.actor ? `  (${e.actor})` : ""}${reason}${error ? `  ${error}` : ""}${summary}`;
 }
 
 export const logs: Command = {

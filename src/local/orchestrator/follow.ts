@@ -117,6 +117,8 @@ export function timelineLine(event: TimelineEvent, previousAt: number | null): s
 function detail(event: TimelineEvent): string {
   const data = (event.data ?? {}) as Record<string, unknown>;
   if (event.type === "deploy.done" && typeof data.url === "string") return `  ${data.url}`;
+  if (event.type === "write.done" && typeof data.summary === "string")
+    return `  ${data.summary.slice(0, 120)}`;
   const error = data.error as { code?: string; message?: string } | undefined;
   if (error?.code) return `  [${error.code}] ${(error.message ?? "").slice(0, 120)}`;
   if (typeof data.by === "string" && event.type.startsWith("gate.")) return `  by ${data.by}`;

@@ -16,6 +16,8 @@ export function eventNote(event: EventRow): string {
   const error = data.error as { message?: string } | undefined;
   if (reason) return `“${reason}”`;
   if (error?.message) return error.message;
+  // The agent's own account of a round; a replayed session's summary begins "[replay of …]".
+  if (typeof data.summary === "string") return data.summary.slice(0, 300);
   return "";
 }
 
