@@ -97,7 +97,13 @@ export interface FailureInfo {
 type At = { at: number };
 
 export type LoopEvent =
-  | ({ type: "prepare.done"; snapshotId: string; sandboxMs: number } & At)
+  | ({
+      type: "prepare.done";
+      snapshotId: string;
+      sandboxMs: number;
+      /** True when the job's setup snapshot was restored instead of running setup again. */
+      reusedSetup?: boolean;
+    } & At)
   | ({ type: "prepare.failed"; error: FailureInfo; sandboxMs: number } & At)
   | ({
       type: "write.done";

@@ -12,7 +12,7 @@ import { getArtifact, putArtifact } from "../store/artifacts.ts";
 import { getRun } from "../store/runs.ts";
 import type { RunEnv } from "./run-env.ts";
 import { idempotencyKey, type StepName } from "./step-names.ts";
-import { ensureAt, materialize, sandboxNameOf } from "./workspace.ts";
+import { ensureAt, prepareWorkspace, sandboxNameOf } from "./workspace.ts";
 
 /**
  * Runs one port call and prints how long it took (`nightshift timing <run> <step> <what> <ms>`):
@@ -46,11 +46,16 @@ export async function performWork(
 
   switch (effect.kind) {
     case "prepare": {
-      const failure = await materialize(sandbox, env.job);
-      if (failure)
-        return { type: "prepare.failed", error: failure, sandboxMs: elapsed(), at: ports.clock.now() };
-      const snap = await sandbox.snapshot({ idempotencyKey: key, name: name, pin: false });
-      return { type: "prepare.done", snapshotId: snap.id, sandboxMs: elapsed(), at: ports.clock.now() };
+      const prepared = await prepareWorkspace(ports.sandboxes, sandbox, env.job, key);
+      if (!prepared.ok)
+        return { type: "prepare.failed", error: prepared.error, sandboxMs: elapsed(), at: ports.clock.now() };
+      return {
+        type: "prepare.done",
+        snapshotId: prepared.snapshotId,
+        reusedSetup: prepared.reused,
+        sandboxMs: elapsed(),
+        at: ports.clock.now(),
+      };
     }
     case "write":
     case "fix": {

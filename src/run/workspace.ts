@@ -6,7 +6,8 @@
  */
 import type { Job } from "../jobs/schema.ts";
 import { ensureAtSnapshot } from "../adapters/sandbox/step-consistency.ts";
-import { type Sandbox, WORKSPACE_DIR } from "../ports/sandbox.ts";
+import { type Sandbox, type SandboxProvider, WORKSPACE_DIR } from "../ports/sandbox.ts";
+import { digest } from "../store/digest.ts";
 
 /** Where a directory source is visible inside a Sandbox (the local host mounts the project's jobs there). */
 export const SOURCES_DIR = "/sources";
@@ -18,8 +19,8 @@ export async function ensureAt(sandbox: Sandbox, snapshotId: string | null): Pro
 
 export type PrepareFailure = { code: "source_failed" | "setup_failed"; message: string };
 
-/** Fills an empty workspace from the job's source and runs its setup commands. */
-export async function materialize(sandbox: Sandbox, job: Job): Promise<PrepareFailure | null> {
+/** Fills an empty workspace from the job's source (a fresh clone or copy: cheap). */
+export async function fetchSource(sandbox: Sandbox, job: Job): Promise<PrepareFailure | null> {
   await sandbox.exec(["sh", "-c", `rm -rf ${WORKSPACE_DIR}/* ${WORKSPACE_DIR}/.[!.]* 2>/dev/null; true`]);
   const fetch =
     job.source.kind === "git"
@@ -32,6 +33,11 @@ export async function materialize(sandbox: Sandbox, job: Job): Promise<PrepareFa
       message: excerpt(`${fetch.join(" ")} exited ${fetched.exitCode}: ${fetched.stderr}`),
     };
   }
+  return null;
+}
+
+/** Runs the job's setup commands (e.g. `npm ci`): the slow part a setup snapshot saves. */
+export async function runSetup(sandbox: Sandbox, job: Job): Promise<PrepareFailure | null> {
   for (const command of job.setup) {
     const result = await sandbox.exec(command, { cwd: WORKSPACE_DIR, timeoutMs: 900_000 });
     if (result.exitCode !== 0) {
@@ -42,6 +48,65 @@ export async function materialize(sandbox: Sandbox, job: Job): Promise<PrepareFa
     }
   }
   return null;
+}
+
+const LOCKFILES = ["package-lock.json", "pnpm-lock.yaml", "yarn.lock", "bun.lock"];
+
+/**
+ * The name of the setup snapshot for the workspace as fetched: a digest of what
+ * setup depends on (the source revision or tree, the setup commands, the
+ * lockfile), so a nightly job reinstalls only when one of them changed.
+ */
+export async function setupSnapshotName(sandbox: Sandbox, job: Job): Promise<string> {
+  const revision = await sandbox.exec(
+    job.source.kind === "git"
+      ? ["git", "-C", WORKSPACE_DIR, "rev-parse", "HEAD"]
+      : [
+          "sh",
+          "-c",
+          `cd ${WORKSPACE_DIR} && find . -type f ! -path './node_modules/*' -exec sha256sum {} + | sort`,
+        ],
+  );
+  const lockfiles: Record<string, string> = {};
+  for (const file of LOCKFILES) {
+    const text = await sandbox.readFile(`${WORKSPACE_DIR}/${file}`).catch(() => null);
+    if (text !== null) lockfiles[file] = text;
+  }
+  const hash = await digest({ source: job.source, setup: job.setup, revision: revision.stdout, lockfiles });
+  return `setup-${job.name}-${hash.slice("sha256:".length, "sha256:".length + 16)}`;
+}
+
+export type Prepared =
+  | { ok: true; snapshotId: string; reused: boolean }
+  | { ok: false; error: PrepareFailure };
+
+/**
+ * The prepare step: fetch the source; restore the job's setup snapshot when its
+ * inputs are unchanged, else run setup and keep the result as a pinned snapshot
+ * named after those inputs, for the next run.
+ */
+export async function prepareWorkspace(
+  sandboxes: SandboxProvider,
+  sandbox: Sandbox,
+  job: Job,
+  idempotencyKey: string,
+): Promise<Prepared> {
+  const fetched = await fetchSource(sandbox, job);
+  if (fetched) return { ok: false, error: fetched };
+  if (job.setup.length === 0) {
+    const snap = await sandbox.snapshot({ idempotencyKey, name: "prepared" });
+    return { ok: true, snapshotId: snap.id, reused: false };
+  }
+  const name = await setupSnapshotName(sandbox, job);
+  const known = (await sandboxes.listSnapshots()).find((s) => s.name === name);
+  if (known) {
+    await sandbox.restore(known.id);
+    return { ok: true, snapshotId: known.id, reused: true };
+  }
+  const failed = await runSetup(sandbox, job);
+  if (failed) return { ok: false, error: failed };
+  const snap = await sandbox.snapshot({ idempotencyKey, name, pin: true });
+  return { ok: true, snapshotId: snap.id, reused: false };
 }
 
 export function excerpt(text: string, max = 2_000): string {
