@@ -24,6 +24,9 @@ export interface Env {
   NIGHTSHIFT_SIGNING_KEY?: string;
   /** Public base URL of the inbox, used in links sent out in notifications. */
   NIGHTSHIFT_PUBLIC_URL?: string;
+  /** Production: the Sandbox container Durable Object namespace and the R2 bucket for snapshots. */
+  Sandbox?: import("./adapters/sandbox/cloudflare-binding.ts").CloudflareSandboxEnv["Sandbox"];
+  BACKUP_BUCKET?: R2Bucket;
   /** Cloudflare Access: the team domain (`<team>.cloudflareaccess.com`) and the application's AUD tag. */
   ACCESS_TEAM_DOMAIN?: string;
   ACCESS_AUD?: string;

@@ -16,6 +16,7 @@ import { systemClock } from "./ports/clock.ts";
 import type { AutomaticSignoff, Ports } from "./ports/index.ts";
 import { putArtifact } from "./store/artifacts.ts";
 import { findGateSignoff, findSignoff } from "./store/signoffs.ts";
+import { cloudflareSandboxProvider } from "./adapters/sandbox/cloudflare-binding.ts";
 
 export const DEFAULT_API_BASE = "https://api.cloudflare.com/client/v4";
 
@@ -25,9 +26,14 @@ export function portsFor(env: Env): Ports {
   return {
     sandboxes: env.SANDBOX_HOST_URL
       ? createLocalSandboxProvider({ url: env.SANDBOX_HOST_URL })
-      : missingSandboxes(
-          "no Sandbox is configured: set SANDBOX_HOST_URL (local mode) or bind the Sandbox container",
-        ),
+      : env.Sandbox && env.BACKUP_BUCKET && env.NIGHTSHIFT_PUBLIC_URL
+        ? cloudflareSandboxProvider(
+            { Sandbox: env.Sandbox, BACKUP_BUCKET: env.BACKUP_BUCKET },
+            new URL(env.NIGHTSHIFT_PUBLIC_URL).hostname,
+          )
+        : missingSandboxes(
+            "no Sandbox is configured: set SANDBOX_HOST_URL (local mode), or bind the Sandbox container and BACKUP_BUCKET and set NIGHTSHIFT_PUBLIC_URL (production)",
+          ),
     // Real agents read their keys from env here, in the Worker; CLIs get only EGRESS_PROXY_URL.
     agentFor: (spec) => agentForJob(spec, env),
     deployer: createWranglerDeployer({

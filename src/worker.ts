@@ -15,6 +15,9 @@ const registry = buildRegistry(jobFiles);
 const notifierFor = (env: Env) => portsFor(env).notifier;
 const app = createApp({ registry, notifierFor });
 
+// The Sandbox container class the `containers` entry in wrangler.jsonc runs.
+export { ContainerProxy, Sandbox } from "@cloudflare/sandbox";
+
 export const RunWorkflow = createRunWorkflow(portsFor);
 
 export default {
