@@ -1,10 +1,3 @@
-/**
- * Webhooks through the real Worker entry: deliveries signed as the senders
- * sign them (`@octokit/webhooks-methods`, `standardwebhooks`) over real
- * GitHub payload shapes (`@octokit/webhooks-examples`) start each run exactly
- * once; anything unsigned, stale, tampered, oversized or unfit starts nothing.
- */
-import { introspectWorkflowInstance } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { sign } from "@octokit/webhooks-methods";
 import examples from "@octokit/webhooks-examples";
@@ -14,7 +7,7 @@ import { getDelivery } from "../../src/store/deliveries.ts";
 import { listEvents } from "../../src/store/events.ts";
 import { getRun, listRuns } from "../../src/store/runs.ts";
 import { webhookRunId } from "../../src/triggers/run-ids.ts";
-import { api, decide, inState, signOff, uniqueId, waitForRun } from "../run/harness.ts";
+import { api, inState, rejectAtClaim, signOff, uniqueId, waitForRun, watchRun } from "../run/harness.ts";
 
 beforeAll(signOff);
 
@@ -81,18 +74,10 @@ async function acme(
 /** Watches the run a delivery will start (its id is derived), so the test can end it cleanly. */
 async function expectRun(job: string, source: string, delivery: string) {
   const id = await webhookRunId(job, source, delivery);
-  const instance = await introspectWorkflowInstance(env.RUN_WORKFLOW, id);
-  await instance.modify(async (m) => {
-    await m.disableRetryDelays();
-  });
-  return { id, instance };
+  return { id, instance: await watchRun(id) };
 }
 
-async function finish(id: string, instance: { waitForStatus(s: string): Promise<void> }) {
-  await waitForRun(id, inState("awaitingClaim"));
-  expect((await decide(id, "claim", "reject", { reason: "test done" })).status).toBe(200);
-  await instance.waitForStatus("complete");
-}
+const finish = rejectAtClaim;
 
 const runCount = async () => (await listRuns(env.DB, { limit: 500 })).length;
 

@@ -10,6 +10,7 @@ import { getRun } from "../../src/store/runs.ts";
 import type { RunRow } from "../../src/store/rows.ts";
 import { FAKE_API_BASE } from "../support/fakes/ports.ts";
 import type { FakeScript } from "../support/fakes/world.ts";
+import { expect } from "vitest";
 
 export const TOKEN = "test-token";
 
@@ -42,12 +43,26 @@ export function uniqueId(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${counter}`;
 }
 
-/** Sets up the instance's introspector (before it exists), then starts it through the API. */
-export async function startRun(job: string, id: string, fake: FakeScript = {}) {
+/** An introspector for a run that does not exist yet (set up before it starts), with retry delays off. */
+export async function watchRun(id: string) {
   const instance = await introspectWorkflowInstance(env.RUN_WORKFLOW, id);
   await instance.modify(async (m) => {
     await m.disableRetryDelays();
   });
+  return instance;
+}
+
+/** Ends a test's run cleanly: reject it at its claim gate and wait until it is final. */
+export async function rejectAtClaim(id: string, instance: { waitForStatus(s: string): Promise<void> }) {
+  await waitForRun(id, inState("awaitingClaim"));
+  expect((await decide(id, "claim", "reject", { reason: "test done" })).status).toBe(200);
+  await instance.waitForStatus("complete");
+  await waitForRun(id, (r) => r.status === "final");
+}
+
+/** Sets up the instance's introspector (before it exists), then starts it through the API. */
+export async function startRun(job: string, id: string, fake: FakeScript = {}) {
+  const instance = await watchRun(id);
   const response = await api(`/api/jobs/${job}/runs`, { method: "POST", json: { id, input: { fake } } });
   if (response.status !== 201) throw new Error(`start failed: ${response.status} ${await response.text()}`);
   return instance;

@@ -5,7 +5,7 @@
  * itself and says so, and the API can pause, resume and fire a schedule.
  * Ticks use times in 2031 so they never meet another test's runs.
  */
-import { introspectWorkflow, introspectWorkflowInstance } from "cloudflare:test";
+import { introspectWorkflow } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { onScheduled } from "../../src/control/scheduled.ts";
@@ -15,7 +15,7 @@ import { scheduleRunId } from "../../src/triggers/run-ids.ts";
 import { fakePorts } from "../support/fakes/ports.ts";
 import { fakeCalls } from "../support/fakes/world.ts";
 import { registry } from "../support/test-worker.ts";
-import { api, decide, inState, signOff, waitForRun } from "./harness.ts";
+import { api, inState, rejectAtClaim, signOff, waitForRun, watchRun } from "./harness.ts";
 
 beforeAll(signOff);
 
@@ -25,19 +25,10 @@ const tick = (iso: string) =>
 
 async function expectRun(job: string, iso: string) {
   const id = await scheduleRunId(job, at(iso));
-  const instance = await introspectWorkflowInstance(env.RUN_WORKFLOW, id);
-  await instance.modify(async (m) => {
-    await m.disableRetryDelays();
-  });
-  return { id, instance };
+  return { id, instance: await watchRun(id) };
 }
 
-async function finish(id: string, instance: { waitForStatus(s: string): Promise<void> }) {
-  await waitForRun(id, inState("awaitingClaim"));
-  expect((await decide(id, "claim", "reject", { reason: "test done" })).status).toBe(200);
-  await instance.waitForStatus("complete");
-  await waitForRun(id, (r) => r.status === "final");
-}
+const finish = rejectAtClaim;
 
 const runsOf = async (job: string) => listRuns(env.DB, { job, limit: 500 });
 

@@ -4,6 +4,7 @@
  * overlay mounts; and once more with the copy fallback for snapshots.
  */
 import { mkdirSync, rmSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { createLocalSandboxProvider } from "../../../src/adapters/sandbox/local.ts";
 import { runSandboxContract } from "./contract.ts";
@@ -28,7 +29,7 @@ for (const mode of ["overlay", "copy"] as const) {
         join(import.meta.dirname, "..", "..", "..", "package.json"), // the checkout
         hostTmpFile, // host /tmp
         writeHostFile(outside, "secret.txt", "the host's"), // next to the Sandbox's own state
-        "/root/.npmrc",
+        join(homedir(), ".npmrc"), // the host user's npm credentials
       ],
       crash: async () => {
         await host.kill();
