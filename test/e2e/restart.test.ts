@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevServer, startDevServer } from "../../src/local/orchestrator/dev-server.ts";
 import { freePort } from "../../src/local/net.ts";
+import { until } from "./local-stack.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const TOKEN = "test-token";
@@ -37,16 +38,6 @@ async function call(path: string, init: RequestInit & { json?: unknown } = {}) {
 
 type Run = { state: string; status: string; currentStep: string | null };
 const runOf = async (id: string) => ((await call(`/api/runs/${id}`)).body as { run: Run }).run;
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "nightshift-restart-"));

@@ -15,6 +15,7 @@ import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { type RecordedSession, roundSchema, sessionSchema } from "../../adapters/agent/session.ts";
+import { ApiFailure, type Client, connect } from "../client.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
 
@@ -45,18 +46,15 @@ export async function collectSession(get: FetchJson, runId: string): Promise<Rec
   return sessionSchema.parse({ version: 1, recordedFrom: `${agent}, recorded from run ${runId}`, rounds });
 }
 
-/** `get` over HTTP against a running orchestrator. */
-export function httpGetter(baseUrl: string, token: string | undefined): FetchJson {
+/** `get` through the CLI's API client; an API error becomes its status and error body. */
+export function clientGetter(client: Client): FetchJson {
   return async (path) => {
-    const response = await fetch(`${baseUrl.replace(/\/+$/, "")}${path}`, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-    });
-    const text = await response.text();
-    let body: unknown = text;
     try {
-      body = JSON.parse(text);
-    } catch {}
-    return { status: response.status, body };
+      return { status: 200, body: await client.request("GET", path) };
+    } catch (error) {
+      if (!(error instanceof ApiFailure)) throw error;
+      return { status: error.status, body: { error: { code: error.code, message: error.message } } };
+    }
   };
 }
 
@@ -70,11 +68,8 @@ export const record: Command = {
     });
     const runId = positionals[0];
     if (!runId) throw new UserError("usage: nightshift record <run-id> [--out file] [--url URL] [--token T]");
-    const url = values.url ?? process.env.NIGHTSHIFT_URL ?? "http://127.0.0.1:8787";
-    const session = await collectSession(
-      httpGetter(url, values.token ?? process.env.NIGHTSHIFT_TOKEN),
-      runId,
-    );
+    const client = await connect({ url: values.url, token: values.token });
+    const session = await collectSession(clientGetter(client), runId);
     if (!session)
       throw new UserError(
         `run ${runId} has no recorded rounds (replayed runs and runs without D1 record none)`,

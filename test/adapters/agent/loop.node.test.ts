@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createReplayAgent } from "../../../src/adapters/agent/replay.ts";
 import { sessionSchema } from "../../../src/adapters/agent/session.ts";
-import { collectSession, httpGetter } from "../../../src/cli/commands/record.ts";
+import { connect } from "../../../src/cli/client.ts";
+import { clientGetter, collectSession } from "../../../src/cli/commands/record.ts";
 import { type DevServer, startDevServer } from "../../../src/local/orchestrator/dev-server.ts";
 import { FAKE_API_BASE } from "../../support/fakes/ports.ts";
 import { type ScriptedServer, startScriptedModelServer } from "../../support/model-servers/scripted.ts";
@@ -116,7 +117,7 @@ describe("the loop with the OpenAI-compatible agent", () => {
     expect(files).toContain("a + b");
 
     // `nightshift record`: the run's rounds as a replay session.
-    const session = await collectSession(httpGetter(server!.url, TOKEN), id);
+    const session = await collectSession(clientGetter(await connect({ url: server!.url, token: TOKEN })), id);
     expect(sessionSchema.safeParse(session).success).toBe(true);
     expect(session).toMatchObject({
       version: 1,
