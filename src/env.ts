@@ -33,6 +33,18 @@ export interface Env {
   /** Cloudflare Access: override of the certs URL, or an inline JWK set (air-gapped, tests). */
   ACCESS_CERTS_URL?: string;
   ACCESS_JWKS?: string;
+  /**
+   * The organisation's own Cloudflare account: what claims land in, what the `deploy`
+   * promotion deploys to, and where production DNS lives. The token is a secret of the
+   * orchestrator: it never reaches a Sandbox (the `deploy` promotion goes through an
+   * egress-proxy grant scoped to that one step).
+   */
+  CLOUDFLARE_ACCOUNT_ID?: string;
+  CLOUDFLARE_API_TOKEN?: string;
+  /** Local mode: the egress proxy's URL (model APIs for CLI agents; Cloudflare API grants). */
+  EGRESS_PROXY_URL?: string;
+  /** Local mode: the egress proxy's admin secret, for opening and revoking grants. */
+  EGRESS_PROXY_SECRET?: string;
   /** Outbound notifications: a Slack-compatible incoming-webhook URL. */
   NOTIFY_WEBHOOK_URL?: string;
 }

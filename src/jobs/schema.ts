@@ -160,17 +160,39 @@ export const gatesSchema = z
   })
   .prefault({});
 
+const dnsRecordInputSchema = z.strictObject({
+  type: z
+    .string()
+    .min(1)
+    .transform((t) => t.toUpperCase()),
+  name: z.string().min(1),
+  content: z.string().min(1),
+  proxied: z.boolean().default(false),
+  /** 1 means automatic. */
+  ttl: z.number().int().min(1).default(1),
+});
+
 export const dnsSchema = z
   .strictObject({
     zone: z.string().min(1),
+    /** The hostname that was asked for; the plan must serve exactly this one. */
     hostname: z.string().min(1),
     mode: z.enum(["custom-domain", "route"]).default("custom-domain"),
+    /** Hostnames the job may touch (the requested hostname is always allowed). */
     allowedHostnames: z.array(z.string().min(1)).default([]),
+    /** Extra DNS records to create or change beside the Worker's hostname. */
+    records: z.array(dnsRecordInputSchema).default([]),
+    /** Records to delete (needs `allowDelete`). */
+    delete: z.array(z.strictObject({ type: z.string().min(1), name: z.string().min(1) })).default([]),
+    allowDelete: z.boolean().default(false),
+    allowWildcard: z.boolean().default(false),
+    allowApex: z.boolean().default(false),
   })
   .refine((d) => d.hostname === d.zone || d.hostname.endsWith(`.${d.zone}`), {
     message: "hostname must be inside the zone",
     path: ["hostname"],
   });
+export type DnsSection = z.output<typeof dnsSchema>;
 
 export const jobSchema = z.strictObject({
   name: nameSchema,

@@ -10,7 +10,7 @@ import type { LoopEvent } from "../loop/types.ts";
 import { digest } from "../store/digest.ts";
 import { decideGate, getGate, markDelivered, openGate } from "../store/gates.ts";
 import type { OpenedGate, WaitOutcome } from "./driver.ts";
-import { dnsPlan } from "./perform.ts";
+import { desiredDns } from "./perform.ts";
 import type { RunEnv } from "./run-env.ts";
 import { gateEventType, gateId, idempotencyKey, stepName } from "./step-names.ts";
 
@@ -40,7 +40,7 @@ export function shownFor(env: RunEnv, kind: GateKind, snapshot: LoopSnapshot): R
       return {
         ...common,
         verifiedSnapshotId: ctx.verifiedSnapshotId,
-        plan: dnsPlan(env),
+        plan: desiredDns(env),
         promotedUrl: ctx.promotedUrl,
       };
   }

@@ -7,6 +7,7 @@
 import type { EffectRequest, LoopSnapshot } from "../loop/effect-of.ts";
 import type { WorkEffectKind } from "../loop/effects.ts";
 import type { LoopEvent } from "../loop/types.ts";
+import type { DesiredDns } from "../ports/dns.ts";
 import type { Ports } from "../ports/index.ts";
 import { getArtifact, putArtifact } from "../store/artifacts.ts";
 import { getRun } from "../store/runs.ts";
@@ -173,16 +174,18 @@ export async function performWork(
       };
     }
     case "applyDns": {
-      const plan = dnsPlan(env);
-      const result = await ports.dns.apply({ idempotencyKey: key, runId, plan });
+      const planned = await ports.dns.plan({ runId, desired: desiredDns(env) });
       const at = ports.clock.now();
-      if (result.ok) return { type: "dns.applied", at };
-      return { type: "dns.failed", error: result.error, at };
+      if (!planned.ok) return { type: "dns.failed", error: planned.error, at };
+      const result = await ports.dns.apply({ idempotencyKey: key, runId, plan: planned.value });
+      if (result.ok) return { type: "dns.applied", at: ports.clock.now() };
+      return { type: "dns.failed", error: result.error, at: ports.clock.now() };
     }
   }
 }
 
-export function dnsPlan(env: { job: RunEnv["job"] }) {
+/** What the job's DNS section asks for. */
+export function desiredDns(env: { job: RunEnv["job"] }): DesiredDns {
   const dns = env.job.dns;
   if (!dns) throw new Error(`job ${env.job.name} has no dns section`);
   return {
@@ -191,7 +194,14 @@ export function dnsPlan(env: { job: RunEnv["job"] }) {
     hostname: dns.hostname,
     mode: dns.mode,
     workerName: env.job.deploy.workerName,
-    mismatch: false,
+    records: dns.records,
+    deletes: dns.delete,
+    allow: {
+      hostnames: [dns.hostname, ...dns.allowedHostnames],
+      delete: dns.allowDelete,
+      wildcard: dns.allowWildcard,
+      apex: dns.allowApex,
+    },
   };
 }
 

@@ -44,9 +44,11 @@ export const missingVerifier: Verifier = {
   }),
 };
 
+const NO_DNS =
+  "no DNS adapter is configured: set CLOUDFLARE_ACCOUNT_ID and the CLOUDFLARE_API_TOKEN secret (the organisation's account)";
 export const missingDns: Dns = {
-  apply: async () =>
-    err({ code: "apply_failed", message: "no DNS adapter is configured in this deployment" }),
+  plan: async () => err({ code: "not_configured", message: NO_DNS }),
+  apply: async () => err({ code: "not_configured", message: NO_DNS }),
 };
 
 /** Notifications are best-effort until a channel is configured: logged, never lost silently. */

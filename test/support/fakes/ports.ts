@@ -129,11 +129,34 @@ export function fakePorts(db: D1Database): Ports {
       },
     },
     dns: {
+      async plan({ desired }) {
+        const after = {
+          kind: "custom-domain",
+          id: null,
+          hostname: desired.hostname,
+          service: desired.workerName,
+        } as const;
+        return ok({
+          zone: { id: "zone-1", name: desired.zone },
+          accountId: "org-1",
+          requestedHostname: desired.requestedHostname,
+          hostname: desired.hostname,
+          mode: desired.mode,
+          workerName: desired.workerName,
+          changes: [{ action: "create", key: `custom-domain:${desired.hostname}`, before: null, after }],
+          findings: [],
+          blocked: false,
+          readAt: 0,
+        });
+      },
       async apply(req) {
         await world.record(req.runId, req.idempotencyKey, "dns");
+        const [change] = req.plan.changes;
         return ok({
-          changes: [{ kind: "custom-domain", id: "cd-1", hostname: req.plan.hostname }],
-          rollback: [],
+          applied: change
+            ? [{ key: change.key, action: change.action, result: change.after, replayed: false }]
+            : [],
+          inverse: change ? [{ action: "delete", key: change.key, before: change.after, after: null }] : [],
         });
       },
     },
