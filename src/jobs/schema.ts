@@ -144,7 +144,7 @@ export const budgetsSchema = z.strictObject({
   maxSandboxMinutes: z.number().min(0).default(60),
 });
 
-const gateKinds = ["tos", "claim", "dns"] as const;
+const gateKinds = ["tos", "claim", "dns", "rollback"] as const;
 export const gateKindSchema = z.enum(gateKinds);
 
 export const gatePolicySchema = z.strictObject({
@@ -152,11 +152,18 @@ export const gatePolicySchema = z.strictObject({
   timeout: durationSchema.default(86_400_000),
 });
 
+/** A `dns` gate may ask for two different approvers (four eyes on production DNS). */
+export const dnsGatePolicySchema = gatePolicySchema.extend({
+  required: z.number().int().min(1).max(2).default(1),
+});
+
 export const gatesSchema = z
   .strictObject({
     tos: gatePolicySchema.prefault({ approvers: ["legal"] }),
     claim: gatePolicySchema.prefault({}),
-    dns: gatePolicySchema.prefault({}),
+    dns: dnsGatePolicySchema.prefault({}),
+    /** Undoing a run's DNS change (`nightshift rollback <run>`) waits at its own gate. */
+    rollback: gatePolicySchema.prefault({}),
   })
   .prefault({});
 
@@ -209,6 +216,8 @@ export const jobSchema = z.strictObject({
     config: z.string().min(1).default("wrangler.jsonc"),
     /** Wait this long after a deploy before probing (propagation). */
     settle: durationSchema.default(0),
+    /** After a claim is approved: how often to look whether it happened (within the claim window). */
+    claimPoll: durationSchema.default(15_000),
   }),
   verify: z
     .strictObject({

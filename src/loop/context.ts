@@ -24,6 +24,9 @@ export function initialContext(input: LoopInput): LoopContext {
     reportRef: null,
     freshAccount: false,
     promotedUrl: null,
+    claimPending: false,
+    dnsPlanRef: null,
+    rollbackOf: input.rollbackOf ?? null,
     gates: [],
     outcome: null,
   };

@@ -3,14 +3,23 @@
  * driver maps each to a durable step. Pure vocabulary, no I/O.
  */
 
-export const WORK_EFFECTS = ["prepare", "write", "fix", "deploy", "verify", "promote", "applyDns"] as const;
-export const GATE_EFFECTS = ["gate:tos", "gate:claim", "gate:dns"] as const;
+export const WORK_EFFECTS = [
+  "prepare",
+  "write",
+  "fix",
+  "deploy",
+  "verify",
+  "promote",
+  "planDns",
+  "applyDns",
+] as const;
+export const GATE_EFFECTS = ["gate:tos", "gate:claim", "gate:dns", "gate:rollback"] as const;
 export const EFFECT_KINDS = [...WORK_EFFECTS, ...GATE_EFFECTS] as const;
 
 export type WorkEffectKind = (typeof WORK_EFFECTS)[number];
 export type GateEffectKind = (typeof GATE_EFFECTS)[number];
 export type EffectKind = (typeof EFFECT_KINDS)[number];
-export type GateKind = "tos" | "claim" | "dns";
+export type GateKind = "tos" | "claim" | "dns" | "rollback";
 
 export function isGateEffect(kind: EffectKind): kind is GateEffectKind {
   return kind.startsWith("gate:");

@@ -10,7 +10,15 @@ import { assign, setup } from "xstate";
 import { blockingBudget, spentCap } from "./budgets.ts";
 import { absorb, initialContext } from "./context.ts";
 import type { EffectKind, GateKind } from "./effects.ts";
-import { DEPLOY_FAILURE, type LoopContext, type LoopEvent, type LoopInput, type Outcome } from "./types.ts";
+import {
+  DEPLOY_FAILURE,
+  DNS_FAILURE,
+  type LoopContext,
+  type LoopEvent,
+  type LoopInput,
+  MAX_DNS_PLANS,
+  type Outcome,
+} from "./types.ts";
 
 type Next = "write" | "deploy" | "none";
 
@@ -116,7 +124,18 @@ export const loopMachine = setup({
         ],
       };
     }),
-    setPromoted: assign(({ event }) => (event.type === "promote.done" ? { promotedUrl: event.url } : {})),
+    setPromoted: assign(({ event }) =>
+      event.type === "promote.done" ? { promotedUrl: event.url, claimPending: false } : {},
+    ),
+    markClaimPending: assign({ claimPending: true }),
+    setPlan: assign(({ event }) => (event.type === "dns.planned" ? { dnsPlanRef: event.planRef } : {})),
+    clearPlan: assign({ dnsPlanRef: null }),
+    dnsBlocked: assign(({ event }) => ({
+      outcome: {
+        reason: `DNS plan blocked: ${event.type === "dns.planned" ? event.blocked : "policy"}`,
+        code: "dns_blocked",
+      },
+    })),
     exhaust: assign(({ context, event }, params: { next: Next }) => {
       const name = blockingBudget(withDeadline(context), event.at, params.next) ?? "unknown";
       return { outcome: { reason: `budget spent: ${name}`, code: `budget_${name}` } };
@@ -148,6 +167,14 @@ export const loopMachine = setup({
       isGate(event, "tos") && blocked(context, event, "deploy"),
     isClaim: ({ event }) => isGate(event, "claim"),
     isDns: ({ event }) => isGate(event, "dns"),
+    isRollbackGate: ({ event }) => isGate(event, "rollback"),
+    isRollbackRun: ({ context }) => context.rollbackOf !== null,
+    planBlocked: ({ event }) => event.type === "dns.planned" && event.blocked !== null,
+    planEmpty: ({ event }) => event.type === "dns.planned" && event.changes === 0,
+    canReplan: ({ context, event }) =>
+      failureIs(event, DNS_FAILURE.drift) &&
+      context.rollbackOf === null &&
+      (context.seq.planDns ?? 0) < MAX_DNS_PLANS,
     accountExpired: ({ event }) => failureIs(event, DEPLOY_FAILURE.accountExpired),
     canRedeployFresh: ({ context, event }) =>
       failureIs(event, DEPLOY_FAILURE.accountExpired) && !blocked(context, event, "deploy"),
@@ -162,9 +189,13 @@ export const loopMachine = setup({
 }).createMachine({
   id: "loop",
   context: ({ input }) => initialContext(input),
-  initial: "preparing",
+  initial: "starting",
   on: { "run.cancelled": { target: ".cancelled", actions: ["absorb", "cancelled"] } },
   states: {
+    // Never rests here: a rollback run starts at its plan, every other run at preparing.
+    starting: {
+      always: [{ guard: "isRollbackRun", target: "planningDns" }, { target: "preparing" }],
+    },
     preparing: {
       meta: { effect: "prepare" },
       entry: [{ type: "enterEffect", params: { kind: "prepare" } }],
@@ -285,9 +316,11 @@ export const loopMachine = setup({
       entry: [{ type: "enterEffect", params: { kind: "promote" } }],
       on: {
         "promote.done": [
-          { guard: "hasDns", target: "awaitingDns", actions: ["absorb", "setPromoted"] },
+          { guard: "hasDns", target: "planningDns", actions: ["absorb", "setPromoted"] },
           { target: "succeeded", actions: ["absorb", "setPromoted", "succeeded"] },
         ],
+        // Approved but not claimed yet: look again (the step answers pending only while the window is open).
+        "promote.pending": { target: "promoting", reenter: true, actions: ["absorb", "markClaimPending"] },
         "promote.failed": [
           {
             guard: "canRedeployFresh",
@@ -296,6 +329,20 @@ export const loopMachine = setup({
           },
           { target: "failed", actions: ["absorb", "fail"] },
         ],
+      },
+    },
+    planningDns: {
+      meta: { effect: "planDns" },
+      entry: [{ type: "enterEffect", params: { kind: "planDns" } }],
+      on: {
+        "dns.planned": [
+          { guard: "planBlocked", target: "failed", actions: ["absorb", "setPlan", "dnsBlocked"] },
+          // Nothing to change: nothing to approve; applying only verifies.
+          { guard: "planEmpty", target: "applyingDns", actions: ["absorb", "setPlan"] },
+          { guard: "isRollbackRun", target: "awaitingRollback", actions: ["absorb", "setPlan"] },
+          { target: "awaitingDns", actions: ["absorb", "setPlan"] },
+        ],
+        "dns.failed": { target: "failed", actions: ["absorb", "fail"] },
       },
     },
     awaitingDns: {
@@ -307,12 +354,33 @@ export const loopMachine = setup({
         "gate.timedOut": { guard: "isDns", target: "expired", actions: ["recordGate", "gateEnded"] },
       },
     },
+    awaitingRollback: {
+      meta: { effect: "gate:rollback" },
+      entry: [{ type: "enterEffect", params: { kind: "gate:rollback" } }],
+      on: {
+        "gate.approved": { guard: "isRollbackGate", target: "applyingDns", actions: ["recordGate"] },
+        "gate.rejected": {
+          guard: "isRollbackGate",
+          target: "rejected",
+          actions: ["recordGate", "gateEnded"],
+        },
+        "gate.timedOut": {
+          guard: "isRollbackGate",
+          target: "expired",
+          actions: ["recordGate", "gateEnded"],
+        },
+      },
+    },
     applyingDns: {
       meta: { effect: "applyDns" },
       entry: [{ type: "enterEffect", params: { kind: "applyDns" } }],
       on: {
         "dns.applied": { target: "succeeded", actions: ["absorb", "succeeded"] },
-        "dns.failed": { target: "failed", actions: ["absorb", "fail"] },
+        "dns.failed": [
+          // The zone changed after the approval: the approval is void, plan again and ask again.
+          { guard: "canReplan", target: "planningDns", actions: ["absorb", "clearPlan"] },
+          { target: "failed", actions: ["absorb", "fail"] },
+        ],
       },
     },
     succeeded: { type: "final" },

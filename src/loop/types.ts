@@ -25,6 +25,11 @@ export interface LoopInput {
   /** True when the job declares a production DNS change after promotion. */
   dns: boolean;
   gateTimeoutsMs: Record<GateKind, number>;
+  /**
+   * Set when this run undoes another run's DNS change: it starts at planning the rollback
+   * (the other run's recorded inverse plan), waits at the `rollback` gate and applies it.
+   */
+  rollbackOf?: string | null;
 }
 
 export interface TemporaryAccount {
@@ -80,6 +85,11 @@ export interface LoopContext {
   /** Set when a claim approval came after the account expired: redeploy into a fresh account. */
   freshAccount: boolean;
   promotedUrl: string | null;
+  /** True while a claim was approved but not seen yet: the promote step looks again after a pause. */
+  claimPending: boolean;
+  /** Reference to the DNS change plan (or rollback plan) the gate shows and the apply step applies. */
+  dnsPlanRef: string | null;
+  rollbackOf: string | null;
   gates: GateDecision[];
   outcome: Outcome | null;
 }
@@ -123,8 +133,18 @@ export type LoopEvent =
   | ({ type: "gate.rejected"; gate: GateKind; by: string; reason: string | null } & At)
   | ({ type: "gate.timedOut"; gate: GateKind } & At)
   | ({ type: "promote.done"; url: string } & At)
+  /** The claim was approved but has not happened yet (the claim window is still open). */
+  | ({ type: "promote.pending"; how: string } & At)
+  | ({
+      type: "dns.planned";
+      planRef: string;
+      /** Changes that are not no-ops. */
+      changes: number;
+      /** Set when a policy check blocks the plan: why, in words. */
+      blocked: string | null;
+    } & At)
   | ({ type: "promote.failed"; error: FailureInfo } & At)
-  | ({ type: "dns.applied" } & At)
+  | ({ type: "dns.applied"; rollbackRef: string | null } & At)
   | ({ type: "dns.failed"; error: FailureInfo } & At)
   | ({ type: "run.cancelled"; by: string | null } & At);
 
@@ -136,3 +156,12 @@ export const DEPLOY_FAILURE = {
   accountExpired: "account_expired",
   tosRequired: "tos_required",
 } as const;
+
+/** DNS failure codes the machine treats specially. */
+export const DNS_FAILURE = {
+  /** The zone changed since the plan was approved: the approval is void, plan again. */
+  drift: "drift",
+} as const;
+
+/** How many times a run plans its DNS change before drift fails it. */
+export const MAX_DNS_PLANS = 3;

@@ -55,12 +55,26 @@ export interface PromoteRequest {
   runId: string;
   mode: "claim" | "deploy";
   workerName: string;
+  /** wrangler config path inside the workspace (the `deploy` strategy runs wrangler again). */
+  config: string;
   account: z.infer<typeof temporaryAccountSchema> | null;
   deploymentUrl: string | null;
+  /** The Sandbox, already at the verified snapshot. */
   sandbox: Sandbox;
+  /** ms since epoch, from the step's clock. */
+  now: number;
 }
+
+/**
+ * `done`: the Worker is where it should be (claimed into an account, or deployed to the
+ * organisation's). `pending`: the claim was approved but has not happened yet and the
+ * claim window is still open; the run looks again after a pause.
+ */
+export type PromoteOutcome =
+  | { status: "done"; url: string; how: string; logRef: string | null }
+  | { status: "pending"; how: string; logRef: string | null };
 
 export interface Deployer {
   deploy(request: DeployRequest): Promise<Result<DeployOutput, DeployError>>;
-  promote(request: PromoteRequest): Promise<Result<{ url: string }, DeployError>>;
+  promote(request: PromoteRequest): Promise<Result<PromoteOutcome, DeployError>>;
 }

@@ -1,15 +1,22 @@
-/** The Notifier port: tells humans a gate opened, a run ended or a job paused itself. Idempotent per key. */
+/**
+ * The Notifier port: tells humans a gate opened, is about to expire or expired,
+ * a run ended (or failed) or a job paused itself. Idempotent per key.
+ */
 
 export interface Notification {
   idempotencyKey: string;
   runId: string;
-  /** `job.paused`: a job paused itself after failed runs; `runId` is the last of them. */
-  kind: "gate.opened" | "run.finished" | "job.paused";
+  /**
+   * `job.paused`: a job paused itself after failed runs; `runId` is the last of them.
+   * `run.failed`: the run ended failed, budgetExhausted or expired (or was aborted by a fault);
+   * `run.finished`: any other end (succeeded, rejected, cancelled).
+   */
+  kind: "gate.opened" | "gate.expiring" | "gate.expired" | "run.finished" | "run.failed" | "job.paused";
   title: string;
   body: string;
   links: Array<{ label: string; url: string }>;
-  /** For `gate.opened`: which gate, so a channel can link to it (signed links, the inbox page). */
-  gate?: { id: string; kind: "tos" | "claim" | "dns"; seq: number; deadlineAt: number };
+  /** For the `gate.*` kinds: which gate, so a channel can link to it (signed links, the inbox page). */
+  gate?: { id: string; kind: "tos" | "claim" | "dns" | "rollback"; seq: number; deadlineAt: number };
 }
 
 export interface Notifier {

@@ -51,6 +51,8 @@ export interface LoopEffects {
   journal(entry: { step: StepName; from: LoopSnapshot; event: LoopEvent; to: LoopSnapshot }): Promise<void>;
   /** How long to wait after a deploy before verifying (propagation), in ms. */
   settleMs(): number;
+  /** How long to wait before looking again whether an approved claim happened, in ms. */
+  claimPollMs(): number;
   finish(snapshot: LoopSnapshot): Promise<void>;
 }
 
@@ -94,6 +96,8 @@ async function doWork(
   const name = stepName(effect);
   const settle = effects.settleMs();
   if (effect.kind === "verify" && settle > 0) await runner.sleep(stepName(effect, "propagation"), settle);
+  if (effect.kind === "promote" && from.context.claimPending)
+    await runner.sleep(stepName(effect, "pause"), effects.claimPollMs());
   return runner.do(name, stepPolicy(effect.kind), async () => {
     const event = await effects.work(effect, name, from);
     await effects.journal({ step: name, from, event, to: next(from, event) });

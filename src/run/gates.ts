@@ -7,15 +7,20 @@
 import type { EffectRequest, LoopSnapshot } from "../loop/effect-of.ts";
 import { type GateEffectKind, type GateKind, gateKindOf } from "../loop/effects.ts";
 import type { LoopEvent } from "../loop/types.ts";
+import { noticeGateExpired } from "../adapters/notifier/gate-notices.ts";
 import { digest } from "../store/digest.ts";
 import { decideGate, getGate, markDelivered, openGate } from "../store/gates.ts";
 import type { OpenedGate, WaitOutcome } from "./driver.ts";
-import { desiredDns } from "./perform.ts";
+import { getArtifact } from "../store/artifacts.ts";
 import type { RunEnv } from "./run-env.ts";
 import { gateEventType, gateId, idempotencyKey, stepName } from "./step-names.ts";
 
 /** What the approver sees for each kind of gate; the approval binds to its hash. */
-export function shownFor(env: RunEnv, kind: GateKind, snapshot: LoopSnapshot): Record<string, unknown> {
+export async function shownFor(
+  env: RunEnv,
+  kind: GateKind,
+  snapshot: LoopSnapshot,
+): Promise<Record<string, unknown>> {
   const ctx = snapshot.context;
   const common = { job: env.job.name, worker: env.job.deploy.workerName, snapshotId: ctx.snapshotId };
   switch (kind) {
@@ -37,13 +42,23 @@ export function shownFor(env: RunEnv, kind: GateKind, snapshot: LoopSnapshot): R
         promotion: ctx.promotion,
       };
     case "dns":
+    case "rollback":
+      // The exact plan (each resource before → after, the policy findings) is what is approved.
       return {
         ...common,
         verifiedSnapshotId: ctx.verifiedSnapshotId,
-        plan: desiredDns(env),
+        planRef: ctx.dnsPlanRef,
+        plan: await planShown(env, ctx.dnsPlanRef),
         promotedUrl: ctx.promotedUrl,
+        ...(kind === "rollback" ? { rollbackOf: ctx.rollbackOf } : {}),
       };
   }
+}
+
+async function planShown(env: RunEnv, ref: string | null): Promise<unknown> {
+  const stored = ref ? await getArtifact(env.db, ref) : null;
+  if (!stored) throw new Error(`the DNS plan ${ref ?? "(none)"} of run ${env.runId} is missing`);
+  return JSON.parse(stored.body);
 }
 
 export async function openRunGate(
@@ -53,7 +68,7 @@ export async function openRunGate(
 ): Promise<OpenedGate> {
   const kind = gateKindOf(effect.kind);
   const id = gateId(env.runId, kind, effect.seq);
-  const shown = shownFor(env, kind, snapshot);
+  const shown = await shownFor(env, kind, snapshot);
   const openedAt = env.ports.clock.now();
   const row = await openGate(env.db, {
     id,
@@ -66,6 +81,7 @@ export async function openRunGate(
     shownHash: await digest(shown),
     openedAt,
     deadlineAt: openedAt + snapshot.context.gateTimeoutsMs[kind],
+    requiredApprovals: kind === "dns" ? env.job.gates.dns.required : 1,
   });
   await env.ports.notifier.notify({
     idempotencyKey: idempotencyKey(env.runId, stepName(effect, "open")),
@@ -103,6 +119,9 @@ export async function settleRunGate(
     row = await getGate(env.db, id);
     if (!row) throw new Error(`gate ${id} vanished`);
   }
+  // Announce the expiry once, whoever expired the gate (this run or the sweeper).
+  if (row.status === "expired")
+    await noticeGateExpired({ db: env.db, notifier: env.ports.notifier, now: env.ports.clock.now() }, row);
   await markDelivered(env.db, id, env.ports.clock.now());
   const at = row.decided_at ?? row.deadline_at;
   switch (row.status) {

@@ -15,6 +15,7 @@ export const runParamsSchema = z.object({
   input: z.unknown(),
   trigger: z.string(),
   startedAt: z.number(),
+  rollbackOf: runIdSchema.optional(),
 });
 
 /** The job is carried already validated (its output shape), so the run never re-reads job files. */
@@ -24,4 +25,6 @@ export interface RunParams {
   input: unknown;
   trigger: string;
   startedAt: number;
+  /** Set on a run that undoes another run's DNS change (`nightshift rollback <run>`). */
+  rollbackOf?: string;
 }

@@ -7,10 +7,10 @@
 import type { EffectRequest, LoopSnapshot } from "../loop/effect-of.ts";
 import type { WorkEffectKind } from "../loop/effects.ts";
 import type { LoopEvent } from "../loop/types.ts";
-import type { DesiredDns } from "../ports/dns.ts";
 import type { Ports } from "../ports/index.ts";
 import { getArtifact, putArtifact } from "../store/artifacts.ts";
 import { getRun } from "../store/runs.ts";
+import { performApplyDns, performPlanDns, performPromote } from "./perform-promotion.ts";
 import type { RunEnv } from "./run-env.ts";
 import { idempotencyKey, type StepName } from "./step-names.ts";
 import { ensureAt, prepareWorkspace, sandboxNameOf } from "./workspace.ts";
@@ -155,54 +155,13 @@ export async function performWork(
       });
       return { type: report.passed ? "verify.passed" : "verify.failed", reportRef, sandboxMs: elapsed(), at };
     }
-    case "promote": {
-      const result = await ports.deployer.promote({
-        idempotencyKey: key,
-        runId,
-        mode: ctx.promotion,
-        workerName: env.job.deploy.workerName,
-        account: ctx.account,
-        deploymentUrl: ctx.deploymentUrl,
-        sandbox,
-      });
-      const at = ports.clock.now();
-      if (result.ok) return { type: "promote.done", url: result.value.url, at };
-      return {
-        type: "promote.failed",
-        error: { code: result.error.code, message: result.error.message },
-        at,
-      };
-    }
-    case "applyDns": {
-      const planned = await ports.dns.plan({ runId, desired: desiredDns(env) });
-      const at = ports.clock.now();
-      if (!planned.ok) return { type: "dns.failed", error: planned.error, at };
-      const result = await ports.dns.apply({ idempotencyKey: key, runId, plan: planned.value });
-      if (result.ok) return { type: "dns.applied", at: ports.clock.now() };
-      return { type: "dns.failed", error: result.error, at: ports.clock.now() };
-    }
+    case "promote":
+      return performPromote(env, key, sandbox, ctx);
+    case "planDns":
+      return performPlanDns(env, key, ctx);
+    case "applyDns":
+      return performApplyDns(env, key, sandbox, ctx);
   }
-}
-
-/** What the job's DNS section asks for. */
-export function desiredDns(env: { job: RunEnv["job"] }): DesiredDns {
-  const dns = env.job.dns;
-  if (!dns) throw new Error(`job ${env.job.name} has no dns section`);
-  return {
-    zone: dns.zone,
-    requestedHostname: dns.hostname,
-    hostname: dns.hostname,
-    mode: dns.mode,
-    workerName: env.job.deploy.workerName,
-    records: dns.records,
-    deletes: dns.delete,
-    allow: {
-      hostnames: [dns.hostname, ...dns.allowedHostnames],
-      delete: dns.allowDelete,
-      wildcard: dns.allowWildcard,
-      apex: dns.allowApex,
-    },
-  };
 }
 
 export type { Ports };

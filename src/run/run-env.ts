@@ -7,4 +7,6 @@ export interface RunEnv {
   ports: Ports;
   job: Job;
   runId: string;
+  /** The run's input (what its trigger asked for). */
+  input?: unknown;
 }

@@ -8,8 +8,11 @@ import type { EffectKind, GateKind } from "../loop/effects.ts";
 
 export type StepName = string & { readonly __brand: "StepName" };
 
-/** Sub-steps of an effect: a gate opens, waits and settles; a deploy waits for propagation before verify. */
-export type StepPhase = "open" | "settle" | "propagation";
+/**
+ * Sub-steps of an effect: a gate opens, waits and settles; a deploy waits for propagation
+ * before verify; a promotion waiting for a claim pauses before it looks again.
+ */
+export type StepPhase = "open" | "settle" | "propagation" | "pause";
 
 export function stepName(effect: { kind: EffectKind; seq: number }, phase?: StepPhase): StepName {
   if (!Number.isInteger(effect.seq) || effect.seq < 1) throw new Error(`bad effect sequence ${effect.seq}`);

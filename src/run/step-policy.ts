@@ -20,6 +20,7 @@ const POLICIES: Record<WorkEffectKind | "init" | "finish" | "gate", StepPolicy> 
   deploy: { retries: { limit: 3, delay: 5_000, backoff: "exponential" }, timeout: 10 * MINUTE },
   verify: { retries: { limit: 3, delay: 2_000, backoff: "exponential" }, timeout: 10 * MINUTE },
   promote: { retries: { limit: 3, delay: 5_000, backoff: "exponential" }, timeout: 10 * MINUTE },
+  planDns: { retries: { limit: 3, delay: 5_000, backoff: "exponential" }, timeout: 5 * MINUTE },
   applyDns: { retries: { limit: 3, delay: 5_000, backoff: "exponential" }, timeout: 5 * MINUTE },
   gate: { retries: { limit: 5, delay: 1_000, backoff: "exponential" }, timeout: MINUTE },
   finish: { retries: { limit: 5, delay: 1_000, backoff: "exponential" }, timeout: 5 * MINUTE },

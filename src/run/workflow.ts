@@ -71,29 +71,41 @@ export function loopInputFor(params: RunParams, tosSignedOff: boolean): LoopInpu
       tos: job.gates.tos.timeout,
       claim: job.gates.claim.timeout,
       dns: job.gates.dns.timeout,
+      rollback: job.gates.rollback.timeout,
     },
+    rollbackOf: params.rollbackOf ?? null,
   };
 }
 
 export function runEffects(env: RunEnv, params: RunParams): LoopEffects {
   const settleMs = params.job.deploy.settle;
+  const claimPollMs = params.job.deploy.claimPoll;
   return {
     init: async () => loopInputFor(params, await tosSignedOff(env)),
     work: (effect, name, snapshot) => performWork(env, effect, name, snapshot),
     openGate: (effect, snapshot) => openRunGate(env, effect, snapshot),
     settleGate: (effect, _snapshot, waited) => settleRunGate(env, effect, waited),
     journal: ({ step, from, event, to }) => {
-      const sleepsNext = settleMs > 0 && currentEffect(to)?.kind === "verify";
+      // A sleep comes next: its end goes into D1 so the sweeper can wake a run whose
+      // engine forgot the sleep (local restarts).
+      const nextKind = currentEffect(to)?.kind;
+      const sleepMs =
+        nextKind === "verify"
+          ? settleMs
+          : nextKind === "promote" && to.context.claimPending
+            ? claimPollMs
+            : 0;
       return writeJournal(env.db, {
         runId: env.runId,
         step,
         from,
         event,
         to,
-        wakeAt: sleepsNext ? event.at + settleMs : null,
+        wakeAt: sleepMs > 0 ? event.at + sleepMs : null,
       });
     },
     settleMs: () => settleMs,
+    claimPollMs: () => claimPollMs,
     finish: (snapshot) => finishRun(env, snapshot),
   };
 }
@@ -107,6 +119,7 @@ export function createRunWorkflow(makePorts: PortsFactory) {
         ports: makePorts(this.env),
         job: params.job,
         runId: params.runId,
+        input: params.input,
       };
       const runner = workflowRunner(step);
       try {

@@ -51,7 +51,7 @@ export type GateStatus = (typeof GATE_STATUSES)[number];
 export const gateRow = z.object({
   id: z.string(),
   run_id: z.string(),
-  kind: z.enum(["tos", "claim", "dns"]),
+  kind: z.enum(["tos", "claim", "dns", "rollback"]),
   seq: z.number(),
   event_type: z.string(),
   status: z.enum(GATE_STATUSES),
@@ -64,6 +64,8 @@ export const gateRow = z.object({
   decided_by: z.string().nullable(),
   reason: z.string().nullable(),
   delivered_at: z.number().nullable(),
+  /** How many different people must approve (migration 0004; 2 only for a `dns` gate that asks for it). */
+  required_approvals: z.number().int().min(1),
 });
 export type GateRow = z.output<typeof gateRow>;
 

@@ -16,7 +16,7 @@ export function input(
     tosSignedOff: true,
     promotion: "claim",
     dns: false,
-    gateTimeoutsMs: { tos: HOUR, claim: HOUR, dns: HOUR },
+    gateTimeoutsMs: { tos: HOUR, claim: HOUR, dns: HOUR, rollback: HOUR },
     ...over,
     budgets: {
       maxIterations: 3,
@@ -85,7 +85,7 @@ export const ev = {
     sandboxMs: 100,
     at,
   }),
-  approve: (gate: "tos" | "claim" | "dns", at = T0 + 5000): LoopEvent => ({
+  approve: (gate: "tos" | "claim" | "dns" | "rollback", at = T0 + 5000): LoopEvent => ({
     type: "gate.approved",
     gate,
     by: "approver-1",
@@ -105,7 +105,14 @@ export const ev = {
     at,
   }),
   promoted: (at = T0 + 6000): LoopEvent => ({ type: "promote.done", url: "https://w.acct.workers.dev", at }),
-  dnsApplied: (at = T0 + 7000): LoopEvent => ({ type: "dns.applied", at }),
+  dnsApplied: (at = T0 + 7000): LoopEvent => ({ type: "dns.applied", rollbackRef: "rb", at }),
+  dnsPlanned: (changes = 1, blocked: string | null = null, at = T0 + 6500): LoopEvent => ({
+    type: "dns.planned",
+    planRef: "plan",
+    changes,
+    blocked,
+    at,
+  }),
   cancel: (at = T0 + 5000): LoopEvent => ({ type: "run.cancelled", by: "approver-1", at }),
 };
 

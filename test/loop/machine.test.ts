@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { currentEffect } from "../../src/loop/effect-of.ts";
+import type { LoopEvent } from "../../src/loop/types.ts";
 import { ev, HOUR, input, run, start, stateName, step, T0 } from "./helpers.ts";
 
 const toVerifying = () => run(start(), [ev.prepared(), ev.written(1), ev.deployed()]).snapshot;
@@ -128,8 +129,80 @@ describe("loop machine transitions", () => {
       ev.approve("claim"),
       ev.promoted(),
     ]).snapshot;
+    expect(stateName(s)).toBe("planningDns");
+    const planned = step(s, ev.dnsPlanned(2));
+    expect(stateName(planned)).toBe("awaitingDns");
+    expect(planned.context.dnsPlanRef).toBe("plan");
+    expect(stateName(step(step(planned, ev.approve("dns")), ev.dnsApplied()))).toBe("succeeded");
+  });
+
+  const toDnsPlan = () =>
+    run(start(input({ dns: true })), [
+      ev.prepared(),
+      ev.written(1),
+      ev.deployed(),
+      ev.passed(),
+      ev.approve("claim"),
+      ev.promoted(),
+    ]).snapshot;
+
+  it("fails a blocked DNS plan before any gate opens, saying why", () => {
+    const s = step(toDnsPlan(), ev.dnsPlanned(1, "superseal.cc is a near miss of superseal.club"));
+    expect(stateName(s)).toBe("failed");
+    expect(s.context.outcome).toEqual({
+      reason: "DNS plan blocked: superseal.cc is a near miss of superseal.club",
+      code: "dns_blocked",
+    });
+    expect(s.context.gates.map((g) => g.kind)).toEqual(["claim"]);
+  });
+
+  it("skips the dns gate when the plan changes nothing, and still applies (which verifies)", () => {
+    const s = step(toDnsPlan(), ev.dnsPlanned(0));
+    expect(stateName(s)).toBe("applyingDns");
+  });
+
+  it("plans again and asks again when the zone drifted after the approval, at most three times", () => {
+    const drift: LoopEvent = {
+      type: "dns.failed",
+      error: { code: "drift", message: "changed" },
+      at: T0 + 8000,
+    };
+    let s = step(step(step(toDnsPlan(), ev.dnsPlanned(1)), ev.approve("dns")), drift);
+    expect(stateName(s)).toBe("planningDns");
+    expect(s.context.dnsPlanRef).toBeNull();
+    s = step(s, ev.dnsPlanned(1));
     expect(stateName(s)).toBe("awaitingDns");
-    expect(stateName(step(step(s, ev.approve("dns")), ev.dnsApplied()))).toBe("succeeded");
+    expect(currentEffect(s)).toEqual({ kind: "gate:dns", seq: 2 });
+    s = step(step(step(step(s, ev.approve("dns")), drift), ev.dnsPlanned(1)), ev.approve("dns"));
+    expect(stateName(step(s, drift))).toBe("failed");
+  });
+
+  it("waits for an approved claim to happen: pending looks again, with a new step name", () => {
+    const s = step(toClaim(), ev.approve("claim"));
+    const pending = step(s, { type: "promote.pending", how: "not claimed yet", at: T0 + 5500 });
+    expect(stateName(pending)).toBe("promoting");
+    expect(pending.context.claimPending).toBe(true);
+    expect(currentEffect(pending)).toEqual({ kind: "promote", seq: 2 });
+    const done = step(pending, ev.promoted());
+    expect(stateName(done)).toBe("succeeded");
+    expect(done.context.claimPending).toBe(false);
+  });
+
+  it("starts a rollback run at its plan and applies it behind the rollback gate", () => {
+    const s = start(input({ dns: true, rollbackOf: "run-0" }));
+    expect(stateName(s)).toBe("planningDns");
+    const planned = step(s, ev.dnsPlanned(1));
+    expect(stateName(planned)).toBe("awaitingRollback");
+    expect(stateName(step(planned, ev.approve("dns")))).toBe("awaitingRollback");
+    const approved = step(planned, ev.approve("rollback"));
+    expect(stateName(approved)).toBe("applyingDns");
+    expect(stateName(step(approved, ev.dnsApplied()))).toBe("succeeded");
+    const drift: LoopEvent = {
+      type: "dns.failed",
+      error: { code: "drift", message: "changed" },
+      at: T0 + 8000,
+    };
+    expect(stateName(step(approved, drift))).toBe("failed");
   });
 
   it("redeploys the verified snapshot into a fresh account when a claim comes after the window", () => {

@@ -70,16 +70,26 @@ function outcomes(s: LoopSnapshot): LoopEvent[] {
         { type: "promote.done", url: "https://w.a.workers.dev", at: AT },
         { type: "promote.failed", error: failure("account_expired"), at: AT },
         { type: "promote.failed", error: failure("deploy_failed"), at: AT },
+        { type: "promote.pending", how: "not claimed yet", at: AT },
+        cancel,
+      ];
+    case "planDns":
+      return [
+        { type: "dns.planned", planRef: "p", changes: 2, blocked: null, at: AT },
+        { type: "dns.planned", planRef: "p", changes: 0, blocked: null, at: AT },
+        { type: "dns.planned", planRef: "p", changes: 1, blocked: "near miss", at: AT },
+        { type: "dns.failed", error: failure("zone_not_found"), at: AT },
         cancel,
       ];
     case "applyDns":
       return [
-        { type: "dns.applied", at: AT },
+        { type: "dns.applied", rollbackRef: null, at: AT },
         { type: "dns.failed", error: failure("apply_failed"), at: AT },
+        { type: "dns.failed", error: failure("drift"), at: AT },
         cancel,
       ];
     default: {
-      const gate = eff.kind.slice("gate:".length) as "tos" | "claim" | "dns";
+      const gate = eff.kind.slice("gate:".length) as "tos" | "claim" | "dns" | "rollback";
       return [
         { type: "gate.approved", gate, by: "approver-1", reason: null, at: AT },
         { type: "gate.approved", gate, by: "approver-1", reason: null, at: LATE },
@@ -105,7 +115,8 @@ const key = (s: LoopSnapshot) => {
     verifiedSnapshotId,
     ...rest
   } = s.context;
-  return JSON.stringify([s.value, rest, verifiedSnapshotId !== null]);
+  // How often the DNS change was planned bounds re-planning after drift: a guard reads it.
+  return JSON.stringify([s.value, rest, verifiedSnapshotId !== null, s.context.seq.planDns ?? 0]);
 };
 
 function explore(i: LoopInput) {
@@ -139,6 +150,7 @@ const kinds: Array<[string, LoopInput]> = [
     "deploy promotion with dns",
     input({ promotion: "deploy", dns: true, budgets: { maxIterations: 2, maxDeploys: 3 } }),
   ],
+  ["rollback of another run's DNS change", input({ dns: true, rollbackOf: "run-0" })],
 ];
 
 describe("every path reaches a final state", () => {
@@ -167,10 +179,10 @@ describe("every path reaches a final state", () => {
       }
     }
     expect(canFinish.size).toBe(nodes.size);
-    expect(finals).toEqual(
-      new Set(["succeeded", "failed", "rejected", "cancelled", "budgetExhausted", "expired"]),
-    );
-    expect(nodes.size).toBeGreaterThan(20);
+    // A rollback run spends no loop budget: it plans, waits at its gate and applies.
+    const expected = ["succeeded", "failed", "rejected", "cancelled", "expired"];
+    expect(finals).toEqual(new Set(i.rollbackOf ? expected : [...expected, "budgetExhausted"]));
+    expect(nodes.size).toBeGreaterThan(i.rollbackOf ? 5 : 20);
   });
 
   it("has no path longer than the budgets allow", () => {

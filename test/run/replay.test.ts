@@ -84,6 +84,7 @@ function scriptedEffects(performed: string[]): LoopEffects {
     },
     journal: async () => {},
     settleMs: () => 500,
+    claimPollMs: () => 1_000,
     finish: async () => {},
   };
 }

@@ -26,11 +26,13 @@ import type {
   Deployer,
   DeployOutput,
   DeployRequest,
+  PromoteOutcome,
   PromoteRequest,
 } from "../../ports/deployer.ts";
 import { err, ok, type Result } from "../../ports/result.ts";
 import { WORKSPACE_DIR } from "../../ports/sandbox.ts";
-import { checkClaim } from "./claim-check.ts";
+import type { OrganisationAccount } from "../cloudflare/organisation.ts";
+import { promoteByClaim } from "./promote-claim.ts";
 import {
   classifyFailure,
   parseAccountCache,
@@ -69,6 +71,8 @@ export interface WranglerDeployerOptions {
    * the account was claimed; real Cloudflare claim pages need a signed-in human.
    */
   emulatorUrl?: string;
+  /** The organisation's own account: where claims land and the `deploy` promotion goes. */
+  organisation?: OrganisationAccount;
   fetch?: typeof fetch;
   timeoutMs?: number;
 }
@@ -160,7 +164,7 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
     return readSuccess({ request, trailer, output, logRef });
   }
 
-  async function promote(request: PromoteRequest): Promise<Result<{ url: string }, DeployError>> {
+  async function promote(request: PromoteRequest): Promise<Result<PromoteOutcome, DeployError>> {
     if (request.mode === "deploy") {
       return err({
         code: "deploy_failed",
@@ -168,33 +172,15 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
         logRef: null,
       });
     }
-    if (!request.account || !request.deploymentUrl) {
-      return err({
-        code: "deploy_failed",
-        message: "there is no temporary deployment to claim",
-        logRef: null,
-      });
-    }
-    const claim = await checkClaim(request.account.claimUrl, {
-      ...(options.emulatorUrl ? { emulatorUrl: options.emulatorUrl } : {}),
-      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
-    });
-    const logRef = await options.putLog({
-      ref: `${request.idempotencyKey}:claim`,
-      runId: request.runId,
-      kind: "claim-check",
-      body: JSON.stringify({ claimUrl: request.account.claimUrl, accountId: request.account.id, ...claim }),
-    });
-    if (claim.status === "expired") {
-      return err({
-        code: "account_expired",
-        message: "the temporary account expired before it was claimed",
-        logRef,
-      });
-    }
-    // Claimed, or not (yet) knowable: the claim itself is the human's act on Cloudflare's side;
-    // the approval recorded that they were shown this claim URL, and the check is kept beside it.
-    return ok({ url: request.deploymentUrl });
+    return promoteByClaim(
+      {
+        ...(options.emulatorUrl ? { emulatorUrl: options.emulatorUrl } : {}),
+        ...(options.organisation ? { organisation: options.organisation } : {}),
+        putLog: options.putLog,
+        fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      },
+      request,
+    );
   }
 
   return { deploy, promote };

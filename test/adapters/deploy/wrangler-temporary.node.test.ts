@@ -181,24 +181,32 @@ describe("wrangler deploy --temporary inside the run's Sandbox", () => {
     first = a;
   });
 
-  it("promotes by claim: unclaimed and claimed both pass, an expired account does not", async () => {
+  it("promotes by claim: waits while unclaimed, done once claimed, an expired account is not", async () => {
     const promote = (n: number) =>
       deployer.promote({
         idempotencyKey: `${RUN}:promote#${n}`,
         runId: RUN,
         mode: "claim",
         workerName: "hello-kv",
+        config: "wrangler.jsonc",
         account: first.account,
         deploymentUrl: first.url,
         sandbox,
+        now: Date.now(),
       });
-    expect(await promote(1)).toEqual({ ok: true, value: { url: first.url } });
-    expect(JSON.parse(logs.get(`${RUN}:promote#1:claim`)!)).toMatchObject({ status: "unclaimed" });
+    expect(await promote(1)).toMatchObject({ ok: true, value: { status: "pending" } });
+    expect(JSON.parse(logs.get(`${RUN}:promote#1:claim`)!)).toMatchObject({
+      claimPage: { status: "unclaimed" },
+      decision: "pending",
+    });
 
     const claimed = await fetch(first.account.claimUrl, { method: "POST" });
     expect(claimed.status).toBe(200);
-    expect(await promote(2)).toEqual({ ok: true, value: { url: first.url } });
-    expect(JSON.parse(logs.get(`${RUN}:promote#2:claim`)!)).toMatchObject({ status: "claimed" });
+    expect(await promote(2)).toMatchObject({ ok: true, value: { status: "done", url: first.url } });
+    expect(JSON.parse(logs.get(`${RUN}:promote#2:claim`)!)).toMatchObject({
+      claimPage: { status: "claimed" },
+      decision: "done",
+    });
 
     const other = value(await deploy(true));
     await fetch(`${emu.url}/__emulator/accounts/${other.account.id}/expire`, { method: "POST" });
@@ -207,9 +215,11 @@ describe("wrangler deploy --temporary inside the run's Sandbox", () => {
       runId: RUN,
       mode: "claim",
       workerName: "hello-kv",
+      config: "wrangler.jsonc",
       account: other.account,
       deploymentUrl: other.url,
       sandbox,
+      now: Date.now(),
     });
     expect(late).toMatchObject({ ok: false, error: { code: "account_expired" } });
   });

@@ -95,7 +95,12 @@ function deployer(world: FakeWorld): Deployer {
     },
     async promote(req) {
       await world.record(req.runId, req.idempotencyKey, "promote");
-      return ok({ url: req.deploymentUrl ?? "https://promoted.fake.test" });
+      return ok({
+        status: "done" as const,
+        url: req.deploymentUrl ?? "https://promoted.fake.test",
+        how: "fake",
+        logRef: null,
+      });
     },
   };
 }

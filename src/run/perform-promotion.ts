@@ -1,0 +1,174 @@
+/**
+ * The gated end of the loop, performed: promotion (claim or deploy), the DNS
+ * plan the `dns` / `rollback` gate shows, and applying the approved plan. Like
+ * `perform.ts`, each function runs inside one durable step and turns the
+ * outcome into a machine event.
+ */
+import type { LoopContext, LoopEvent } from "../loop/types.ts";
+import { type DesiredDns, type DnsPlan, dnsPlanSchema } from "../ports/dns.ts";
+import type { Sandbox } from "../ports/sandbox.ts";
+import { getArtifact, putArtifact } from "../store/artifacts.ts";
+import type { RunEnv } from "./run-env.ts";
+import type { IdempotencyKey } from "./step-names.ts";
+import { ensureAt } from "./workspace.ts";
+
+/** Where a run keeps the inverse of the DNS change it applied: what `nightshift rollback` applies. */
+export function rollbackRefOf(runId: string): string {
+  return `${runId}:dns-rollback`;
+}
+
+export async function performPromote(
+  env: RunEnv,
+  key: IdempotencyKey,
+  sandbox: Sandbox,
+  ctx: LoopContext,
+): Promise<LoopEvent> {
+  const { ports } = env;
+  // The `deploy` strategy ships the verified snapshot again; a claim only looks.
+  if (ctx.promotion === "deploy") await ensureAt(sandbox, ctx.verifiedSnapshotId);
+  const result = await ports.deployer.promote({
+    idempotencyKey: key,
+    runId: env.runId,
+    mode: ctx.promotion,
+    workerName: env.job.deploy.workerName,
+    config: env.job.deploy.config,
+    account: ctx.account,
+    deploymentUrl: ctx.deploymentUrl,
+    sandbox,
+    now: ports.clock.now(),
+  });
+  const at = ports.clock.now();
+  if (!result.ok)
+    return { type: "promote.failed", error: { code: result.error.code, message: result.error.message }, at };
+  if (result.value.status === "pending") return { type: "promote.pending", how: result.value.how, at };
+  return { type: "promote.done", url: result.value.url, at };
+}
+
+/**
+ * The requested hostname: the run's input `hostname` when the request names one (a webhook,
+ * an API call), else the job's. The plan serves the job's hostname; policy blocks a mismatch.
+ */
+export function desiredDns(job: RunEnv["job"], input: unknown): DesiredDns {
+  const dns = job.dns;
+  if (!dns) throw new Error(`job ${job.name} has no dns section`);
+  const asked =
+    input && typeof input === "object" && typeof (input as { hostname?: unknown }).hostname === "string"
+      ? (input as { hostname: string }).hostname
+      : dns.hostname;
+  return {
+    zone: dns.zone,
+    requestedHostname: asked,
+    hostname: dns.hostname,
+    mode: dns.mode,
+    workerName: job.deploy.workerName,
+    records: dns.records,
+    deletes: dns.delete,
+    allow: {
+      hostnames: [dns.hostname, ...dns.allowedHostnames],
+      delete: dns.allowDelete,
+      wildcard: dns.allowWildcard,
+      apex: dns.allowApex,
+    },
+  };
+}
+
+export async function performPlanDns(env: RunEnv, key: IdempotencyKey, ctx: LoopContext): Promise<LoopEvent> {
+  const { ports, db, runId } = env;
+  const planned = ctx.rollbackOf
+    ? await rollbackPlan(db, ctx.rollbackOf)
+    : await ports.dns.plan({ runId, desired: desiredDns(env.job, env.input) });
+  const at = ports.clock.now();
+  if (!planned.ok) return { type: "dns.failed", error: planned.error, at };
+  const plan = planned.value;
+  const planRef = await putArtifact(db, {
+    ref: `${key}:dns-plan`,
+    runId,
+    kind: ctx.rollbackOf ? "dns-rollback-plan" : "dns-plan",
+    body: JSON.stringify(plan),
+    at,
+  });
+  const blocking = plan.findings.filter((f) => f.blocking).map((f) => f.message);
+  return {
+    type: "dns.planned",
+    planRef,
+    changes: plan.changes.filter((c) => c.action !== "noop").length,
+    blocked: plan.blocked ? blocking.join("; ") || "a policy check failed" : null,
+    at,
+  };
+}
+
+async function rollbackPlan(
+  db: D1Database,
+  of: string,
+): Promise<{ ok: true; value: DnsPlan } | { ok: false; error: { code: string; message: string } }> {
+  const stored = await getArtifact(db, rollbackRefOf(of));
+  if (!stored)
+    return {
+      ok: false,
+      error: { code: "no_rollback", message: `run ${of} recorded no DNS change to roll back` },
+    };
+  return { ok: true, value: dnsPlanSchema.parse(JSON.parse(stored.body)) };
+}
+
+export async function performApplyDns(
+  env: RunEnv,
+  key: IdempotencyKey,
+  sandbox: Sandbox,
+  ctx: LoopContext,
+): Promise<LoopEvent> {
+  const { ports, db, runId } = env;
+  const stored = ctx.dnsPlanRef ? await getArtifact(db, ctx.dnsPlanRef) : null;
+  if (!stored) throw new Error(`run ${runId} has no DNS plan to apply (${ctx.dnsPlanRef ?? "none"})`);
+  const plan = dnsPlanSchema.parse(JSON.parse(stored.body));
+  const result = await ports.dns.apply({ idempotencyKey: key, runId, plan });
+  if (!result.ok) return { type: "dns.failed", error: result.error, at: ports.clock.now() };
+  // The inverse is recorded before anything else can fail, so a change that serves badly can
+  // still be rolled back. A rollback run records none: its own inverse is the original change.
+  const inverse = result.value.inverse;
+  const rollbackRef =
+    ctx.rollbackOf || inverse.length === 0
+      ? null
+      : await putArtifact(db, {
+          ref: rollbackRefOf(runId),
+          runId,
+          kind: "dns-rollback",
+          body: JSON.stringify({ ...plan, changes: inverse, findings: [], blocked: false } satisfies DnsPlan),
+          at: ports.clock.now(),
+        });
+  if (!ctx.rollbackOf && env.job.verify.probes.length > 0) {
+    const served = await verifyHostname(env, key, sandbox, plan.hostname);
+    if (served) return { type: "dns.failed", error: served, at: ports.clock.now() };
+  }
+  return { type: "dns.applied", rollbackRef, at: ports.clock.now() };
+}
+
+/** The hostname must serve the Worker and pass the job's probes; null when it does. */
+async function verifyHostname(
+  env: RunEnv,
+  key: IdempotencyKey,
+  sandbox: Sandbox,
+  hostname: string,
+): Promise<{ code: string; message: string } | null> {
+  const url = `https://${hostname}`;
+  const report = await env.ports.verifier.verify({
+    idempotencyKey: `${key}:hostname`,
+    runId: env.runId,
+    url,
+    probes: env.job.verify.probes,
+    commands: [],
+    sandbox,
+  });
+  await putArtifact(env.db, {
+    ref: `${key}:hostname-report`,
+    runId: env.runId,
+    kind: "verify-report",
+    body: JSON.stringify(report),
+    at: env.ports.clock.now(),
+  });
+  if (report.passed) return null;
+  const failed = report.checks.filter((c) => !c.passed).map((c) => c.name);
+  return {
+    code: "dns_verify_failed",
+    message: `the DNS change is applied but ${url} fails its probes (${failed.join(", ")}); \`nightshift rollback ${env.runId}\` undoes it`,
+  };
+}
