@@ -6,6 +6,7 @@
  * expected failures (see adapters/unconfigured).
  */
 import { agentFor as agentForJob } from "./adapters/agent/index.ts";
+import type { OrganisationAccount } from "./adapters/cloudflare/organisation.ts";
 import { createWranglerDeployer, type SignoffOnRecord } from "./adapters/deploy/wrangler-temporary.ts";
 import { webhookNotifierFor } from "./adapters/notifier/index.ts";
 import { createLocalSandboxProvider } from "./adapters/sandbox/local.ts";
@@ -23,6 +24,7 @@ export const DEFAULT_API_BASE = "https://api.cloudflare.com/client/v4";
 export function portsFor(env: Env): Ports {
   const apiBase = env.CLOUDFLARE_API_BASE_URL ?? DEFAULT_API_BASE;
   const emulatorUrl = env.EMULATOR_URL?.replace(/\/+$/, "");
+  const organisation = organisationOf(env, apiBase);
   return {
     sandboxes: env.SANDBOX_HOST_URL
       ? createLocalSandboxProvider({ url: env.SANDBOX_HOST_URL })
@@ -42,6 +44,8 @@ export function portsFor(env: Env): Ports {
       findSignoff: ({ apiBase, runId }) => signoffOnRecord(env.DB, apiBase, runId),
       putLog: (log) => putArtifact(env.DB, { ...log, at: systemClock.now() }),
       ...(emulatorUrl ? { emulatorUrl } : {}),
+      ...(organisation ? { organisation } : {}),
+      grants: env,
     }),
     verifier: createHttpVerifier(emulatorUrl ? { resolveUrl: (url) => viaEmulator(url, emulatorUrl) } : {}),
     dns: missingDns,
@@ -52,6 +56,12 @@ export function portsFor(env: Env): Ports {
     apiBase,
     automaticSignoff: automaticSignoffFor(env, apiBase, emulatorUrl),
   };
+}
+
+/** The organisation's own account, when its id and token are configured. */
+function organisationOf(env: Env, apiBase: string): OrganisationAccount | null {
+  if (!env.CLOUDFLARE_ACCOUNT_ID || !env.CLOUDFLARE_API_TOKEN) return null;
+  return { apiBase, accountId: env.CLOUDFLARE_ACCOUNT_ID, apiToken: env.CLOUDFLARE_API_TOKEN };
 }
 
 /** A sign-off row for the API base, else the run's own approved `tos` gate for it. */

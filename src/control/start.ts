@@ -39,6 +39,8 @@ export async function startRun(
     at: number;
     /** What started it, for the audit log (a schedule's cron and minute, a webhook's delivery). */
     details?: Record<string, unknown>;
+    /** Set for a rollback run: the run whose DNS change it undoes. */
+    rollbackOf?: string;
   },
 ): Promise<StartResult> {
   const { job, runId, at } = request;
@@ -57,6 +59,7 @@ export async function startRun(
     input: request.input ?? {},
     trigger: request.trigger,
     startedAt: at,
+    ...(request.rollbackOf ? { rollbackOf: request.rollbackOf } : {}),
   };
   try {
     await env.RUN_WORKFLOW.create({ id: runId, params });
@@ -77,7 +80,7 @@ export async function startRun(
     step: null,
     type: "run.started",
     actor: request.actor,
-    toState: "preparing",
+    toState: request.rollbackOf ? "planningDns" : "preparing",
     data: { ...request.details, trigger: request.trigger, job: job.name },
     at,
   });

@@ -41,7 +41,18 @@ export async function performPromote(
   if (!result.ok)
     return { type: "promote.failed", error: { code: result.error.code, message: result.error.message }, at };
   if (result.value.status === "pending") return { type: "promote.pending", how: result.value.how, at };
-  return { type: "promote.done", url: result.value.url, at };
+  const { url } = result.value;
+  // A deploy into the organisation's account is production: it must pass the job's probes there too.
+  if (ctx.promotion === "deploy" && env.job.verify.probes.length > 0) {
+    const failed = await failedProbes(env, `${key}:production`, sandbox, url);
+    if (failed)
+      return {
+        type: "promote.failed",
+        error: { code: "production_verify_failed", message: `${url} fails its probes (${failed})` },
+        at: ports.clock.now(),
+      };
+  }
+  return { type: "promote.done", url, at: ports.clock.now() };
 }
 
 /**
@@ -136,22 +147,25 @@ export async function performApplyDns(
           at: ports.clock.now(),
         });
   if (!ctx.rollbackOf && env.job.verify.probes.length > 0) {
-    const served = await verifyHostname(env, key, sandbox, plan.hostname);
-    if (served) return { type: "dns.failed", error: served, at: ports.clock.now() };
+    const url = `https://${plan.hostname}`;
+    const failed = await failedProbes(env, `${key}:hostname`, sandbox, url);
+    if (failed)
+      return {
+        type: "dns.failed",
+        error: {
+          code: "dns_verify_failed",
+          message: `the DNS change is applied but ${url} fails its probes (${failed}); \`nightshift rollback ${runId}\` undoes it`,
+        },
+        at: ports.clock.now(),
+      };
   }
   return { type: "dns.applied", rollbackRef, at: ports.clock.now() };
 }
 
-/** The hostname must serve the Worker and pass the job's probes; null when it does. */
-async function verifyHostname(
-  env: RunEnv,
-  key: IdempotencyKey,
-  sandbox: Sandbox,
-  hostname: string,
-): Promise<{ code: string; message: string } | null> {
-  const url = `https://${hostname}`;
+/** Runs the job's probes against `url` and stores the report; the failed checks' names, or null. */
+async function failedProbes(env: RunEnv, ref: string, sandbox: Sandbox, url: string): Promise<string | null> {
   const report = await env.ports.verifier.verify({
-    idempotencyKey: `${key}:hostname`,
+    idempotencyKey: ref,
     runId: env.runId,
     url,
     probes: env.job.verify.probes,
@@ -159,16 +173,15 @@ async function verifyHostname(
     sandbox,
   });
   await putArtifact(env.db, {
-    ref: `${key}:hostname-report`,
+    ref: `${ref}:report`,
     runId: env.runId,
     kind: "verify-report",
     body: JSON.stringify(report),
     at: env.ports.clock.now(),
   });
   if (report.passed) return null;
-  const failed = report.checks.filter((c) => !c.passed).map((c) => c.name);
-  return {
-    code: "dns_verify_failed",
-    message: `the DNS change is applied but ${url} fails its probes (${failed.join(", ")}); \`nightshift rollback ${env.runId}\` undoes it`,
-  };
+  return report.checks
+    .filter((c) => !c.passed)
+    .map((c) => c.name)
+    .join(", ");
 }

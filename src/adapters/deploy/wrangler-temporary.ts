@@ -33,6 +33,11 @@ import { err, ok, type Result } from "../../ports/result.ts";
 import { WORKSPACE_DIR } from "../../ports/sandbox.ts";
 import type { OrganisationAccount } from "../cloudflare/organisation.ts";
 import { promoteByClaim } from "./promote-claim.ts";
+import { promoteByDeploy } from "./promote-deploy.ts";
+import { lastLine, SANDBOX_CONFIG_HOME, WRAPPER, wranglerEnv } from "./wrangler-run.ts";
+
+export { SANDBOX_CONFIG_HOME };
+import type { EgressGrantConfig } from "../egress/grants.ts";
 import {
   classifyFailure,
   parseAccountCache,
@@ -40,13 +45,8 @@ import {
   parseDeployStdout,
   splitTrailer,
   stripAnsi,
-  SECTION_ACCOUNT,
-  SECTION_NDJSON,
-  TRAILER_MARK,
 } from "./wrangler-output.ts";
 
-/** Where a Sandbox keeps wrangler's config and the run's temporary account (outside /workspace). */
-export const SANDBOX_CONFIG_HOME = "/home/sandbox/.config";
 export const ACCOUNT_CACHE = `${SANDBOX_CONFIG_HOME}/.wrangler/wrangler-temporary-account.toml`;
 const OUTPUT_FILE = "/tmp/nightshift-wrangler-output.ndjson";
 
@@ -73,29 +73,11 @@ export interface WranglerDeployerOptions {
   emulatorUrl?: string;
   /** The organisation's own account: where claims land and the `deploy` promotion goes. */
   organisation?: OrganisationAccount;
+  /** The egress proxy that lends the organisation's token to one promotion step (never to the Sandbox itself). */
+  grants?: EgressGrantConfig;
   fetch?: typeof fetch;
   timeoutMs?: number;
 }
-
-/**
- * The wrapper run inside the Sandbox (POSIX sh: no extra Node start-up per
- * deploy): optionally drops the cached account, runs wrangler with its output
- * going straight to ours, then prints the trailer — exit code and wrangler's
- * own run time, the ND-JSON output file, and the account cache minus its
- * `apiToken` line (see `splitTrailer`).
- */
-const WRAPPER = `cache="$1"; out="$2"; fresh="$3"; shift 3
-if [ "$fresh" = 1 ]; then rm -f "$cache"; fi
-rm -f "$out"
-started=$(date +%s%3N)
-WRANGLER_OUTPUT_FILE_PATH="$out" "$@"
-code=$?
-ended=$(date +%s%3N)
-printf '\\n%s{"exitCode":%d,"wranglerMs":%d}\\n' "${TRAILER_MARK}" "$code" "$((ended - started))"
-if [ -f "$out" ]; then echo "${SECTION_NDJSON}"; cat "$out"; echo; fi
-if [ -f "$cache" ]; then echo "${SECTION_ACCOUNT}"; grep -v '^[[:space:]]*apiToken[[:space:]]*=' "$cache"; fi
-exit 0
-`;
 
 export function createWranglerDeployer(options: WranglerDeployerOptions): Deployer {
   const timeoutMs = options.timeoutMs ?? 300_000;
@@ -166,11 +148,17 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
 
   async function promote(request: PromoteRequest): Promise<Result<PromoteOutcome, DeployError>> {
     if (request.mode === "deploy") {
-      return err({
-        code: "deploy_failed",
-        message: 'promotion into the organisation\'s own account is not available yet: use promotion "claim"',
-        logRef: null,
-      });
+      return promoteByDeploy(
+        {
+          apiBase: options.apiBase,
+          wrangler: options.wrangler,
+          timeoutMs,
+          putLog: options.putLog,
+          ...(options.organisation ? { organisation: options.organisation } : {}),
+          ...(options.grants ? { grants: options.grants } : {}),
+        },
+        request,
+      );
     }
     return promoteByClaim(
       {
@@ -184,18 +172,6 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
   }
 
   return { deploy, promote };
-}
-
-function wranglerEnv(apiBase: string): Record<string, string> {
-  return {
-    CI: "true",
-    WRANGLER_SEND_METRICS: "false",
-    WRANGLER_HIDE_BANNER: "true",
-    CLOUDFLARE_CF_FETCH_ENABLED: "false",
-    CLOUDFLARE_API_BASE_URL: apiBase,
-    HOME: "/home/sandbox",
-    XDG_CONFIG_HOME: SANDBOX_CONFIG_HOME,
-  };
 }
 
 function readSuccess(input: {
@@ -235,8 +211,4 @@ function readSuccess(input: {
     },
     logRef,
   });
-}
-
-function lastLine(text: string): string {
-  return stripAnsi(text).trim().split("\n").at(-1) ?? "";
 }

@@ -8,6 +8,7 @@ import { generate } from "./generate.ts";
 import { logs } from "./logs.ts";
 import { record } from "./record.ts";
 import { reject } from "./reject.ts";
+import { rollback } from "./rollback.ts";
 import { run } from "./run.ts";
 import { runs } from "./runs.ts";
 import { sandboxHost } from "./sandbox-host.ts";
@@ -24,6 +25,7 @@ export const commands: Record<string, Command> = {
   logs,
   record,
   reject,
+  rollback,
   run,
   runs,
   "sandbox-host": sandboxHost,
