@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { listEvents } from "../../src/store/events.ts";
 import { listGates } from "../../src/store/gates.ts";
 import { fakeCalls } from "../support/fakes/world.ts";
-import { api, decide, inState, signOff, startRun, uniqueId, waitForRun } from "./harness.ts";
+import { api, decide, inState, rejectAtClaim, signOff, startRun, uniqueId, waitForRun } from "./harness.ts";
 
 beforeAll(signOff);
 
@@ -152,5 +152,46 @@ describe("run workflow", () => {
     await instance.waitForStatus("complete");
     expect((await waitForRun(id, (r) => r.status === "final")).state).toBe("succeeded");
     expect((await keysOf(id)).filter((k) => k === "applyDns#1")).toHaveLength(1);
+    const [, dnsGate] = await listGates(env.DB, { runId: id });
+    expect(dnsGate?.shown_json).toMatchObject({
+      plan: {
+        hostname: "app.example.com",
+        changes: [{ action: "create", key: "custom-domain:app.example.com" }],
+      },
+    });
+
+    // Undo it: a rollback run shows the inverse at its own gate and applies it once approved.
+    const started = await api(`/api/runs/${id}/rollback`, { method: "POST", json: {} });
+    expect(started.status).toBe(201);
+    const rollbackId = ((await started.json()) as { run: { id: string } }).run.id;
+    expect(rollbackId).toBe(`rollback-${id}`.slice(0, 60));
+    const again = await api(`/api/runs/${id}/rollback`, { method: "POST", json: {} });
+    expect(again.status).toBe(409);
+    await waitForRun(rollbackId, inState("awaitingRollback"));
+    const [rollbackGate] = await listGates(env.DB, { runId: rollbackId });
+    expect(rollbackGate).toMatchObject({ kind: "rollback", status: "pending" });
+    expect(rollbackGate?.shown_json).toMatchObject({
+      rollbackOf: id,
+      plan: { changes: [{ action: "delete", key: "custom-domain:app.example.com", after: null }] },
+    });
+    expect((await decide(rollbackId, "rollback", "approve")).status).toBe(200);
+    expect((await waitForRun(rollbackId, (r) => r.status === "final")).state).toBe("succeeded");
+    // No Sandbox work, no deploy: the rollback plans from the record, waits, applies.
+    expect((await keysOf(rollbackId)).filter((k) => k !== "finish")).toEqual([
+      "gate:rollback#1/open",
+      "applyDns#1",
+    ]);
+  });
+
+  it("refuses to roll back a run that changed no DNS, or one that does not exist", async () => {
+    const id = uniqueId("no-dns");
+    await using instance = await startRun("loop", id);
+    await rejectAtClaim(id, instance);
+    const refused = await api(`/api/runs/${id}/rollback`, { method: "POST", json: {} });
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({
+      error: { code: "conflict", message: `run ${id} recorded no DNS change to roll back` },
+    });
+    expect((await api("/api/runs/no-such-run/rollback", { method: "POST", json: {} })).status).toBe(404);
   });
 });
