@@ -30,7 +30,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/{local,cli,e2e}/**/*.test.ts", "test/**/*.node.test.ts"],
+          include: ["test/{local,cli,e2e,dns}/**/*.test.ts", "test/**/*.node.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
         },

@@ -1,37 +1,51 @@
 /**
- * Benchmark: the agent step inside the whole loop. Runs the agent-loop job
- * (test/adapters/agent/loop/worker.ts: the real run Workflow under wrangler
- * dev, the real local Sandbox host, the OpenAI-compatible adapter against the
- * scripted server of the tests, the real verifier; the deployer is the test
- * fake) to its claim gate, several times. Reports tokens and cost per
- * successful run (the scripted server's reported usage, priced at gpt-4.1-mini
- * list prices) and the agent steps' share of the loop's wall time (write#1 +
- * fix#1 durations, as the steps measured them, over the time from the run's
- * first event to the claim gate).
+ * Benchmark: the agent step inside the whole loop of the example job. Runs
+ * `hello-kv-openai` — the example job hello-kv with the OpenAI-compatible
+ * adapter (test/adapters/agent/example-openai/) — on the real local stack
+ * (`startLocalStack`: the orchestrator under wrangler dev, the Sandbox host,
+ * the emulator, the egress proxy, the unmodified wrangler deploying with
+ * `--temporary` from inside the Sandbox, HTTP probes), against the scripted
+ * chat-completions server of the tests (reached through the egress proxy,
+ * which adds the key), to the claim gate, several times on one stack.
  *
- * Run: `npx tsx bench/agents.ts` (writes the "Agents" section of docs/benchmarks.md).
+ * Reports, per successful run: tokens and cost (the scripted server's reported
+ * usage, priced by the adapter at gpt-4.1-mini list prices, as the run's
+ * budget ledger holds them) and the agent's share of the loop's wall time
+ * (the `agent` timings of write#1 and fix#1 — the Agent port call: model
+ * calls, tools in the Sandbox, the change list — over first event → claim gate).
+ *
+ * Run: `npx tsx bench/agents.ts` or `npm run bench -- agents` (writes the "Agents"
+ * section of docs/benchmarks.md).
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startDevServer } from "../src/local/orchestrator/dev-server.ts";
-import { fixRepairsFromReport } from "../test/adapters/agent/loop-script.ts";
-import { startLocalSandboxes } from "../test/adapters/agent/local-sandbox.ts";
-import { FAKE_API_BASE } from "../test/support/fakes/ports.ts";
+import { freePort } from "../src/local/net.ts";
+import { startLocalStack } from "../src/local/orchestrator/stack.ts";
+import {
+  EXAMPLE_OPENAI_CONFIG,
+  EXAMPLE_OPENAI_JOB,
+  helloKvScript,
+  routesTo,
+} from "../test/adapters/agent/example-openai/index.ts";
 import { startScriptedModelServer } from "../test/support/model-servers/scripted.ts";
-import { freePort } from "../test/local/sandbox/host-process.ts";
 
-const REPO = join(import.meta.dirname, "..");
-const PROJECT = "test/adapters/agent/loop/project";
+const ROOT = join(import.meta.dirname, "..");
 const RUNS = 5;
+const TOKEN = "bench-token";
+const KEY = "sk-bench-agents";
 
 interface RunFigures {
+  rounds: number;
+  modelCalls: number;
   tokens: number;
   costUsd: number;
+  /** First event → the claim gate. */
   loopMs: number;
+  /** Inside `agent.write` (write#1 + fix#1). */
   agentMs: number;
-  rounds: number;
+  /** The write and fix steps' own measure (`sandboxMs`: the agent plus the snapshot after it). */
+  agentStepsMs: number;
 }
 
 export interface AgentsBenchResult {
@@ -39,127 +53,145 @@ export interface AgentsBenchResult {
   median: RunFigures;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+interface EventView {
+  step: string | null;
+  type: string;
+  to: string | null;
+  at: number;
+  data: { sandboxMs?: number } | null;
+}
 
 export async function main(): Promise<AgentsBenchResult> {
   const dir = await mkdtemp(join(tmpdir(), "nightshift-bench-agents-"));
-  const model = await startScriptedModelServer({ openai: fixRepairsFromReport, requireKey: "sk-bench" });
-  const sandboxes = await startLocalSandboxes("bench-agents", {
-    readOnlyBinds: [{ source: join(REPO, PROJECT), target: `/sources/${PROJECT}` }],
-  });
-  const server = await startDevServer({
-    cwd: REPO,
-    config: "test/adapters/agent/loop/wrangler.jsonc",
+  const model = await startScriptedModelServer({ openai: helloKvScript, requireKey: KEY });
+  const timings = new Map<string, number>();
+  const stack = await startLocalStack({
+    root: ROOT,
+    stateDir: dir,
     port: await freePort(),
-    persistTo: join(dir, "state"),
-    stateDir: join(dir, "wrangler"),
-    vars: {
-      SANDBOX_HOST_URL: sandboxes.host.url,
-      MODEL_BASE_URL: `${model.url}/v1`,
-      OPENAI_API_KEY: "sk-bench",
+    emulatorPort: 0,
+    sandboxPort: 0,
+    egressPort: 0,
+    config: EXAMPLE_OPENAI_CONFIG,
+    egress: { routes: routesTo(model.url), keys: { OPENAI_API_KEY: KEY } },
+    token: TOKEN,
+    emulatorLog: () => {},
+    onLine: (line) => {
+      const m = /nightshift timing (\S+) (\S+) (\S+) (\d+)/.exec(line);
+      if (m) timings.set(`${m[1]} ${m[2]} ${m[3]}`, Number(m[4]));
     },
   });
-  const call = async (path: string, json?: unknown) => {
-    const response = await fetch(`${server.url}${path}`, {
-      method: json === undefined ? "GET" : "POST",
-      headers: { authorization: "Bearer test-token", "content-type": "application/json" },
-      body: json === undefined ? undefined : JSON.stringify(json),
+  const call = async <T>(path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${stack.url}${path}`, {
+      method: body === undefined ? "GET" : "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-    return (await response.json()) as Record<string, unknown>;
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return response.json() as Promise<T>;
   };
+  const runs: RunFigures[] = [];
   try {
-    await call("/api/signoffs", { apiBase: FAKE_API_BASE, by: "bench" });
-    const runs: RunFigures[] = [];
     for (let i = 0; i < RUNS; i++) {
-      const id = `bench-agents-${Date.now().toString(36)}-${i}`;
-      await call("/api/jobs/agent-loop/runs", { id });
-      let run: {
-        state: string;
+      const callsBefore = model.requests.length;
+      const { run } = await call<{ run: { id: string } }>(`/api/jobs/${EXAMPLE_OPENAI_JOB}/runs`, {});
+      let view: {
         status: string;
+        state: string;
         budgets: { spent: { tokens: number; costUsd: number; iterations: number } };
       };
       for (;;) {
-        run = (await call(`/api/runs/${id}`)).run as typeof run;
-        if (run.state === "awaitingClaim") break;
-        if (run.status === "final") throw new Error(`run ${id} ended ${run.state}`);
-        await new Promise((r) => setTimeout(r, 50));
+        view = (await call<{ run: typeof view }>(`/api/runs/${run.id}`)).run;
+        if (view.status === "waiting" || view.status === "final") break;
+        await new Promise((r) => setTimeout(r, 100));
       }
-      const { events } = (await call(`/api/runs/${id}/events`)) as {
-        events: Array<{ step: string | null; type: string; to: string | null; data: unknown; at: number }>;
+      if (view.state !== "awaitingClaim") throw new Error(`run ${run.id} ended in ${view.state}`);
+      // Timing lines arrive on wrangler dev's stdout, possibly just after the state changed.
+      await new Promise((r) => setTimeout(r, 300));
+      const { events } = await call<{ events: EventView[] }>(`/api/runs/${run.id}/events`);
+      const timing = (step: string) => {
+        const value = timings.get(`${run.id} ${step} agent`);
+        if (value === undefined) throw new Error(`no agent timing for ${run.id} ${step}`);
+        return value;
       };
-      const first = events[0]!.at;
-      const gate = events.find((e) => e.to === "awaitingClaim")!.at;
-      let agentMs = 0;
-      for (const e of events) {
-        if (!/^(write|fix)#/.test(e.step ?? "") || e.type !== "write.done") continue;
-        const data = (typeof e.data === "string" ? JSON.parse(e.data) : e.data) as {
-          sandboxMs?: number;
-        } | null;
-        agentMs += data?.sandboxMs ?? 0;
-      }
-      runs.push({
-        tokens: run.budgets.spent.tokens,
-        costUsd: run.budgets.spent.costUsd,
-        loopMs: gate - first,
-        agentMs,
-        rounds: run.budgets.spent.iterations,
-      });
+      const writes = events.filter((e) => e.type === "write.done");
+      const figures: RunFigures = {
+        rounds: view.budgets.spent.iterations,
+        modelCalls: model.requests.length - callsBefore,
+        tokens: view.budgets.spent.tokens,
+        costUsd: view.budgets.spent.costUsd,
+        loopMs: events.find((e) => e.to === "awaitingClaim")!.at - events[0]!.at,
+        agentMs: timing("write#1") + timing("fix#1"),
+        agentStepsMs: writes.reduce((sum, e) => sum + (e.data?.sandboxMs ?? 0), 0),
+      };
+      runs.push(figures);
+      console.log(`  run ${i}: ${JSON.stringify(figures)}`);
     }
-    const result = {
-      runs,
-      median: {
-        tokens: median(runs.map((r) => r.tokens)),
-        costUsd: median(runs.map((r) => r.costUsd)),
-        loopMs: median(runs.map((r) => r.loopMs)),
-        agentMs: median(runs.map((r) => r.agentMs)),
-        rounds: median(runs.map((r) => r.rounds)),
-      },
-    };
-    writeSection(result);
-    return result;
   } finally {
-    await server.stop();
+    await stack.close();
     await model.close();
-    await sandboxes.close();
-    await rm(dir, { recursive: true, force: true });
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
   }
+  const m = (key: keyof RunFigures) => median(runs.map((r) => r[key]));
+  const result: AgentsBenchResult = {
+    runs,
+    median: {
+      rounds: m("rounds"),
+      modelCalls: m("modelCalls"),
+      tokens: m("tokens"),
+      costUsd: m("costUsd"),
+      loopMs: m("loopMs"),
+      agentMs: m("agentMs"),
+      agentStepsMs: m("agentStepsMs"),
+    },
+  };
+  await writeSection(result);
+  return result;
 }
 
-function writeSection(r: AgentsBenchResult): void {
+async function writeSection(r: AgentsBenchResult): Promise<void> {
   const m = r.median;
-  const share = m.loopMs ? Math.round((100 * m.agentMs) / m.loopMs) : 0;
-  const day = new Date().toISOString().slice(0, 10);
+  const share = (part: number) => `${Math.round((1000 * part) / m.loopMs) / 10}%`;
   const section = `## Agents
 
-The agent-loop job (\`test/adapters/agent/loop/\`): the OpenAI-compatible adapter against the scripted
-chat-completions server of the tests (round 1 writes a bug, the fix round repairs it from the verifier's
-report), the real run Workflow under \`wrangler dev\`, the real local Sandbox host and verifier; the deployer
-is the test fake (no wrangler, no emulator in these figures). Median of ${RUNS} successful runs to the claim
-gate, measured ${day} by \`npx tsx bench/agents.ts\` on this machine (2 cores).
+The example job with a real agent adapter: \`hello-kv-openai\` (\`test/adapters/agent/example-openai/\`: hello-kv's
+project, deploy, probes and budgets, with the OpenAI-compatible adapter) on the whole local stack — the orchestrator
+under \`wrangler dev\`, the Sandbox host, the unmodified wrangler 4.156.0 deploying with \`--temporary\` to the emulator,
+HTTP probes — against the scripted chat-completions server of the tests, reached through the egress proxy (which adds
+the key). Round 1 writes a counter answering \`{visits}\`, the probe "counter counts" fails, the fix round repairs it
+from the report. Median of ${RUNS} successful runs to the claim gate on one stack, measured
+${new Date().toISOString().slice(0, 10)} by \`npx tsx bench/agents.ts\` on this machine (2 cores).
 
 | measure | value |
 | --- | --- |
 | rounds per successful run (write + fix) | ${m.rounds} |
-| tokens per successful run (scripted server's reported usage) | ${m.tokens} |
+| model calls per successful run (two per round: tool calls, then the summary) | ${m.modelCalls} |
+| tokens per successful run (the scripted server's reported usage) | ${m.tokens} |
 | cost per successful run (gpt-4.1-mini list prices: $0.40 / $1.60 per MTok) | $${m.costUsd.toFixed(6)} |
 | loop wall time, first event → claim gate | ${m.loopMs} ms |
-| agent steps (write#1 + fix#1, each including its snapshot) | ${m.agentMs} ms |
-| **agent steps' share of the loop's wall time** | **${share}%** |
+| inside the agent (\`agent.write\` of write#1 + fix#1: model calls, tools in the Sandbox, change list) | ${m.agentMs} ms |
+| **the agent's share of the loop's wall time** | **${share(m.agentMs)}** |
+| the write and fix steps (agent plus the snapshot after it) | ${m.agentStepsMs} ms = ${share(m.agentStepsMs)} |
 
-The scripted model answers at once, so the agent's share here is the adapter's own overhead (prompting,
-streaming, running tools in the Sandbox, the baseline copy and diff for the recording, the snapshot);
-with a real model the share is dominated by the model's latency. Per-run figures:
-${r.runs.map((x) => `${x.loopMs} ms loop / ${x.agentMs} ms agent`).join(", ")}.
+The scripted model answers at once, so the agent's share here is the adapter's own cost (prompting, streaming through
+the proxy, running tools in the Sandbox, the baseline copy and diff of the workspace); with a real model the share is
+dominated by the model's latency. The rest of the loop is mostly wrangler's two deploys and the job's declared
+propagation waits (see Loop). Per-run figures (loop / agent):
+${r.runs.map((x) => `${x.loopMs} / ${x.agentMs} ms`).join(", ")}.
 `;
-  const file = join(REPO, "docs", "benchmarks.md");
-  const existing = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
+  const file = join(ROOT, "docs", "benchmarks.md");
+  const existing = await readFile(file, "utf8");
   const pattern = /## Agents\n[\s\S]*?(?=\n## |$)/;
-  writeFileSync(
+  await writeFile(
     file,
     pattern.test(existing) ? existing.replace(pattern, section) : `${existing.trimEnd()}\n\n${section}`,
   );
+  console.log(section);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().then((result) => console.log(JSON.stringify(result.median, null, 2)));
-}
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -7,6 +7,8 @@
  */
 import { agentFor as agentForJob } from "./adapters/agent/index.ts";
 import type { OrganisationAccount } from "./adapters/cloudflare/organisation.ts";
+import { createCloudflareDns } from "./adapters/dns/cloudflare.ts";
+import { d1DnsJournal } from "./adapters/dns/journal.ts";
 import { createWranglerDeployer, type SignoffOnRecord } from "./adapters/deploy/wrangler-temporary.ts";
 import { webhookNotifierFor } from "./adapters/notifier/index.ts";
 import { createLocalSandboxProvider } from "./adapters/sandbox/local.ts";
@@ -48,7 +50,13 @@ export function portsFor(env: Env): Ports {
       grants: env,
     }),
     verifier: createHttpVerifier(emulatorUrl ? { resolveUrl: (url) => viaEmulator(url, emulatorUrl) } : {}),
-    dns: missingDns,
+    dns: organisation
+      ? createCloudflareDns({
+          ...organisation,
+          journal: d1DnsJournal(env.DB, systemClock.now),
+          now: systemClock.now,
+        })
+      : missingDns,
     notifier: env.NOTIFY_WEBHOOK_URL
       ? webhookNotifierFor({ ...env, NOTIFY_WEBHOOK_URL: env.NOTIFY_WEBHOOK_URL })
       : logNotifier,

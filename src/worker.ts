@@ -15,8 +15,10 @@ const registry = buildRegistry(jobFiles);
 const notifierFor = (env: Env) => portsFor(env).notifier;
 const app = createApp({ registry, notifierFor });
 
-// The Sandbox container class the `containers` entry in wrangler.jsonc runs.
-export { ContainerProxy, Sandbox } from "@cloudflare/sandbox";
+// The Sandbox container class the `containers` entry in wrangler.jsonc runs (with outbound
+// interception adding credentials), and the SDK's entrypoint that dispatches intercepted requests.
+export { ContainerProxy } from "@cloudflare/sandbox";
+export { Sandbox } from "./adapters/sandbox/cloudflare-binding.ts";
 
 export const RunWorkflow = createRunWorkflow(portsFor);
 

@@ -16,7 +16,7 @@ import type { Env } from "../env.ts";
 import type { Notifier } from "../ports/notifier.ts";
 import { runIdSchema } from "../run/params.ts";
 import { listEvents } from "../store/events.ts";
-import { listGates } from "../store/gates.ts";
+import { approvalsOfRun, listApprovals, listGates } from "../store/gates.ts";
 import { getArtifact } from "../store/artifacts.ts";
 import { RUN_STATUSES } from "../store/rows.ts";
 import { createInbox } from "../ui/routes.ts";
@@ -24,7 +24,9 @@ import { getRun, listRuns } from "../store/runs.ts";
 import { listSignoffs, recordSignoff } from "../store/signoffs.ts";
 import { type AppEnv, authenticate, demand } from "./auth.ts";
 import { ApiError } from "./errors.ts";
+import { eventStreamResponse, resumeAfter } from "./event-stream.ts";
 import { mountPeopleRoutes } from "./people-routes.ts";
+import { mountRollbackRoutes } from "./rollback-routes.ts";
 import { jobStates, jobStateView, mountTriggerRoutes } from "./trigger-routes.ts";
 import { createWebhooks } from "./webhooks.ts";
 import { canOperate, canView, hasRole, isAutomationIdentity, mayDecide, type Principal } from "./roles.ts";
@@ -74,7 +76,11 @@ const linkBody = z.strictObject({
     .max(7 * 86_400)
     .optional(),
 });
-const eventsQuery = z.strictObject({ after: z.coerce.number().int().min(0).default(0) });
+const eventsQuery = z.strictObject({
+  after: z.coerce.number().int().min(0).default(0),
+  /** `?stream=1`: Server-Sent Events (also chosen by `Accept: text/event-stream`). */
+  stream: z.enum(["0", "1", "true", "false"]).optional(),
+});
 
 export function createApp(options: AppOptions) {
   const now = options.now ?? (() => Date.now());
@@ -104,6 +110,7 @@ export function createApp(options: AppOptions) {
   app.get("/api/me", (c) => c.json({ me: c.get("principal") }));
   mountPeopleRoutes(app, { now });
   mountTriggerRoutes(app, { registry, now, notifierFor: options.notifierFor });
+  mountRollbackRoutes(app, { registry, now });
 
   app.get("/api/jobs", async (c) => {
     const states = await jobStates(c.env.DB);
@@ -152,13 +159,25 @@ export function createApp(options: AppOptions) {
     const run = await getRun(c.env.DB, c.req.param("id"));
     if (!run) throw new ApiError("not_found", `no run "${c.req.param("id")}"`, "id");
     const gates = await listGates(c.env.DB, { runId: run.id });
-    return c.json({ run: runView(run), gates: gates.map(gateView) });
+    const approvals = await approvalsOfRun(c.env.DB, run.id);
+    return c.json({ run: runView(run), gates: gates.map((g) => gateView(g, approvals.get(g.id))) });
   });
 
   app.get("/api/runs/:id/events", async (c) => {
     const run = await getRun(c.env.DB, c.req.param("id"));
     if (!run) throw new ApiError("not_found", `no run "${c.req.param("id")}"`, "id");
     const q = query(c, eventsQuery);
+    const wantsStream =
+      q.stream === "1" ||
+      q.stream === "true" ||
+      (q.stream === undefined && (c.req.header("accept") ?? "").includes("text/event-stream"));
+    if (wantsStream)
+      return eventStreamResponse({
+        db: c.env.DB,
+        runId: run.id,
+        after: resumeAfter(c.req.header("last-event-id"), c.req.query("after")),
+        render: eventView,
+      });
     return c.json({ events: (await listEvents(c.env.DB, run.id, q.after)).map(eventView) });
   });
 
@@ -177,7 +196,7 @@ export function createApp(options: AppOptions) {
         status: z.enum(["pending", "approved", "rejected", "expired", "cancelled"]).optional(),
       }),
     );
-    return c.json({ gates: (await listGates(c.env.DB, q)).map(gateView) });
+    return c.json({ gates: (await listGates(c.env.DB, q)).map((g) => gateView(g)) });
   });
 
   for (const decision of ["approve", "reject"] as const) {
@@ -206,14 +225,16 @@ export function createApp(options: AppOptions) {
       });
       if (!result.ok) {
         const gate = "gate" in result ? { gate: gateView(result.gate) } : {};
-        throw new ApiError(
-          result.code,
-          result.message,
-          result.code === "not_found" ? "gate" : undefined,
-          gate,
-        );
+        const approvals = "approvals" in result ? { approvals: result.approvals } : {};
+        throw new ApiError(result.code, result.message, result.code === "not_found" ? "gate" : undefined, {
+          ...gate,
+          ...approvals,
+        });
       }
-      return c.json({ gate: gateView(result.gate), delivered: result.delivered });
+      const approvals = result.approvals ? { approvals: result.approvals } : {};
+      const gate = gateView(result.gate, await listApprovals(c.env.DB, result.gate.id));
+      // 202: the approval is on record, and the gate waits for a second, different approver.
+      return c.json({ gate, delivered: result.delivered, ...approvals }, result.decided ? 200 : 202);
     });
   }
 
@@ -278,7 +299,9 @@ export function createApp(options: AppOptions) {
 
   app.post("/api/sweep", async (c) => {
     demand(c.get("principal"), hasRole(c.get("principal"), "admin"), "run the sweeper (needs admin)");
-    return c.json(await sweep(c.env, { now: now(), ...DEFAULT_SWEEP }));
+    return c.json(
+      await sweep(c.env, { now: now(), ...DEFAULT_SWEEP, notifier: options.notifierFor?.(c.env) }),
+    );
   });
 
   return app;

@@ -15,6 +15,7 @@ export const API_ERRORS = {
   conflict: 409,
   gate_not_pending: 409,
   shown_changed: 409,
+  already_approved: 409,
   link_invalid: 403,
   link_used: 410,
   link_expired: 410,

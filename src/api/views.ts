@@ -1,5 +1,6 @@
 /** JSON views of store rows for the API: stable field names, no internal columns. */
 import type { LoopContext } from "../loop/types.ts";
+import type { ApprovalRow } from "../store/gates.ts";
 import type { EventRow, GateRow, RunRow } from "../store/rows.ts";
 
 export function runView(run: RunRow) {
@@ -24,7 +25,8 @@ export function runView(run: RunRow) {
   };
 }
 
-export function gateView(gate: GateRow) {
+/** A gate; `approvals` (who approved so far, oldest first) when it needs more than one. */
+export function gateView(gate: GateRow, approvals: ApprovalRow[] = []) {
   return {
     id: gate.id,
     ref: `${gate.kind}-${gate.seq}`,
@@ -40,6 +42,10 @@ export function gateView(gate: GateRow) {
     decidedAt: gate.decided_at,
     decidedBy: gate.decided_by,
     reason: gate.reason,
+    requiredApprovals: gate.required_approvals,
+    ...(gate.required_approvals > 1
+      ? { approvals: approvals.map((a) => ({ by: a.approver, actor: a.actor, at: a.at, reason: a.reason })) }
+      : {}),
   };
 }
 

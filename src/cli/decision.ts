@@ -26,11 +26,19 @@ export function decisionCommand(decision: "approve" | "reject"): Command {
           const body = await io.client.request<{
             gate: { ref: string; status: string; decidedBy: string };
             delivered: boolean;
+            /** A gate that needs two approvers answers 202 to the first one. */
+            approvals?: { required: number; by: string[] };
           }>("POST", `/api/runs/${encodeURIComponent(runId)}/gates/${encodeURIComponent(gate)}/${decision}`, {
             ...(reason ? { reason } : {}),
             ...(shownHash ? { shownHash } : {}),
           });
           io.emit(body);
+          if (body.gate.status === "pending" && body.approvals) {
+            io.say(
+              `${runId} ${body.gate.ref}: approval ${body.approvals.by.length} of ${body.approvals.required} recorded (by ${body.approvals.by.join(", ")}); it waits for another approver`,
+            );
+            return EXIT.ok;
+          }
           io.say(
             `${runId} ${body.gate.ref}: ${body.gate.status} by ${body.gate.decidedBy}${body.delivered ? "" : " (the run will be woken by the sweeper)"}`,
           );

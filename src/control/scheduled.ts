@@ -52,7 +52,7 @@ export async function onScheduled(
     }
   };
   await attempt("sweep", async () => {
-    report.sweep = await sweep(env, { now, ...DEFAULT_SWEEP });
+    report.sweep = await sweep(env, { now, ...DEFAULT_SWEEP, notifier });
   });
   await attempt("auto-pause", async () => {
     for (const job of registry.jobs.values()) {
@@ -77,7 +77,13 @@ export async function onScheduled(
 /** One log line when the tick did something (nothing when it did not). */
 export function describeScheduled(report: ScheduledReport): string | null {
   const sweep = report.sweep;
-  const swept = sweep ? sweep.expiredGates.length + sweep.redelivered.length + sweep.woken.length : 0;
+  const swept = sweep
+    ? sweep.expiredGates.length +
+      sweep.warnedGates.length +
+      sweep.noticedExpired.length +
+      sweep.redelivered.length +
+      sweep.woken.length
+    : 0;
   const acted = report.dequeued.length + report.schedules.length + report.errors.length;
   if (swept === 0 && acted === 0) return null;
   return `nightshift scheduled: ${JSON.stringify({

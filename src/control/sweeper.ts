@@ -5,13 +5,24 @@
  * never go unnoticed in production either, so every deadline also lives in D1
  * and this enforces them:
  * - pending gates past their deadline are expired and their run is woken;
+ * - pending gates close to their deadline are announced as about to expire,
+ *   and expired gates as expired, once each (see `gate-notices.ts`);
  * - decided gates whose event never reached the run are delivered again;
  * - runs overdue from a sleep, or silent for too long, are woken with
  *   pause() + resume(), which replays them from cache without re-running steps.
  */
+import { noticeGateExpired, noticeGateExpiring } from "../adapters/notifier/gate-notices.ts";
 import type { Env } from "../env.ts";
+import type { Notifier } from "../ports/notifier.ts";
 import { appendEvent } from "../store/events.ts";
-import { decideGate, getGate, overdueGates, undeliveredGates } from "../store/gates.ts";
+import {
+  decideGate,
+  gatesToWarn,
+  getGate,
+  overdueGates,
+  undeliveredGates,
+  unnoticedExpiredGates,
+} from "../store/gates.ts";
 import { listLiveRuns } from "../store/runs.ts";
 import { deliverDecision } from "./deliver.ts";
 
@@ -23,10 +34,16 @@ export interface SweepOptions {
   wakeGraceMs: number;
   /** A decision undelivered for this long is sent again. */
   redeliverAfterMs: number;
+  /** Who hears about gates about to expire and expired; without one, no notices (and none claimed). */
+  notifier?: Notifier | undefined;
 }
 
 export interface SweepReport {
   expiredGates: string[];
+  /** Gates announced as about to expire by this sweep. */
+  warnedGates: string[];
+  /** Gates announced as expired by this sweep (expired now or earlier by their run). */
+  noticedExpired: string[];
   redelivered: string[];
   woken: string[];
 }
@@ -37,7 +54,14 @@ export async function sweep(
   env: Pick<Env, "DB" | "RUN_WORKFLOW">,
   options: SweepOptions,
 ): Promise<SweepReport> {
-  const report: SweepReport = { expiredGates: [], redelivered: [], woken: [] };
+  const report: SweepReport = {
+    expiredGates: [],
+    warnedGates: [],
+    noticedExpired: [],
+    redelivered: [],
+    woken: [],
+  };
+  const notices = options.notifier ? { db: env.DB, notifier: options.notifier, now: options.now } : null;
   for (const gate of await overdueGates(env.DB, options.now)) {
     const flipped = await decideGate(env.DB, gate.id, {
       status: "expired",
@@ -54,8 +78,19 @@ export async function sweep(
       data: { gate: gate.id, kind: gate.kind, seq: gate.seq, deadlineAt: gate.deadline_at },
       at: options.now,
     });
-    await deliverDecision(env, (await getGate(env.DB, gate.id)) ?? gate);
+    const expired = (await getGate(env.DB, gate.id)) ?? gate;
+    await deliverDecision(env, expired);
     report.expiredGates.push(gate.id);
+    if (notices && (await noticeGateExpired(notices, expired))) report.noticedExpired.push(gate.id);
+  }
+  if (notices) {
+    // Gates the run expired itself without announcing it (see settleRunGate), then those nearly due.
+    for (const gate of await unnoticedExpiredGates(env.DB)) {
+      if (await noticeGateExpired(notices, gate)) report.noticedExpired.push(gate.id);
+    }
+    for (const gate of await gatesToWarn(env.DB, options.now)) {
+      if (await noticeGateExpiring(notices, gate)) report.warnedGates.push(gate.id);
+    }
   }
   for (const gate of await undeliveredGates(env.DB)) {
     if (report.expiredGates.includes(gate.id)) continue;

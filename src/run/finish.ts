@@ -1,9 +1,28 @@
-/** Closing a run: the final row (already written by the last journal entry) and a notification. */
+/**
+ * Closing a run: the final row (already written by the last journal entry) and
+ * one notification: `run.failed` (with the reason) when the run ended in a
+ * failure state or was aborted by a fault, `run.finished` otherwise. Rejected
+ * and cancelled runs are people's own decisions, so they are "finished", not
+ * "failed". Keyed by the step (`<run>:finish`, `<run>:abort`): sent once.
+ */
 import type { LoopSnapshot } from "../loop/effect-of.ts";
 import { stateName } from "../loop/effect-of.ts";
 import { appendEvent } from "../store/events.ts";
 import type { RunEnv } from "./run-env.ts";
 import { ABORT_STEP, FINISH_STEP, idempotencyKey } from "./step-names.ts";
+
+/**
+ * Final states announced as `run.failed`. Wider than the states that pause a job
+ * (src/triggers/policy.ts): an expired run did not fail by itself, but someone
+ * should hear that nobody decided in time.
+ */
+export const FAILURE_STATES: ReadonlySet<string> = new Set(["failed", "budgetExhausted", "expired"]);
+
+/** A reason for a chat message: one paragraph, bounded (an error message can be long). */
+function brief(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > 500 ? `${line.slice(0, 499)}…` : line;
+}
 
 export async function finishRun(env: RunEnv, snapshot: LoopSnapshot): Promise<void> {
   const state = stateName(snapshot);
@@ -24,12 +43,13 @@ export async function finishRun(env: RunEnv, snapshot: LoopSnapshot): Promise<vo
     data: { outcome },
     at,
   });
+  const failed = FAILURE_STATES.has(state);
   await env.ports.notifier.notify({
     idempotencyKey: idempotencyKey(env.runId, FINISH_STEP),
     runId: env.runId,
-    kind: "run.finished",
-    title: `${env.job.name}: run ${state}`,
-    body: outcome?.reason ?? state,
+    kind: failed ? "run.failed" : "run.finished",
+    title: failed ? `${env.job.name}: run ${env.runId} failed (${state})` : `${env.job.name}: run ${state}`,
+    body: brief(outcome?.reason ?? state),
     links: [],
   });
 }
@@ -52,5 +72,13 @@ export async function abortRun(env: RunEnv, message: string): Promise<void> {
     toState: "failed",
     data: { outcome },
     at,
+  });
+  await env.ports.notifier.notify({
+    idempotencyKey: idempotencyKey(env.runId, ABORT_STEP),
+    runId: env.runId,
+    kind: "run.failed",
+    title: `${env.job.name}: run ${env.runId} failed (aborted)`,
+    body: brief(message),
+    links: [],
   });
 }

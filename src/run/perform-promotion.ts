@@ -6,6 +6,7 @@
  */
 import type { LoopContext, LoopEvent } from "../loop/types.ts";
 import { type DesiredDns, type DnsPlan, dnsPlanSchema } from "../ports/dns.ts";
+import { inversePlan } from "../dns/inverse.ts";
 import type { Sandbox } from "../ports/sandbox.ts";
 import { getArtifact, putArtifact } from "../store/artifacts.ts";
 import type { RunEnv } from "./run-env.ts";
@@ -143,7 +144,7 @@ export async function performApplyDns(
           ref: rollbackRefOf(runId),
           runId,
           kind: "dns-rollback",
-          body: JSON.stringify({ ...plan, changes: inverse, findings: [], blocked: false } satisfies DnsPlan),
+          body: JSON.stringify(inversePlan(plan, result.value, ports.clock.now())),
           at: ports.clock.now(),
         });
   if (!ctx.rollbackOf && env.job.verify.probes.length > 0) {

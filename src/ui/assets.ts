@@ -2,8 +2,9 @@
  * The inbox's only stylesheet and script, served from `/inbox/app.css` and
  * `/inbox/app.js` so the Content-Security-Policy can forbid inline code.
  * The script does two things: countdowns (`data-deadline`) and the live
- * timeline (`data-timeline`: polls the run's events and appends them, no
- * page reload). Everything works without it except the live updates.
+ * timeline (`data-timeline`: an EventSource on the run's event stream appends
+ * new events, no page reload; a reconnect resumes after the last event it got,
+ * by `Last-Event-ID`). Everything works without it except the live updates.
  */
 
 export const CSS = `
@@ -71,26 +72,27 @@ function eventItem(e) {
   return li;
 }
 var timeline = document.querySelector("[data-timeline]");
-if (timeline) {
-  var after = Number(timeline.getAttribute("data-after"));
-  var src = timeline.getAttribute("data-src");
-  var done = timeline.getAttribute("data-final") === "true";
+if (timeline && typeof EventSource === "function" && timeline.getAttribute("data-final") !== "true") {
   var stateEl = document.getElementById("run-state");
   var statusEl = document.getElementById("run-status");
-  var poll = function () {
-    fetch(src + "?after=" + after, { credentials: "same-origin", headers: { accept: "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : null; })
-      .then(function (body) {
-        if (body) {
-          body.events.forEach(function (e) { timeline.appendChild(eventItem(e)); after = e.seq; });
-          if (stateEl) stateEl.textContent = body.run.state;
-          if (statusEl) statusEl.textContent = body.run.status;
-          if (body.run.status === "final") done = true;
-        }
-      })
-      .catch(function () {})
-      .then(function () { if (!done) setTimeout(poll, 1000); });
+  var liveEl = document.getElementById("live-status");
+  var source = new EventSource(timeline.getAttribute("data-stream") + "?after=" + timeline.getAttribute("data-after"));
+  var showRun = function (m) {
+    var run = JSON.parse(m.data);
+    if (stateEl) stateEl.textContent = run.state;
+    if (statusEl) statusEl.textContent = run.status;
   };
-  if (!done) setTimeout(poll, 1000);
+  source.onmessage = function (m) {
+    var e = JSON.parse(m.data);
+    // The server resumes after Last-Event-ID; this only guards against showing an event twice.
+    if (timeline.querySelector('[data-seq="' + e.seq + '"]')) return;
+    timeline.appendChild(eventItem(e));
+  };
+  source.addEventListener("state", showRun);
+  source.addEventListener("end", function (m) {
+    showRun(m);
+    source.close();
+    if (liveEl) liveEl.textContent = "The run is final.";
+  });
 }
 `;

@@ -8,6 +8,7 @@
 import { type VerifyReport, verifyReportSchema } from "../ports/verifier.ts";
 import { getArtifact } from "../store/artifacts.ts";
 import { digest } from "../store/digest.ts";
+import { type ApprovalRow, listApprovals } from "../store/gates.ts";
 import { lastWriteEvent, latestArtifactOfKind } from "../store/inbox-queries.ts";
 import type { GateRow, RunRow } from "../store/rows.ts";
 import { getRun } from "../store/runs.ts";
@@ -23,6 +24,8 @@ export interface GateView {
   diffRef: string | null;
   diff: string | null;
   summary: string | null;
+  /** Approvals so far on a gate that needs more than one (not part of the view hash: they do not change what is decided). */
+  approvals: ApprovalRow[];
   viewHash: string;
 }
 
@@ -67,6 +70,7 @@ export async function loadGateView(db: D1Database, gate: GateRow): Promise<GateV
     diffRef: diffArtifact?.ref ?? null,
     diff: diffArtifact?.body ?? null,
     summary,
+    approvals: gate.required_approvals > 1 ? await listApprovals(db, gate.id) : [],
     viewHash,
   };
 }

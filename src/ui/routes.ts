@@ -13,6 +13,7 @@ import { canView, mayDecide, type Principal } from "../api/roles.ts";
 import { openLink } from "../api/signed-links.ts";
 import { signingSecret } from "../api/signing.ts";
 import { decide, findGate } from "../control/decide.ts";
+import { eventStreamResponse, resumeAfter } from "../api/event-stream.ts";
 import { listEvents } from "../store/events.ts";
 import { listGates } from "../store/gates.ts";
 import { distinctJobs, runsByIds } from "../store/inbox-queries.ts";
@@ -21,11 +22,11 @@ import { getRun, listRuns } from "../store/runs.ts";
 import { releaseLink, useLink } from "../store/signed-links.ts";
 import { CSS, SCRIPT } from "./assets.ts";
 import { CSRF_FIELD, checkCsrf, csrfToken } from "./csrf.ts";
-import { loadGateView } from "./gate-view.ts";
+import { type GateView, loadGateView } from "./gate-view.ts";
 import { htmlResponse, messagePage } from "./layout.ts";
 import { gatePage } from "./pages/gate.ts";
 import { gatesPage, runsPage } from "./pages/lists.ts";
-import { eventNote, runPage } from "./pages/run.ts";
+import { runPage, timelineEntry } from "./pages/run.ts";
 import { signInPage } from "./pages/sign-in.ts";
 
 type InboxEnv = AppEnv;
@@ -106,7 +107,12 @@ export function createInbox(options: { now: () => number }) {
       gatePage(view, {
         principal: holder,
         now: now(),
-        form: { action: `/inbox/l/${c.req.param("token")}`, csrf, refusal: null },
+        form: {
+          action: `/inbox/l/${c.req.param("token")}`,
+          csrf,
+          refusal: null,
+          approvedAlready: approvedBy(view, opened.link.issued_to),
+        },
       }),
     );
   });
@@ -133,15 +139,18 @@ export function createInbox(options: { now: () => number }) {
     const response = await decideFromForm(c, {
       gate,
       principal: holder,
+      // On a gate that needs two approvers, a link counts as the person it was issued to.
+      person: link.issued_to,
       form: form.data,
       authorize: async (g) =>
         g.id === link.gate_id && g.kind !== "tos"
           ? null
           : { code: "forbidden", message: "this link does not open that gate" },
     });
-    // A refusal because the page went stale gives the link back, so its holder can review again.
-    if (response.status === 409 && response.headers.get("x-nightshift-refusal") === "shown_changed")
-      await releaseLink(c.env.DB, link.id);
+    // A refusal that decided nothing (the page went stale, or this person approved already)
+    // gives the link back, so its holder can review again.
+    const refusal = response.status === 409 ? response.headers.get("x-nightshift-refusal") : null;
+    if (refusal === "shown_changed" || refusal === "already_approved") await releaseLink(c.env.DB, link.id);
     return response;
   });
 
@@ -183,6 +192,7 @@ export function createInbox(options: { now: () => number }) {
     const gates = await listGates(c.env.DB, { runId: run.id });
     const events = await listEvents(c.env.DB, run.id, 0, 1_000);
     const decided = c.req.query("decided");
+    const recorded = c.req.query("recorded");
     return htmlResponse(
       runPage({
         principal: c.get("principal"),
@@ -190,27 +200,24 @@ export function createInbox(options: { now: () => number }) {
         gates,
         events,
         now: now(),
-        notice: decided ? `Recorded: ${decided}. The run resumes; this timeline updates by itself.` : null,
+        notice: decided
+          ? `Recorded: ${decided}. The run resumes; this timeline updates by itself.`
+          : recorded
+            ? `Recorded: ${recorded}. The gate waits for another approver.`
+            : null,
       }),
     );
   });
 
-  inbox.get("/runs/:id/events.json", async (c) => {
+  // The live timeline (Server-Sent Events, see src/api/event-stream.ts); the page works without it.
+  inbox.get("/runs/:id/stream", async (c) => {
     const run = await getRun(c.env.DB, c.req.param("id"));
     if (!run) return c.json({ error: { code: "not_found", message: "no such run" } }, 404);
-    const after = Math.max(0, Number(c.req.query("after") ?? 0) || 0);
-    const events = await listEvents(c.env.DB, run.id, after);
-    return c.json({
-      run: { state: run.state, status: run.status },
-      events: events.map((e) => ({
-        seq: e.seq,
-        type: e.type,
-        to: e.to_state,
-        actor: e.actor,
-        step: e.step,
-        at: e.at,
-        note: eventNote(e),
-      })),
+    return eventStreamResponse({
+      db: c.env.DB,
+      runId: run.id,
+      after: resumeAfter(c.req.header("last-event-id"), c.req.query("after")),
+      render: timelineEntry,
     });
   });
 
@@ -235,6 +242,7 @@ export function createInbox(options: { now: () => number }) {
           action: `/inbox/runs/${gate.run_id}/gates/${gate.kind}-${gate.seq}`,
           csrf,
           refusal: verdict.ok ? null : verdict.message,
+          approvedAlready: approvedBy(view, principal.identity),
         },
       }),
     );
@@ -277,6 +285,7 @@ export function createInbox(options: { now: () => number }) {
     request: {
       gate: GateRow;
       principal: Principal;
+      person?: string;
       form: z.output<typeof decisionForm>;
       authorize: Parameters<typeof decide>[1]["authorize"];
     },
@@ -295,6 +304,7 @@ export function createInbox(options: { now: () => number }) {
       gateRef: `${gate.kind}-${gate.seq}`,
       decision: form.decision === "approve" ? "approved" : "rejected",
       by: principal.identity,
+      ...(request.person ? { person: request.person } : {}),
       reason: reason || null,
       shownHash: null,
       at: now(),
@@ -312,6 +322,11 @@ export function createInbox(options: { now: () => number }) {
             };
       },
     });
+    if (result.ok && !result.decided) {
+      const count = result.approvals ? `${result.approvals.by.length} of ${result.approvals.required}` : "";
+      const note = `approval ${count} of the ${result.gate.kind} gate by ${principal.identity}`;
+      return c.redirect(`/inbox/runs/${gate.run_id}?recorded=${encodeURIComponent(note)}`, 303);
+    }
     if (result.ok) {
       const note = `${result.gate.kind} gate ${form.decision === "approve" ? "approved" : "rejected"} by ${principal.identity}`;
       return c.redirect(`/inbox/runs/${gate.run_id}?decided=${encodeURIComponent(note)}`, 303);
@@ -322,15 +337,22 @@ export function createInbox(options: { now: () => number }) {
         ? "Refused: the gate changed"
         : result.code === "gate_not_pending"
           ? "Already decided"
-          : result.code === "forbidden"
-            ? "Not allowed"
-            : "Not found";
+          : result.code === "already_approved"
+            ? "You approved this gate already"
+            : result.code === "forbidden"
+              ? "Not allowed"
+              : "Not found";
     const response = messagePage(status, title, result.message, principal);
     response.headers.set("x-nightshift-refusal", result.code);
     return response;
   }
 
   return inbox;
+}
+
+/** Whether this person approved already (a gate that needs two approvers): they may still reject. */
+function approvedBy(view: GateView, person: string): boolean {
+  return view.approvals.some((a) => a.approver === person);
 }
 
 function linkPrincipal(issuedTo: string, linkId: string): Principal {

@@ -105,6 +105,6 @@ describe("the example job, offline", () => {
       stack,
       `/api/runs/${id}/artifacts/${encodeURIComponent(`${id}:promote#1:claim`)}`,
     );
-    expect(JSON.parse(check.body.body)).toMatchObject({ status: "claimed" });
+    expect(JSON.parse(check.body.body)).toMatchObject({ claimPage: { status: "claimed" }, decision: "done" });
   });
 });

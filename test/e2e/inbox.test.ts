@@ -2,7 +2,8 @@
  * The approvals inbox in a real browser (Debian's chromium through
  * playwright-core) against the test Worker under real `wrangler dev`: a person
  * signs in with a personal token, approves from the inbox and watches the run
- * resume on a timeline that updates without a reload, sees the countdowns
+ * resume on a timeline that updates without a reload (Server-Sent Events, no
+ * polling), sees the countdowns
  * tick, rejects with a reason, and is refused (409) when the artifacts changed
  * after the page was shown.
  */
@@ -70,7 +71,10 @@ describe("approvals inbox", () => {
     await stack.runTo("loop", id, "awaitingClaim");
 
     const timeline = await context.newPage();
+    const requested: string[] = [];
+    timeline.on("request", (r) => requested.push(new URL(r.url()).pathname));
     await timeline.goto(`${stack.url}/inbox/runs/${id}`);
+    await expect(timeline.locator("ol.timeline").getAttribute("aria-live")).resolves.toBe("polite");
     await expect(timeline.locator("#run-state").textContent()).resolves.toBe("awaitingClaim");
     // A marker that a reload would wipe out.
     await timeline.evaluate(() => {
@@ -93,7 +97,19 @@ describe("approvals inbox", () => {
     const items = await timeline.locator("ol.timeline li strong").allTextContents();
     expect(items).toContain("gate.approved");
     expect(items.at(-1)).toBe("run.finished");
+    // Each event once, in the order of the audit log.
+    const seqs = (await timeline
+      .locator("ol.timeline li")
+      .evaluateAll((lis) => lis.map((li) => Number(li.getAttribute("data-seq"))))) as number[];
+    const log = (await stack.call(`/api/runs/${id}/events`)).body.events as Array<{ seq: number }>;
+    expect(seqs).toEqual(log.map((e) => e.seq));
     expect(await timeline.evaluate(() => window.marker)).toBe("same page");
+    // One event stream and no polling; the stream says when the run is final.
+    await timeline.waitForFunction(
+      () => document.getElementById("live-status")?.textContent === "The run is final.",
+    );
+    expect(requested.filter((p) => p === `/inbox/runs/${id}/stream`).length).toBeGreaterThan(0);
+    expect(requested.filter((p) => p.endsWith("events.json"))).toEqual([]);
     await timeline.close();
     await gate.close();
 

@@ -2,7 +2,9 @@
  * Notifications end to end: with NOTIFY_WEBHOOK_URL set, a gate that opens is
  * announced once to a real HTTP receiver with a single-use signed link; the
  * link opens the gate page without signing in, decides once, and answers 410
- * after that. Real `wrangler dev`, real Workflows, fake ports otherwise.
+ * after that. A gate that expires and the run that fails with it are
+ * announced once each, however often the sweeper runs. Real `wrangler dev`,
+ * real Workflows, fake ports otherwise.
  */
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,8 +12,17 @@ import { freePort, type LocalStack, startLocalStack, until } from "./local-stack
 
 interface Message {
   text: string;
-  nightshift: { kind: string; runId: string; links: Array<{ label: string; url: string }> };
+  nightshift: {
+    kind: string;
+    runId: string;
+    idempotencyKey: string;
+    gate?: { kind: string; seq: number };
+    links: Array<{ label: string; url: string }>;
+  };
 }
+
+const messagesOf = (runId: string, kind: string) =>
+  received.filter((m) => m.nightshift.kind === kind && m.nightshift.runId === runId);
 
 let stack: LocalStack;
 let receiver: Server;
@@ -80,5 +91,34 @@ describe("gate notifications", () => {
     await until("the run.finished message", async () =>
       received.find((m) => m.nightshift.kind === "run.finished" && m.nightshift.runId === id),
     );
+  });
+
+  it("announces an expired gate and the failed run once each, with the reason", async () => {
+    const id = "notify-expired";
+    // The claim gate of this job times out after 2 s; the run expires it itself.
+    const started = await stack.call("/api/jobs/loop-short-gate/runs", { json: { id } });
+    expect(started.status).toBe(201);
+    await until("the run to expire", async () =>
+      (await stack.call(`/api/runs/${id}`)).body.run.state === "expired" ? true : undefined,
+    );
+    const failed = await until("the run.failed message", async () => messagesOf(id, "run.failed")[0]);
+    const expired = await until("the gate.expired message", async () => messagesOf(id, "gate.expired")[0]);
+    expect(failed.text).toMatch(/claim gate timed out/);
+    expect(expired.nightshift).toMatchObject({
+      idempotencyKey: `${id}:gate:claim#1/expired`,
+      gate: { kind: "claim", seq: 1 },
+    });
+    // An expired gate can no longer be decided: the inbox page, no signed link.
+    expect(expired.nightshift.links.map((l) => l.label)).toEqual(["Open in the inbox"]);
+
+    // The sweeper, run twice, finds nothing left to announce.
+    for (const _ of [1, 2]) {
+      const swept = await stack.call("/api/sweep", { method: "POST" });
+      expect(swept.status).toBe(200);
+      expect(swept.body.noticedExpired).toEqual([]);
+    }
+    expect(messagesOf(id, "gate.expired")).toHaveLength(1);
+    expect(messagesOf(id, "run.failed")).toHaveLength(1);
+    expect(messagesOf(id, "run.finished")).toHaveLength(0);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Test support for the loop's end-to-end suites: the real local stack (`startLocalStack`,
- * what `npm start` runs: emulator, Sandbox host under bubblewrap, orchestrator
- * under `wrangler dev`) in a scratch state directory, and small helpers to
+ * what `npm start` runs: emulator, egress proxy, Sandbox host under bubblewrap,
+ * orchestrator under `wrangler dev`) in a scratch state directory, and small helpers to
  * drive it through its HTTP API. One stack per test file.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -23,7 +23,7 @@ export interface TestStack extends LocalStack {
 
 export async function startTestStack(
   name: string,
-  options: Partial<Pick<LocalStackOptions, "mode" | "accountLifetimeMs">> = {},
+  options: Partial<Pick<LocalStackOptions, "mode" | "accountLifetimeMs" | "config" | "egress">> = {},
 ): Promise<TestStack> {
   const dir = await mkdtemp(join(tmpdir(), `nightshift-${name}-`));
   const stack = await startLocalStack({
@@ -32,6 +32,9 @@ export async function startTestStack(
     port: await freePort(),
     emulatorPort: 0,
     sandboxPort: 0,
+    egressPort: 0,
+    // No model key of this machine's environment ever reaches a test's egress proxy.
+    egress: { keys: {} },
     token: TOKEN,
     emulatorLog: () => {},
     ...options,

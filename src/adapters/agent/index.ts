@@ -19,6 +19,7 @@ import { claudeCode } from "./cli/claude-code.ts";
 import { codex } from "./cli/codex.ts";
 import { opencode } from "./cli/opencode.ts";
 import { type CliSpec, createCliAgent, type Egress } from "./cli/runner.ts";
+import { EGRESS_ROUTES, PLACEHOLDER_KEY } from "./egress-routes.ts";
 import { createLlmAgent } from "./llm-agent.ts";
 import type { ModelHttpOptions } from "./model-http.ts";
 import { openaiClient } from "./openai.ts";
@@ -39,7 +40,10 @@ export type AgentAdapterName = (typeof AGENT_ADAPTERS)[number];
 /** What agentFor reads from the orchestrator's environment: secrets by name, D1 for artifacts. */
 export interface AgentEnv {
   DB?: D1Database;
-  /** Local mode: the egress proxy CLIs in the Sandbox reach model APIs through. */
+  /**
+   * Local mode: the egress proxy CLIs in the Sandbox reach model APIs through; the Worker-side
+   * adapters use it too when the orchestrator has no key of its own (see `throughEgressProxy`).
+   */
   EGRESS_PROXY_URL?: string;
 }
 
@@ -133,6 +137,28 @@ function secret(env: AgentEnv, name: string | null): string | null {
   return typeof value === "string" && value ? value : null;
 }
 
+/**
+ * Local mode: a Worker-side adapter whose key the orchestrator does not hold reaches a known
+ * model API through the egress proxy, which adds the key `npm start` found in its own
+ * environment (so keys need not be copied into wrangler's variables). Only for the route whose
+ * upstream and secret match the adapter's `baseUrl` and `apiKeyEnv`; the adapter sends the
+ * placeholder, which the proxy replaces.
+ */
+export function throughEgressProxy(
+  baseUrl: string,
+  apiKeyEnv: string | null,
+  proxyUrl: string | undefined,
+): { baseUrl: string; apiKey: string } | null {
+  if (!proxyUrl || apiKeyEnv === null) return null;
+  const target = new URL(baseUrl);
+  const route = EGRESS_ROUTES.find(
+    (r) => r.secret === apiKeyEnv && new URL(r.upstream).origin === target.origin,
+  );
+  if (!route) return null;
+  const path = target.pathname.replace(/\/+$/, "");
+  return { baseUrl: `${proxyUrl.replace(/\/+$/, "")}/${route.name}${path}`, apiKey: PLACEHOLDER_KEY };
+}
+
 /** The adapter for a job's `agent` section. Unknown names fail the round with a clear message. */
 export function agentFor(spec: Job["agent"], orchestratorEnv: object, options: AgentForOptions = {}): Agent {
   // The Worker's Env (or a plain object in Node): secrets are read by name.
@@ -159,17 +185,19 @@ function buildAgent(spec: Job["agent"], env: AgentEnv, options: AgentForOptions)
     const parsed = (spec.adapter === "openai" ? openaiOptions : anthropicOptions).safeParse(spec.options);
     if (!parsed.success) return refusing(spec.adapter, parsed.error);
     const o = parsed.data;
-    const apiKey = secret(env, o.apiKeyEnv);
+    const own = secret(env, o.apiKeyEnv);
+    const proxied = own === null ? throughEgressProxy(o.baseUrl, o.apiKeyEnv, env.EGRESS_PROXY_URL) : null;
+    const apiKey = own ?? proxied?.apiKey ?? null;
     if (o.apiKeyEnv !== null && apiKey === null)
       return {
         name: spec.adapter,
         write: async () =>
           err({
             code: "refused",
-            message: `the ${spec.adapter} adapter needs the secret ${o.apiKeyEnv} in the orchestrator`,
+            message: `the ${spec.adapter} adapter needs the secret ${o.apiKeyEnv} in the orchestrator (in local mode: in the environment of \`npm start\`)`,
           }),
       };
-    const settings = { baseUrl: o.baseUrl, apiKey, model: model!, http: options.http };
+    const settings = { baseUrl: proxied?.baseUrl ?? o.baseUrl, apiKey, model: model!, http: options.http };
     const client =
       spec.adapter === "openai"
         ? openaiClient({ ...settings, stream: o.stream, headers: o.headers })

@@ -1,10 +1,11 @@
 /**
  * `nightshift start` (`npm start`): the whole local stack in one command —
- * the Cloudflare API emulator, the Sandbox host, and the orchestrator under
+ * the Cloudflare API emulator, the egress proxy (model keys from this
+ * command's environment; grants), the Sandbox host, and the orchestrator under
  * `wrangler dev` with its state on disk in `.nightshift/`. Fires the sweeper
  * once at start-up and every minute (wrangler dev fires no crons). Unless
  * `--no-example`, starts one run of the example job and follows it until it
- * waits at a gate. One Ctrl-C stops all three.
+ * waits at a gate. One Ctrl-C stops them all.
  * The stack itself is `startLocalStack` (src/local/orchestrator/stack.ts).
  */
 import { randomBytes } from "node:crypto";
@@ -37,7 +38,8 @@ function portArg(value: string | undefined, fallback: number, name: string): num
 }
 
 export const start: Command = {
-  summary: "start the local stack: orchestrator (wrangler dev), Sandbox host, Cloudflare emulator",
+  summary:
+    "start the local stack: orchestrator (wrangler dev), Sandbox host, egress proxy, Cloudflare emulator",
   async run(args) {
     const { values } = parseArgs({
       args,
@@ -64,6 +66,7 @@ export const start: Command = {
       token,
       unsafeNoBwrap: values["unsafe-no-bwrap"] ?? false,
       log,
+      egressLog: (line) => log(`egress proxy  ${line}`),
       onLine: (line) => {
         // Per-step timing lines (src/run/perform.ts) are for --verbose and the loop benchmark.
         const wanted = /error|warn|nightshift/i.test(line) && !line.includes("nightshift timing");
@@ -79,6 +82,8 @@ export const start: Command = {
     const { emulator, orchestrator } = stack;
     log(`emulator      ${emulator.url}  (CLOUDFLARE_API_BASE_URL=${emulator.apiBaseUrl})`);
     log(`sandbox host  ${stack.sandboxes.url}`);
+    const keys = stack.egressKeys.length ? stack.egressKeys.join(", ") : "none found in this environment";
+    log(`egress proxy  ${stack.egress.url}  (adds model keys: ${keys}; grants for the orchestrator)`);
 
     const sweep = () =>
       stack

@@ -10,20 +10,16 @@
  * - `CONNECT host:443` and absolute-form `http://host/…` (HTTPS_PROXY /
  *   HTTP_PROXY): tunnelled or forwarded only to allowlisted hosts, with no
  *   credential added (a TLS tunnel cannot be touched without breaking TLS).
+ * - `/__egress/grants` (the orchestrator, with the admin secret) and
+ *   `/__grant/<id>/…`: per-step grants to call an upstream with a token the
+ *   Sandbox never holds (grants.ts; wire format in src/adapters/egress/grant-api.ts).
  * - Anything else: 403, and the attempt is in the request log.
  *
  * The keys live in this process only: never in a Sandbox's environment, files
  * or process list (the Sandbox has its own PID namespace; see the test
- * test/adapters/agent/keys.node.test.ts).
+ * test/adapters/agent/cli.node.test.ts).
  */
-import {
-  request as httpRequest,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-  createServer,
-} from "node:http";
-import { request as httpsRequest } from "node:https";
+import { type IncomingMessage, type Server, createServer } from "node:http";
 import { connect, type Socket } from "node:net";
 import {
   EGRESS_ROUTES,
@@ -31,6 +27,10 @@ import {
   routeForPath,
   withCredential,
 } from "../../adapters/agent/egress-routes.ts";
+import { type EgressLogEntry, forward, headerPairs, refuse } from "./forward.ts";
+import { createGrants } from "./grants.ts";
+
+export type { EgressLogEntry } from "./forward.ts";
 
 export interface EgressProxyOptions {
   port?: number;
@@ -41,77 +41,32 @@ export interface EgressProxyOptions {
   keys: Record<string, string | undefined>;
   /** Hosts reachable through CONNECT / absolute-form requests (no credentials added). */
   allowHosts?: readonly string[];
-}
-
-export interface EgressLogEntry {
-  kind: "route" | "connect" | "forward";
-  target: string;
-  allowed: boolean;
-  status: number | null;
+  /** Bearer secret of the grant API (`/__egress/grants`); the orchestrator's only, never a Sandbox's. */
+  adminSecret?: string;
+  /** Called with each log entry once its outcome is known (`npm start` prints refusals). */
+  onEntry?: (entry: EgressLogEntry) => void;
+  /** Clock for grant expiry (tests). */
+  now?: () => number;
 }
 
 export interface EgressProxy {
   url: string;
-  /** What went through (or was refused), newest last; keys never appear here. */
+  /** What went through (or was refused), newest last; keys and tokens never appear here. */
   log: EgressLogEntry[];
   close(): Promise<void>;
 }
 
-const HOP_BY_HOP = new Set([
-  "connection",
-  "keep-alive",
-  "proxy-connection",
-  "transfer-encoding",
-  "upgrade",
-  "te",
-  "trailer",
-  "host",
-  "content-length",
-]);
-
-function headerPairs(req: IncomingMessage): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i]!;
-    if (!HOP_BY_HOP.has(name.toLowerCase())) out.push([name, req.rawHeaders[i + 1]!]);
+/** The keys the proxy can add, from an environment (the launcher's own): route secret → value. */
+export function keysFromEnvironment(
+  env: Record<string, string | undefined> = process.env,
+  routes: readonly EgressRoute[] = EGRESS_ROUTES,
+): Record<string, string> {
+  const keys: Record<string, string> = {};
+  for (const { secret } of routes) {
+    const value = env[secret];
+    if (value) keys[secret] = value;
   }
-  return out;
-}
-
-function refuse(res: ServerResponse, status: number, message: string): void {
-  res.writeHead(status, { "content-type": "application/json" });
-  res.end(JSON.stringify({ error: { code: "egress_refused", message } }));
-}
-
-/** Sends the request on to `target` and pipes the answer back, streaming. */
-function forward(
-  req: IncomingMessage,
-  res: ServerResponse,
-  target: URL,
-  headers: Array<[string, string]>,
-  entry: EgressLogEntry,
-): void {
-  const send = target.protocol === "https:" ? httpsRequest : httpRequest;
-  const outgoing: Record<string, string | string[]> = {};
-  for (const [name, value] of headers) {
-    const key = name.toLowerCase();
-    const prev = outgoing[key];
-    outgoing[key] = prev === undefined ? value : ([] as string[]).concat(prev, value);
-  }
-  const upstream = send(target, { method: req.method, headers: outgoing }, (answer) => {
-    entry.status = answer.statusCode ?? 502;
-    const back: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(answer.headers))
-      if (value !== undefined && !HOP_BY_HOP.has(name)) back[name] = value;
-    res.writeHead(answer.statusCode ?? 502, back);
-    answer.pipe(res);
-  });
-  upstream.on("error", (error) => {
-    entry.status = 502;
-    if (!res.headersSent) refuse(res, 502, `upstream ${target.host} unreachable: ${error.message}`);
-    else res.destroy(error);
-  });
-  req.pipe(upstream);
+  return keys;
 }
 
 export async function startEgressProxy(options: EgressProxyOptions): Promise<EgressProxy> {
@@ -119,62 +74,84 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const allow = new Set((options.allowHosts ?? []).map((h) => h.toLowerCase()));
   const log: EgressLogEntry[] = [];
   const sockets = new Set<Socket>();
+  const host = options.host ?? "127.0.0.1";
+  let url = "";
+
+  /** Logs an entry; `onEntry` hears of it once its answer is finished (or at once, without one). */
+  const record = (entry: EgressLogEntry, done?: { once(event: "close", fn: () => void): unknown }) => {
+    log.push(entry);
+    if (!options.onEntry) return entry;
+    if (done) done.once("close", () => options.onEntry?.(entry));
+    else options.onEntry(entry);
+    return entry;
+  };
 
   const server: Server = createServer((req, res) => {
     const raw = req.url ?? "/";
+    const path = raw.split("?")[0] ?? "/";
+    if (grants.handles(path)) return grants.handle(req, res, raw);
     if (/^https?:\/\//i.test(raw)) {
       // Absolute-form: a client using this as HTTP_PROXY.
       const target = new URL(raw);
-      const entry: EgressLogEntry = {
-        kind: "forward",
-        target: target.host,
-        allowed: allow.has(target.hostname),
-        status: null,
-      };
-      log.push(entry);
+      const entry = record(
+        { kind: "forward", target: target.host, allowed: allow.has(target.hostname), status: null },
+        res,
+      );
       if (!entry.allowed) {
         entry.status = 403;
         return refuse(res, 403, `${target.hostname} is not on the egress allowlist`);
       }
       return forward(req, res, target, headerPairs(req), entry);
     }
-    const found = routeForPath(raw.split("?")[0] ?? "/", routes);
-    const entry: EgressLogEntry = {
-      kind: "route",
-      target: found?.route.name ?? raw.slice(0, 100),
-      allowed: !!found,
-      status: null,
-    };
-    log.push(entry);
+    const found = routeForPath(path, routes);
+    const entry = record(
+      { kind: "route", target: found?.route.name ?? raw.slice(0, 100), allowed: !!found, status: null },
+      res,
+    );
     if (!found) {
       entry.status = 403;
       return refuse(res, 403, `no egress route for ${raw.slice(0, 100)}`);
     }
     const key = options.keys[found.route.secret];
     if (!key) {
-      entry.status = 503;
-      return refuse(res, 503, `the proxy has no ${found.route.secret} to add for route ${found.route.name}`);
+      // 401, as the API itself would answer without a key: a missing key is not worth retrying.
+      entry.status = 401;
+      entry.reason = `no ${found.route.secret}`;
+      return refuse(
+        res,
+        401,
+        `the egress proxy has no ${found.route.secret} to add for route ${found.route.name}: set it in the environment of \`npm start\``,
+        "egress_no_key",
+      );
     }
     const query = raw.includes("?") ? raw.slice(raw.indexOf("?")) : "";
     const target = new URL(`${found.route.upstream.replace(/\/+$/, "")}${found.rest}${query}`);
     forward(req, res, target, withCredential(headerPairs(req), found.route, key), entry);
   });
 
+  const grants = createGrants({
+    ...(options.adminSecret ? { adminSecret: options.adminSecret } : {}),
+    now: options.now ?? Date.now,
+    publicUrl: () => url,
+    record,
+  });
+
   server.on("connect", (req: IncomingMessage, client: Socket, head: Buffer) => {
-    const [host = "", portText = "443"] = (req.url ?? "").split(":");
+    const [hostname = "", portText = "443"] = (req.url ?? "").split(":");
     const entry: EgressLogEntry = {
       kind: "connect",
       target: req.url ?? "",
-      allowed: allow.has(host.toLowerCase()),
+      allowed: allow.has(hostname.toLowerCase()),
       status: null,
     };
-    log.push(entry);
     if (!entry.allowed) {
       entry.status = 403;
+      record(entry);
       client.end("HTTP/1.1 403 Forbidden\r\ncontent-type: text/plain\r\n\r\nnot on the egress allowlist\n");
       return;
     }
-    const upstream = connect(Number(portText), host, () => {
+    record(entry, client);
+    const upstream = connect(Number(portText), hostname, () => {
       entry.status = 200;
       client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
       if (head.length) upstream.write(head);
@@ -195,12 +172,13 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+    server.listen(options.port ?? 0, host, () => resolve());
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : 0;
+  url = `http://${host}:${port}`;
   return {
-    url: `http://${options.host ?? "127.0.0.1"}:${port}`,
+    url,
     log,
     close: () =>
       new Promise<void>((resolve) => {

@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { z } from "zod";
 import { CfApiError, CfCode, type Envelope } from "./envelope.ts";
+import type { FaultTable } from "./faults.ts";
 import type { HostSpec } from "./miniflare-options.ts";
 import type { WorkerHost } from "./runtime.ts";
 import type { AccountRecord, ScriptRecord, StateStore, VersionRecord } from "./state.ts";
@@ -30,6 +31,8 @@ export interface Services {
   readonly config: EmulatorConfig;
   /** Challenges handed out and not yet used (in memory: a restart voids them, as a timeout would). */
   readonly challenges: Map<string, Challenge>;
+  /** Injected faults for crash tests (admin API `/__emulator/faults`). */
+  readonly faults: FaultTable;
   /** The emulator's own origin, e.g. `http://127.0.0.1:8788`. */
   baseUrl(): string;
   now(): Date;

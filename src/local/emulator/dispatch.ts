@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { AuthMode, Handler, Reply, RequestContext, RouteValue, Services } from "./context.ts";
 import { CfApiError, CfCode, failure } from "./envelope.ts";
+import type { Fault } from "./faults.ts";
 import * as admin from "./handlers/admin.ts";
 import { postClaim, showClaim } from "./handlers/claim.ts";
 import type { RequestKind, RequestLog } from "./request-log.ts";
@@ -46,7 +47,11 @@ function adminRoutes(log: RequestLog): RouteEntry<RouteValue>[] {
     r("GET", "/__emulator/zones", admin.listAllZones),
     r("POST", "/__emulator/zones", admin.seedZoneHandler),
     r("GET", "/__emulator/accounts", admin.listAccounts),
+    r("POST", "/__emulator/accounts", admin.createOrganisationAccount),
     r("POST", "/__emulator/accounts/:account/expire", admin.expireAccount),
+    r("GET", "/__emulator/faults", admin.listFaults),
+    r("POST", "/__emulator/faults", admin.addFault),
+    r("DELETE", "/__emulator/faults", admin.clearFaults),
     r("GET", "/claim/:token", showClaim),
     r("POST", "/claim/:token", postClaim),
   ];
@@ -121,11 +126,27 @@ async function runIdempotent(
   return { reply, replayed: false };
 }
 
+const isApiPath = (pathname: string) => pathname === API_PREFIX || pathname.startsWith(`${API_PREFIX}/`);
+
+/** What a non-Worker request is, by its path: the Cloudflare API, a claim page, or the admin API. */
+export function requestKind(pathname: string): RequestKind {
+  return isApiPath(pathname) ? "api" : pathname.startsWith("/claim/") ? "claim" : "admin";
+}
+
+/** The answer an injected `status` fault gives instead of handling the request. */
+export function faultReply(kind: RequestKind, fault: Fault): Outgoing {
+  const status = fault.status ?? 500;
+  return render(kind, {
+    status,
+    json: failure(fault.code ?? 10002, fault.message ?? `Injected fault: HTTP ${status}`),
+  });
+}
+
 export async function dispatch(svc: Services, log: RequestLog, incoming: Incoming): Promise<Outgoing> {
   const { method, url } = incoming;
-  const isApi = url.pathname === API_PREFIX || url.pathname.startsWith(`${API_PREFIX}/`);
+  const isApi = isApiPath(url.pathname);
   const path = isApi ? url.pathname.slice(API_PREFIX.length) || "/" : url.pathname;
-  const kind: RequestKind = isApi ? "api" : url.pathname.startsWith("/claim/") ? "claim" : "admin";
+  const kind = requestKind(url.pathname);
   const found = route(isApi ? apiRoutes : adminRoutes(log), method, path);
   if (found.kind !== "match") {
     const known = found.kind === "method-not-allowed";

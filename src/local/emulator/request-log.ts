@@ -4,6 +4,7 @@
  * or anything that looks like a credential; claim tokens in paths are masked.
  */
 import type { IncomingHttpHeaders } from "node:http";
+import type { FaultAction } from "./faults.ts";
 
 export type RequestKind = "api" | "worker" | "claim" | "admin";
 
@@ -18,6 +19,12 @@ export interface LoggedRequest {
   /** Time spent inside the emulator's own handler (excludes a proxied Worker's time for "worker"). */
   handlerMs: number;
   headers: Record<string, string>;
+  /**
+   * Set when an injected fault acted on the request: `hang` (handled, answer
+   * never sent; `status` is what would have been sent), `drop` (not handled,
+   * connection closed; `status` 0) or `status` (not handled, answered with `status`).
+   */
+  fault?: FaultAction;
 }
 
 const SECRET_HEADER = /authorization|cookie|token|secret|api-key|x-auth/i;

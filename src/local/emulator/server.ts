@@ -12,10 +12,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expireDueAccounts } from "./accounts.ts";
 import type { Challenge, Services } from "./context.ts";
-import { dispatch } from "./dispatch.ts";
+import { dispatch, faultReply, requestKind } from "./dispatch.ts";
+import { FaultTable } from "./faults.ts";
 import { dataDir, removeAccountFiles, siteDir } from "./files.ts";
 import type { HostSpec } from "./miniflare-options.ts";
-import { type RequestKind, RequestLog, redactHeaders, redactPath } from "./request-log.ts";
+import {
+  type LoggedRequest,
+  type RequestKind,
+  RequestLog,
+  redactHeaders,
+  redactPath,
+} from "./request-log.ts";
 import { WorkerHost } from "./runtime.ts";
 import { StateStore } from "./state.ts";
 import { isCustomDomain, proxyToWorker } from "./worker-proxy.ts";
@@ -90,6 +97,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const store = new StateStore(stateDir);
   const host = new WorkerHost();
   const requestLog = new RequestLog();
+  const faults = new FaultTable();
   const bindHost = options.host ?? "127.0.0.1";
   let baseUrl = "";
 
@@ -102,6 +110,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       powG: options.powDifficulty?.g ?? 1000,
     },
     challenges: new Map<string, Challenge>(),
+    faults,
     baseUrl: () => baseUrl,
     now: () => new Date(),
     log,
@@ -170,45 +179,60 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const method = (req.method ?? "GET").toUpperCase();
     const hostHeader = req.headers.host ?? "";
     const body = await readBody(req);
-    let kind: RequestKind = "api";
-    let status: number;
-    let loggedPath = url.pathname;
+    const record = (kind: RequestKind, status: number, path: string, fault?: LoggedRequest["fault"]) =>
+      requestLog.add({
+        kind,
+        method,
+        path: redactPath(path),
+        query: Object.fromEntries(url.searchParams),
+        status,
+        at: new Date().toISOString(),
+        handlerMs: Math.round((performance.now() - began) * 100) / 100,
+        headers: redactHeaders(req.headers),
+        ...(fault ? { fault } : {}),
+      });
     const workersPath = parseWorkersPath(url.pathname + url.search);
     if (
       parseWorkersDevHost(hostHeader) ||
       isCustomDomain(svc, hostHeader) ||
       isSiteRequest(hostHeader, url.pathname)
     ) {
-      kind = "worker";
       await sweep();
-      status = await proxyToWorker(svc, req, res, {
+      const status = await proxyToWorker(svc, req, res, {
         host: hostHeader,
         path: url.pathname + url.search,
         body,
       });
-      loggedPath = `//${hostHeader.replace(/:\d+$/, "")}${url.pathname}`;
-    } else if (workersPath) {
-      kind = "worker";
-      await sweep();
-      status = await proxyToWorker(svc, req, res, { ...workersPath, body });
-    } else {
-      await sweep();
-      const out = await dispatch(svc, requestLog, { method, url, headers: req.headers, body });
-      kind = out.kind;
-      status = out.status;
-      res.writeHead(out.status, out.headers).end(out.body);
-      if (out.kind === "admin" && url.pathname.startsWith("/__emulator/requests")) return;
+      record("worker", status, `//${hostHeader.replace(/:\d+$/, "")}${url.pathname}`);
+      return;
     }
-    requestLog.add({
-      kind,
-      method,
-      path: redactPath(loggedPath),
-      query: Object.fromEntries(url.searchParams),
-      status,
-      at: new Date().toISOString(),
-      handlerMs: Math.round((performance.now() - began) * 100) / 100,
-      headers: redactHeaders(req.headers),
-    });
+    if (workersPath) {
+      await sweep();
+      record("worker", await proxyToWorker(svc, req, res, { ...workersPath, body }), url.pathname);
+      return;
+    }
+    await sweep();
+    const kind = requestKind(url.pathname);
+    const fault = kind === "admin" ? null : faults.take(method, url.pathname);
+    if (fault?.action === "drop") {
+      record(kind, 0, url.pathname, "drop");
+      req.socket.destroy();
+      return;
+    }
+    const out =
+      fault?.action === "status"
+        ? faultReply(kind, fault)
+        : await dispatch(svc, requestLog, { method, url, headers: req.headers, body });
+    if (fault?.action === "hang") {
+      // The change is made; the caller never hears back (see faults.ts).
+      record(kind, out.status, url.pathname, "hang");
+      const release = faults.hold(() => res.destroy());
+      res.on("close", release);
+      return;
+    }
+    res.writeHead(out.status, out.headers).end(out.body);
+    if (out.kind === "admin" && url.pathname.startsWith("/__emulator/requests")) return;
+    record(out.kind, out.status, url.pathname, fault?.action);
   };
 
   const server = createServer((req, res) => {
@@ -243,6 +267,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     localUrl: (publicUrl) => toLocalUrl(publicUrl, baseUrl),
     async close() {
       clearInterval(timer);
+      faults.clear();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await host.stopAll();

@@ -1,8 +1,14 @@
 /**
- * The whole local stack in one call: the Cloudflare API emulator, the Sandbox
- * host and the orchestrator under `wrangler dev`, wired together the way
- * `npm start` runs them. `npm start`, the end-to-end tests and the loop
- * benchmark all start it here, so they exercise the same wiring.
+ * The whole local stack in one call: the Cloudflare API emulator, the egress
+ * proxy, the Sandbox host and the orchestrator under `wrangler dev`, wired
+ * together the way `npm start` runs them. `npm start`, the end-to-end tests
+ * and the benchmarks all start it here, so they exercise the same wiring.
+ *
+ * The egress proxy holds the model keys found in this process's own
+ * environment (ANTHROPIC_API_KEY, OPENAI_API_KEY: the secrets named in
+ * src/adapters/agent/egress-routes.ts) and a fresh admin secret for grants.
+ * The orchestrator gets only the proxy's URL and that admin secret; no key
+ * ever goes into wrangler dev's variables or a Sandbox.
  *
  * The Sandbox host shows the project's `workflows/` read-only at
  * `/sources/workflows` (directory job sources) and its `node_modules` at
@@ -10,9 +16,12 @@
  * Sandbox (`SANDBOX_WRANGLER`).
  */
 import { join } from "node:path";
+import type { EgressRoute } from "../../adapters/agent/egress-routes.ts";
+import type { EgressProxy } from "../egress-proxy/index.ts";
 import { type Emulator, startEmulator } from "../emulator/index.ts";
 import { type SandboxHost, startSandboxHost } from "../sandbox-host/index.ts";
 import { type DevServer, startDevServer } from "./dev-server.ts";
+import { startStackEgress, takeKeysFromEnvironment } from "./egress.ts";
 
 export const SANDBOX_TOOLS_DIR = "/opt/nightshift/node_modules";
 export const SANDBOX_SOURCES_DIR = "/sources/workflows";
@@ -21,10 +30,29 @@ export interface LocalStackOptions {
   /** Project root: `wrangler.jsonc`, `workflows/`, `node_modules/`. */
   root: string;
   stateDir: string;
-  /** The orchestrator's port; the emulator takes port + 1 and the Sandbox host port + 2 unless given. */
+  /**
+   * The orchestrator's port; the emulator takes port + 1, the Sandbox host port + 2 and the
+   * egress proxy port + 3 unless given.
+   */
   port: number;
   emulatorPort?: number;
   sandboxPort?: number;
+  egressPort?: number;
+  /**
+   * The egress proxy's routes and keys. Default: the real model APIs, with the keys this
+   * process's environment holds. Tests point the routes at local model servers. The grant API's
+   * admin secret is random per start unless given (tests that open grants themselves).
+   */
+  egress?: {
+    routes?: readonly EgressRoute[];
+    keys?: Record<string, string | undefined>;
+    adminSecret?: string;
+  };
+  /**
+   * The orchestrator's wrangler config, relative to `root` (default `wrangler.jsonc`). The agent
+   * end-to-end tests pass a Worker that serves the real jobs plus test-only ones.
+   */
+  config?: string;
   token: string;
   /**
    * `local` (default): local mode, with the emulator's own terms signed off automatically.
@@ -41,6 +69,8 @@ export interface LocalStackOptions {
   log?: (line: string) => void;
   /** The emulator's own console lines ("provisioned …"). */
   emulatorLog?: (line: string) => void;
+  /** What the egress proxy refused, one line each (never a key or token). */
+  egressLog?: (line: string) => void;
 }
 
 export interface LocalStack {
@@ -48,6 +78,9 @@ export interface LocalStack {
   token: string;
   emulator: Emulator;
   sandboxes: SandboxHost;
+  egress: EgressProxy;
+  /** Which keys the egress proxy can add (names only). */
+  egressKeys: string[];
   orchestrator: DevServer;
   /** Fires the sweeper (`scheduled`), as production's cron does every minute. */
   sweep(): Promise<void>;
@@ -60,12 +93,24 @@ export class SandboxHostUnavailable extends Error {
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? (() => {});
+  // Before anything is started, so no process of the stack inherits the keys.
+  const keys = options.egress?.keys ?? takeKeysFromEnvironment(options.egress?.routes);
   const emulator = await startEmulator({
     port: options.emulatorPort ?? options.port + 1,
     host: "127.0.0.1",
     stateDir: join(options.stateDir, "emulator"),
     ...(options.accountLifetimeMs ? { accountLifetimeMs: options.accountLifetimeMs } : {}),
     ...(options.emulatorLog ? { log: options.emulatorLog } : {}),
+  });
+  const egress = await startStackEgress({
+    port: options.egressPort ?? options.port + 3,
+    keys,
+    ...(options.egress?.routes ? { routes: options.egress.routes } : {}),
+    ...(options.egress?.adminSecret ? { adminSecret: options.egress.adminSecret } : {}),
+    ...(options.egressLog ? { log: options.egressLog } : {}),
+  }).catch(async (error: unknown) => {
+    await emulator.close();
+    throw error;
   });
   const sandboxes = await startSandboxHost({
     port: options.sandboxPort ?? options.port + 2,
@@ -77,12 +122,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ],
     log,
   }).catch(async (error: unknown) => {
-    await emulator.close();
+    await Promise.allSettled([egress.proxy.close(), emulator.close()]);
     throw new SandboxHostUnavailable((error as Error).message);
   });
   const orchestrator = await startDevServer({
     cwd: options.root,
-    config: "wrangler.jsonc",
+    config: options.config ?? "wrangler.jsonc",
     port: options.port,
     persistTo: join(options.stateDir, "state"),
     stateDir: join(options.stateDir, "wrangler"),
@@ -93,10 +138,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       SANDBOX_HOST_URL: sandboxes.url,
       EMULATOR_URL: emulator.url,
       SANDBOX_WRANGLER: `${SANDBOX_TOOLS_DIR}/wrangler/bin/wrangler.js`,
+      EGRESS_PROXY_URL: egress.proxy.url,
+      // The grant API's admin secret; model keys stay in the proxy.
+      EGRESS_PROXY_SECRET: egress.secret,
     },
     ...(options.onLine ? { onLine: options.onLine } : {}),
   }).catch(async (error: unknown) => {
-    await Promise.allSettled([sandboxes.close(), emulator.close()]);
+    await Promise.allSettled([sandboxes.close(), egress.proxy.close(), emulator.close()]);
     throw error;
   });
   return {
@@ -104,13 +152,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     token: options.token,
     emulator,
     sandboxes,
+    egress: egress.proxy,
+    egressKeys: egress.keyNames,
     orchestrator,
     async sweep() {
       const response = await fetch(`${orchestrator.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`);
       await response.body?.cancel();
     },
     async close() {
-      await Promise.allSettled([orchestrator.stop(), sandboxes.close(), emulator.close()]);
+      await Promise.allSettled([
+        orchestrator.stop(),
+        sandboxes.close(),
+        egress.proxy.close(),
+        emulator.close(),
+      ]);
     },
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { Principal } from "../../api/roles.ts";
 import type { LoopContext } from "../../loop/types.ts";
+import { type DnsResource, dnsPlanSchema } from "../../ports/dns.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { parseUnifiedDiff } from "../diff.ts";
 import { isoTime, timeLeft } from "../format.ts";
@@ -16,12 +17,15 @@ export interface GateForm {
   csrf: string;
   /** Null when this person may decide; else why not. */
   refusal: string | null;
+  /** This person approved already (a gate that needs two approvers): only rejecting is left to them. */
+  approvedAlready?: boolean;
 }
 
 const ASKS: Record<string, string> = {
   tos: "Legal sign-off: accept Cloudflare's terms of service for temporary accounts on this API. Agents never accept terms.",
   claim: "Claim the temporary account (or promote the verified code into the organisation's account).",
   dns: "Apply this production DNS / custom-domain change, once, exactly as planned.",
+  rollback: "Undo another run's production DNS change: apply this inverse plan, once, exactly as shown.",
 };
 
 function countdown(deadline: number, now: number): Html {
@@ -59,26 +63,55 @@ function diffSection(view: GateView): Html {
   )}`;
 }
 
-interface DnsPlanShown {
-  zone?: string;
-  requestedHostname?: string;
-  hostname?: string;
-  mode?: string;
-  workerName?: string;
-  mismatch?: boolean;
+/** A resource as the plan shows it, in one line. */
+function resourceText(r: DnsResource | null): string {
+  if (!r) return "none";
+  switch (r.kind) {
+    case "record":
+      return `${r.type} ${r.name} → ${r.content}${r.proxied ? " (proxied)" : ""}${r.ttl === 1 ? "" : `, TTL ${r.ttl}`}`;
+    case "custom-domain":
+      return `custom domain ${r.hostname} → Worker ${r.service}`;
+    case "route":
+      return `route ${r.pattern} → Worker ${r.script}`;
+  }
 }
 
-/** The DNS plan, before → after; a planned hostname that differs from the requested one is red. */
-export function dnsSection(plan: DnsPlanShown | undefined): Html {
-  if (!plan) return html`<p>No DNS plan.</p>`;
-  const mismatch = Boolean(plan.mismatch) || (plan.requestedHostname ?? plan.hostname) !== plan.hostname;
+/**
+ * The DNS plan: each resource before → after, as read from the zone when the plan was made.
+ * A planned hostname that differs from the requested one, and every policy finding, is red.
+ */
+export function dnsSection(shownPlan: unknown): Html {
+  const parsed = dnsPlanSchema.safeParse(shownPlan);
+  if (!parsed.success) return html`<p>No DNS plan.</p>`;
+  const plan = parsed.data;
+  const mismatch = plan.requestedHostname.toLowerCase() !== plan.hostname.toLowerCase();
+  const blocking = plan.findings.filter((f) => f.blocking);
   return html`${
     mismatch
       ? html`<div class="notice error mismatch" role="alert" data-testid="dns-mismatch">Hostname mismatch: you asked for <code>${plan.requestedHostname}</code> but the plan changes <code>${plan.hostname}</code>. Do not approve; the change is blocked.</div>`
       : ""
+  }${
+    plan.findings.length
+      ? html`<ul class="findings" ${blocking.length ? html`role="alert"` : ""}>${plan.findings.map(
+          (f) => html`<li class="${f.blocking ? "mismatch" : ""}"><code>${f.code}</code>: ${f.message}</li>`,
+        )}</ul>`
+      : ""
   }
-<table><thead><tr><th scope="col">Record</th><th scope="col">Before</th><th scope="col">After</th></tr></thead><tbody>
-<tr class="${mismatch ? "mismatch-row" : ""}"><td>${plan.mode === "route" ? "route" : "custom domain"} in zone <code>${plan.zone}</code></td><td>no record for <code>${plan.requestedHostname ?? plan.hostname}</code></td><td class="${mismatch ? "mismatch" : ""}"><code>${plan.hostname}</code> → Worker <code>${plan.workerName}</code></td></tr>
+<p>Zone <code>${plan.zone.name}</code> (account <code>${plan.accountId}</code>) read ${isoTime(plan.readAt)} · ${plan.mode === "route" ? "Workers route" : "Workers custom domain"} for Worker <code>${plan.workerName}</code></p>
+<table><thead><tr><th scope="col">Change</th><th scope="col">Before</th><th scope="col">After</th></tr></thead><tbody>
+${plan.changes.map((c) => {
+  const names = [c.before, c.after].map((r) =>
+    r?.kind === "record"
+      ? r.name
+      : r?.kind === "custom-domain"
+        ? r.hostname
+        : r?.kind === "route"
+          ? r.pattern.replace(/\/.*$/, "")
+          : "",
+  );
+  const off = mismatch && names.some((n) => n.toLowerCase() === plan.hostname.toLowerCase());
+  return html`<tr class="${off ? "mismatch-row" : ""}" data-action="${c.action}"><td><strong>${c.action}</strong> <code>${c.key}</code></td><td><code>${resourceText(c.before)}</code></td><td class="${off ? "mismatch" : ""}"><code>${resourceText(c.after)}</code></td></tr>`;
+})}
 </tbody></table>
 <p>Requested hostname: <code>${plan.requestedHostname}</code> · planned: <code class="${mismatch ? "mismatch" : ""}">${plan.hostname}</code></p>`;
 }
@@ -97,6 +130,18 @@ ${rows.map(([name, spent, limit]) => html`<tr><td>${name}</td><td>${spent}</td><
 </tbody></table>`;
 }
 
+/** "1 of 2 approvals, by X": a gate that needs two different approvers says who approved so far. */
+function approvalsSection(view: GateView): Html | string {
+  const { gate, approvals } = view;
+  if (gate.required_approvals <= 1) return "";
+  const who = approvals.map(
+    (a) => html`<strong>${a.approver}</strong> (${isoTime(a.at)}${a.reason ? html`: “${a.reason}”` : ""})`,
+  );
+  return html`<p class="notice" role="status" data-testid="approvals">${approvals.length} of ${gate.required_approvals} approvals${
+    approvals.length ? html`, by ${who.map((w, i) => html`${i ? ", " : ""}${w}`)}` : ""
+  }.${gate.status === "pending" ? ` This gate needs ${gate.required_approvals} different people to approve; a rejection by anyone decides it.` : ""}</p>`;
+}
+
 function formSection(view: GateView, form: GateForm): Html {
   if (view.gate.status !== "pending")
     return html`<div class="notice" role="status">This gate is <strong>${view.gate.status}</strong>${view.gate.decided_by ? html` by ${view.gate.decided_by}` : ""}${view.gate.reason ? html`: “${view.gate.reason}”` : ""}.</div>`;
@@ -105,9 +150,10 @@ function formSection(view: GateView, form: GateForm): Html {
   return html`<form class="decide" method="post" action="${form.action}">
 <input type="hidden" name="${CSRF_FIELD}" value="${form.csrf}">
 <input type="hidden" name="viewHash" value="${view.viewHash}">
+${form.approvedAlready ? html`<p role="status">You approved this gate already; it waits for another approver. You can still reject it.</p>` : ""}
 <label for="reason">Reason (required to reject)</label>
 <textarea id="reason" name="reason" rows="3" maxlength="2000"></textarea>
-<div><button type="submit" name="decision" value="approve">Approve</button><button type="submit" name="decision" value="reject">Reject</button></div>
+<div>${form.approvedAlready ? "" : html`<button type="submit" name="decision" value="approve">Approve</button>`}<button type="submit" name="decision" value="reject">Reject</button></div>
 <p class="meta">Your decision binds to what this page shows (<code>${view.viewHash.slice(0, 19)}…</code>); if it changes before you submit, the decision is refused.</p>
 </form>`;
 }
@@ -134,13 +180,15 @@ ${
 }
 ${gate.kind === "tos" ? html`<dt>Terms</dt><dd>${link(shown.termsUrl)} · ${link(shown.privacyUrl)} for <code>${String(shown.apiBase ?? "")}</code></dd>` : ""}
 ${gate.kind === "dns" && shown.promotedUrl ? html`<dt>Promoted URL</dt><dd>${link(shown.promotedUrl)}</dd>` : ""}
+${gate.kind === "rollback" ? html`<dt>Undoes</dt><dd>the DNS change of run <a href="/inbox/runs/${String(shown.rollbackOf ?? "")}">${String(shown.rollbackOf ?? "")}</a></dd>` : ""}
 </dl>
-${gate.kind === "dns" ? html`<h2>DNS change plan</h2>${dnsSection(shown.plan as DnsPlanShown | undefined)}` : ""}
-${gate.kind !== "tos" ? html`<h2>Verification report</h2>${reportSection(view)}<h2>Diff</h2>${diffSection(view)}` : ""}
+${gate.kind === "dns" || gate.kind === "rollback" ? html`<h2>${gate.kind === "rollback" ? "Rollback plan" : "DNS change plan"}</h2>${dnsSection(shown.plan)}` : ""}
+${gate.kind !== "tos" && gate.kind !== "rollback" ? html`<h2>Verification report</h2>${reportSection(view)}<h2>Diff</h2>${diffSection(view)}` : ""}
 <h2>Agent summary</h2>
 <p>${view.summary ?? "The agent left no summary."}</p>
 <h2>Budget spent</h2>
 ${budgetSection(view)}
+${approvalsSection(view)}
 ${formSection(view, options.form)}`;
   return page({ title: `${gate.kind} gate · ${gate.run_id}`, principal: options.principal, body });
 }

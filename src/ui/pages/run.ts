@@ -1,7 +1,8 @@
 /**
  * One run: its state, its gates and its timeline. The timeline updates live:
- * the page script polls `/inbox/runs/:id/events.json?after=<seq>` and appends
- * new events (no page reload) until the run is final.
+ * the page script opens an EventSource on `/inbox/runs/:id/stream?after=<seq>`
+ * and appends new events (no page reload) until the run is final. Without
+ * script, a reload shows everything.
  */
 import type { Principal } from "../../api/roles.ts";
 import type { EventRow, GateRow, RunRow } from "../../store/rows.ts";
@@ -14,11 +15,27 @@ export function eventNote(event: EventRow): string {
   const data = (event.data_json ?? {}) as Record<string, unknown>;
   const reason = typeof data.reason === "string" ? data.reason : null;
   const error = data.error as { message?: string } | undefined;
+  // A first approval of a gate that needs two: say how far it got.
+  if (event.type === "gate.approvalRecorded" && typeof data.required === "number")
+    return `${data.approvals} of ${data.required} approvals${reason ? ` · “${reason}”` : ""}`;
   if (reason) return `“${reason}”`;
   if (error?.message) return error.message;
   // The agent's own account of a round; a replayed session's summary begins "[replay of …]".
   if (typeof data.summary === "string") return data.summary.slice(0, 300);
   return "";
+}
+
+/** One event as the page script renders it (the live stream's `data`), mirroring `timelineItem`. */
+export function timelineEntry(event: EventRow) {
+  return {
+    seq: event.seq,
+    type: event.type,
+    to: event.to_state,
+    actor: event.actor,
+    step: event.step,
+    at: event.at,
+    note: eventNote(event),
+  };
 }
 
 export function timelineItem(event: EventRow): Html {
@@ -53,8 +70,9 @@ ${
     : ""
 }
 <h2>Timeline</h2>
-<ol class="timeline" aria-live="polite" data-timeline data-src="/inbox/runs/${run.id}/events.json" data-after="${last}" data-final="${run.status === "final"}">
+<ol class="timeline" aria-live="polite" aria-relevant="additions" data-timeline data-stream="/inbox/runs/${run.id}/stream" data-after="${last}" data-final="${run.status === "final"}">
 ${events.map(timelineItem)}
-</ol>`;
+</ol>
+${run.status === "final" ? "" : html`<p class="meta" id="live-status" role="status">This timeline updates by itself. <noscript>Without script, reload the page to see new events.</noscript></p>`}`;
   return page({ title: `Run ${run.id}`, principal: options.principal, body });
 }

@@ -11,7 +11,8 @@ import {
   conversationTokens,
   fitToWindow,
 } from "../../../src/adapters/agent/conversation.ts";
-import { routeForPath, withCredential } from "../../../src/adapters/agent/egress-routes.ts";
+import { PLACEHOLDER_KEY, routeForPath, withCredential } from "../../../src/adapters/agent/egress-routes.ts";
+import { throughEgressProxy } from "../../../src/adapters/agent/index.ts";
 import { ModelProtocolError } from "../../../src/adapters/agent/model-http.ts";
 import { OpenAiStreamAccumulator } from "../../../src/adapters/agent/openai.ts";
 import { callFits, costOf, priceOf } from "../../../src/adapters/agent/prices.ts";
@@ -253,6 +254,23 @@ describe("egress credentials", () => {
       rest: "/v1/messages",
     });
     expect(routeForPath("/elsewhere/x")).toBeNull();
+  });
+
+  it("sends a Worker-side adapter without its own key through the local proxy's matching route", () => {
+    const proxy = "http://127.0.0.1:8790/";
+    expect(throughEgressProxy("https://api.openai.com/v1", "OPENAI_API_KEY", proxy)).toEqual({
+      baseUrl: "http://127.0.0.1:8790/openai/v1",
+      apiKey: PLACEHOLDER_KEY,
+    });
+    expect(throughEgressProxy("https://api.anthropic.com", "ANTHROPIC_API_KEY", proxy)).toEqual({
+      baseUrl: "http://127.0.0.1:8790/anthropic",
+      apiKey: PLACEHOLDER_KEY,
+    });
+    // No proxy (production), no key wanted, another server, or a key the route does not add: unchanged.
+    expect(throughEgressProxy("https://api.openai.com/v1", "OPENAI_API_KEY", undefined)).toBeNull();
+    expect(throughEgressProxy("https://api.openai.com/v1", null, proxy)).toBeNull();
+    expect(throughEgressProxy("http://127.0.0.1:11434/v1", "OPENAI_API_KEY", proxy)).toBeNull();
+    expect(throughEgressProxy("https://api.openai.com/v1", "MY_OTHER_KEY", proxy)).toBeNull();
   });
 });
 

@@ -150,7 +150,7 @@ export function getWithHost(
 /** Creates a temporary account over HTTP, solving the proof-of-work like wrangler does. */
 export async function provisionAccount(
   emu: Emulator,
-): Promise<{ id: string; token: string; subdomain: string }> {
+): Promise<{ id: string; token: string; subdomain: string; claimUrl: string }> {
   const post = (path: string, body: unknown) =>
     fetch(`${emu.apiBaseUrl}${path}`, {
       method: "POST",
@@ -169,14 +169,14 @@ export async function provisionAccount(
       challengeToken: c.challengeToken,
       solution: { checkpoints },
     })
-  ).json()) as { result: { account: { id: string; apiToken: string } } };
+  ).json()) as { result: { account: { id: string; apiToken: string }; claim: { url: string } } };
   const { id, apiToken } = created.result.account;
   const sub = (await (
     await fetch(`${emu.apiBaseUrl}/accounts/${id}/workers/subdomain`, {
       headers: { authorization: `Bearer ${apiToken}` },
     })
   ).json()) as { result: { subdomain: string } };
-  return { id, token: apiToken, subdomain: sub.result.subdomain };
+  return { id, token: apiToken, subdomain: sub.result.subdomain, claimUrl: created.result.claim.url };
 }
 
 /** Uploads a one-module Worker the way wrangler's script PUT does (multipart metadata + module). */

@@ -1,12 +1,14 @@
 /**
  * The emulator's own endpoints under `/__emulator/` (no credentials; the
- * emulator binds to loopback): health, the request log, zone seeding, and an
- * account view without tokens. Not part of Cloudflare's API.
+ * emulator binds to loopback): health, the request log, zone seeding, an
+ * account view without tokens, organisation (permanent) accounts, and fault
+ * injection. Not part of Cloudflare's API.
  */
 import { z } from "zod";
-import { expireDueAccounts } from "../accounts.ts";
+import { AccountInputError, createPermanentAccount, expireDueAccounts } from "../accounts.ts";
 import { type Handler, json, jsonBody, param } from "../context.ts";
 import { CfApiError, CfCode, ok } from "../envelope.ts";
+import { faultSpecSchema } from "../faults.ts";
 import type { RequestLog } from "../request-log.ts";
 import { zoneResult, seedZone } from "./zones.ts";
 
@@ -84,3 +86,41 @@ export const expireAccount: Handler = async (ctx, svc) => {
   if (account.claim) account.claim.expiresAt = account.expiresAt;
   return json({ expired: await expireDueAccounts(svc) });
 };
+
+/**
+ * `POST /__emulator/accounts {name, subdomain?}`: a permanent account, as an
+ * organisation's own Cloudflare account. The answer is the only place its API token is shown.
+ */
+export const createOrganisationAccount: Handler = (ctx, svc) => {
+  const body = jsonBody(
+    ctx,
+    z.strictObject({ name: z.string().min(1).max(200), subdomain: z.string().min(1).optional() }),
+  );
+  try {
+    const account = createPermanentAccount(svc, body);
+    return json({
+      id: account.id,
+      name: account.name,
+      apiToken: account.apiToken,
+      subdomain: account.subdomain,
+    });
+  } catch (error) {
+    if (error instanceof AccountInputError) throw new CfApiError(400, CfCode.invalidRequest, error.message);
+    throw error;
+  }
+};
+
+export const listFaults: Handler = (_ctx, svc) => json(svc.faults.list());
+
+/** `POST /__emulator/faults`: see faults.ts for what each action does. */
+export const addFault: Handler = (ctx, svc) => {
+  const spec = jsonBody(ctx, faultSpecSchema);
+  try {
+    return json(svc.faults.add(spec));
+  } catch (error) {
+    throw new CfApiError(400, CfCode.invalidRequest, (error as Error).message);
+  }
+};
+
+/** `DELETE /__emulator/faults`: removes every fault and drops the connections held by `hang`. */
+export const clearFaults: Handler = (_ctx, svc) => json({ ok: true, dropped: svc.faults.clear() });

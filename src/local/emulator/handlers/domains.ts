@@ -85,8 +85,13 @@ export const listDomains: Handler = (ctx, svc) => {
     ["zone_name", "zoneName"],
     ["environment", "environment"],
   ];
+  // Hostnames and zone names compare without case, as DNS names do.
   const items = accountDomains(svc, callerAccount(ctx)).filter((d) =>
-    filters.every(([key, field]) => !q.get(key) || d[field] === q.get(key)),
+    filters.every(([key, field]) => {
+      const want = q.get(key);
+      if (!want) return true;
+      return key === "hostname" || key === "zone_name" ? d[field] === want.toLowerCase() : d[field] === want;
+    }),
   );
   return json(ok(items.map(domainResult)));
 };

@@ -1,0 +1,182 @@
+/**
+ * Grants on the local egress proxy (wire format: src/adapters/egress/grant-api.ts).
+ * The orchestrator, holding the admin secret, opens a grant for an upstream
+ * and a token; anything under `/__grant/<id>/…` is then forwarded to that
+ * upstream with `Authorization: Bearer <token>` instead of whatever the client
+ * sent, until the grant is revoked or expires. Tokens stay in this process:
+ * never in an answer, an error or the request log.
+ */
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { withCredential } from "../../adapters/agent/egress-routes.ts";
+import {
+  GRANT_PATH_PREFIX,
+  GRANTS_PATH,
+  type GrantRefusal,
+  type GrantResponse,
+  grantRequestSchema,
+} from "../../adapters/egress/grant-api.ts";
+import { type EgressLogEntry, forward, headerPairs, refuse } from "./forward.ts";
+
+interface Grant {
+  upstream: URL;
+  token: string;
+  expiresAt: number;
+}
+
+/** Ended grants are remembered a while so a late caller learns why it was refused. */
+const ENDED_MEMORY = 1_000;
+
+export interface GrantsOptions {
+  /** Bearer secret of the admin API; without one, every admin request is 401. */
+  adminSecret?: string;
+  now: () => number;
+  /** The proxy's own URL, for `baseUrl`. */
+  publicUrl: () => string;
+  /** Logs an entry; the answer it belongs to tells when its outcome is final. */
+  record: (entry: EgressLogEntry, answer: ServerResponse) => EgressLogEntry;
+}
+
+/** A grant id shortened for logs: enough to correlate, too little to use. */
+const shortId = (id: string) => `${id.slice(0, 6)}…`;
+
+const digest = (text: string) => createHash("sha256").update(text).digest();
+
+export function createGrants(options: GrantsOptions) {
+  const grants = new Map<string, Grant>();
+  const ended = new Map<string, "grant_revoked" | "grant_expired">();
+  const expected = options.adminSecret ? digest(`Bearer ${options.adminSecret}`) : null;
+
+  const end = (id: string, why: "grant_revoked" | "grant_expired") => {
+    grants.delete(id);
+    ended.set(id, why);
+    if (ended.size > ENDED_MEMORY) ended.delete(ended.keys().next().value!);
+  };
+
+  const authorized = (req: IncomingMessage) =>
+    expected !== null && timingSafeEqual(digest(req.headers.authorization ?? ""), expected);
+
+  async function readJson(req: IncomingMessage): Promise<unknown> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > 64 * 1024) throw new Error("body too large");
+      chunks.push(chunk as Buffer);
+    }
+    return JSON.parse(Buffer.concat(chunks).toString() || "null");
+  }
+
+  /** `POST /__egress/grants`, `DELETE /__egress/grants/<id>`. */
+  async function admin(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const entry = options.record(
+      { kind: "admin", target: `${req.method} ${GRANTS_PATH}`, allowed: false, status: null },
+      res,
+    );
+    const fail = (status: number, code: GrantRefusal | "not_found", message: string) => {
+      entry.status = status;
+      entry.reason = code;
+      refuse(res, status, message, code);
+    };
+    if (!authorized(req)) {
+      req.resume();
+      return fail(401, "unauthorized", "the grant API needs the proxy's admin secret as a bearer token");
+    }
+    entry.allowed = true;
+    if (req.method === "POST" && path === GRANTS_PATH) {
+      const parsed = grantRequestSchema.safeParse(await readJson(req).catch(() => undefined));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        // The issue's path and message only: never the received value (it may be the token).
+        return fail(400, "invalid_grant_request", `${issue?.path.join(".") || "body"}: ${issue?.message}`);
+      }
+      const id = randomBytes(24).toString("base64url");
+      const { upstream, token, ttlMs } = parsed.data;
+      const grant: Grant = { upstream: new URL(upstream), token, expiresAt: options.now() + ttlMs };
+      grants.set(id, grant);
+      entry.target = `open grant ${shortId(id)} → ${grant.upstream.host}`;
+      entry.status = 201;
+      const body: GrantResponse = {
+        id,
+        baseUrl: `${options.publicUrl()}${GRANT_PATH_PREFIX}${id}`,
+        expiresAt: grant.expiresAt,
+      };
+      res.writeHead(201, { "content-type": "application/json" });
+      res.end(JSON.stringify(body));
+      return;
+    }
+    req.resume();
+    const match = /^\/__egress\/grants\/([A-Za-z0-9_-]+)$/.exec(path);
+    if (req.method === "DELETE" && match) {
+      const id = match[1]!;
+      entry.target = `revoke grant ${shortId(id)}`;
+      if (!grants.has(id)) return fail(404, "not_found", "no such grant (unknown, expired or revoked)");
+      end(id, "grant_revoked");
+      entry.status = 204;
+      res.writeHead(204).end();
+      return;
+    }
+    fail(404, "not_found", `no admin endpoint ${req.method} ${path}`);
+  }
+
+  /** `ANY /__grant/<id>/<rest>`: forwarded with the grant's token, or 403. */
+  function use(req: IncomingMessage, res: ServerResponse, raw: string) {
+    const [pathPart = "", query = ""] = raw.split(/\?(.*)/s, 2);
+    const rest = pathPart.slice(GRANT_PATH_PREFIX.length);
+    const slash = rest.indexOf("/");
+    const id = slash === -1 ? rest : rest.slice(0, slash);
+    const tail = slash === -1 ? "" : rest.slice(slash);
+    const entry = options.record(
+      { kind: "grant", target: `grant ${shortId(id)}`, allowed: false, status: null },
+      res,
+    );
+    const deny = (code: GrantRefusal, message: string) => {
+      entry.status = 403;
+      entry.reason = code;
+      req.resume();
+      refuse(res, 403, message, code);
+    };
+    let grant = grants.get(id);
+    if (grant && grant.expiresAt <= options.now()) {
+      end(id, "grant_expired");
+      grant = undefined;
+    }
+    if (!grant) {
+      const why = ended.get(id) ?? "grant_unknown";
+      return deny(why, `${why.replace("grant_", "this grant is ")}: no upstream is reachable through it`);
+    }
+    const base = grant.upstream.pathname.replace(/\/+$/, "");
+    const target = new URL(`${grant.upstream.origin}${base}${tail}${query ? `?${query}` : ""}`);
+    // `..` (plain or percent-encoded) is resolved by the URL parser: the result must stay under the base.
+    if (
+      target.origin !== grant.upstream.origin ||
+      !(target.pathname === base || target.pathname.startsWith(`${base}/`))
+    )
+      return deny("grant_unknown", "the path leaves the grant's upstream");
+    entry.allowed = true;
+    entry.target = `grant ${shortId(id)} → ${grant.upstream.host}`;
+    // Whatever credential the client sent (a placeholder) is dropped; the grant's token is added.
+    forward(
+      req,
+      res,
+      target,
+      withCredential(headerPairs(req), { header: "authorization" }, grant.token),
+      entry,
+    );
+  }
+
+  return {
+    /** Whether this module answers the path. */
+    handles: (path: string) =>
+      path === GRANTS_PATH || path.startsWith(`${GRANTS_PATH}/`) || path.startsWith(GRANT_PATH_PREFIX),
+    handle(req: IncomingMessage, res: ServerResponse, raw: string) {
+      const path = raw.split("?")[0] ?? "/";
+      if (path.startsWith(GRANT_PATH_PREFIX)) return use(req, res, raw);
+      admin(req, res, path).catch((error: unknown) => {
+        if (!res.headersSent) refuse(res, 500, `grant API failed: ${(error as Error).message}`);
+      });
+    },
+    /** How many grants are open now (expired ones are dropped as they are seen). */
+    open: () => [...grants.values()].filter((g) => g.expiresAt > options.now()).length,
+  };
+}
