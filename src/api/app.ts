@@ -54,6 +54,7 @@ const cancelBody = z.strictObject({
   by: z.string().min(1).max(200).optional(),
   reason: z.string().max(2_000).optional(),
 });
+const sweepBody = z.strictObject({ afterRestart: z.boolean().optional() });
 const listQuery = z.strictObject({
   job: z.string().optional(),
   status: z.enum(RUN_STATUSES).optional(),
@@ -299,8 +300,12 @@ export function createApp(options: AppOptions) {
 
   app.post("/api/sweep", async (c) => {
     demand(c.get("principal"), hasRole(c.get("principal"), "admin"), "run the sweeper (needs admin)");
+    // `afterRestart`: the engine just started, so a run still marked running lost whatever was
+    // executing it (the local engine does not resume a step cut off by a crash): wake them all.
+    const body = await jsonBody(c, sweepBody);
+    const stall = body.afterRestart ? { stallAfterMs: 0 } : {};
     return c.json(
-      await sweep(c.env, { now: now(), ...DEFAULT_SWEEP, notifier: options.notifierFor?.(c.env) }),
+      await sweep(c.env, { now: now(), ...DEFAULT_SWEEP, ...stall, notifier: options.notifierFor?.(c.env) }),
     );
   });
 

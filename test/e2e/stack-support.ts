@@ -23,7 +23,9 @@ export interface TestStack extends LocalStack {
 
 export async function startTestStack(
   name: string,
-  options: Partial<Pick<LocalStackOptions, "mode" | "accountLifetimeMs" | "config" | "egress">> = {},
+  options: Partial<
+    Pick<LocalStackOptions, "mode" | "accountLifetimeMs" | "config" | "egress" | "organisation">
+  > = {},
 ): Promise<TestStack> {
   const dir = await mkdtemp(join(tmpdir(), `nightshift-${name}-`));
   const stack = await startLocalStack({

@@ -20,7 +20,7 @@ import type { EgressRoute } from "../../adapters/agent/egress-routes.ts";
 import type { EgressProxy } from "../egress-proxy/index.ts";
 import { type Emulator, startEmulator } from "../emulator/index.ts";
 import { type SandboxHost, startSandboxHost } from "../sandbox-host/index.ts";
-import { type DevServer, startDevServer } from "./dev-server.ts";
+import { type DevServer, type DevServerOptions, startDevServer } from "./dev-server.ts";
 import { startStackEgress, takeKeysFromEnvironment } from "./egress.ts";
 
 export const SANDBOX_TOOLS_DIR = "/opt/nightshift/node_modules";
@@ -60,6 +60,12 @@ export interface LocalStackOptions {
    * pointed at the local emulator and Sandbox host.
    */
   mode?: "local" | "production";
+  /**
+   * Create the organisation's permanent account in the emulator and give the orchestrator its
+   * id and token (CLOUDFLARE_ACCOUNT_ID / CLOUDFLARE_API_TOKEN): claims are then seen landing
+   * there, DNS plans read its zones, and `promotion: "deploy"` deploys into it.
+   */
+  organisation?: { name: string };
   /** Temporary accounts' lifetime in the emulator (default 60 min). */
   accountLifetimeMs?: number;
   unsafeNoBwrap?: boolean;
@@ -73,6 +79,42 @@ export interface LocalStackOptions {
   egressLog?: (line: string) => void;
 }
 
+export interface OrganisationAccount {
+  id: string;
+  apiToken: string;
+  subdomain: string;
+}
+
+/**
+ * The start-up sweep: the local Workflows engine does not resume a step that a crash cut off,
+ * so every run still marked running when the orchestrator starts is woken (replayed from its
+ * cached steps; the cut-off step runs again under its idempotency key).
+ */
+async function sweepAfterRestart(url: string, token: string): Promise<void> {
+  const response = await fetch(`${url}/api/sweep`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ afterRestart: true }),
+  });
+  await response.body?.cancel();
+  if (response.status !== 200) throw new Error(`the start-up sweep failed: ${response.status}`);
+}
+
+/** Creates the organisation's permanent account in the emulator (its admin API). */
+async function createOrganisation(emulatorUrl: string, name: string): Promise<OrganisationAccount> {
+  const response = await fetch(`${emulatorUrl}/__emulator/accounts`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name }),
+  });
+  if (response.status !== 200 && response.status !== 201)
+    throw new Error(
+      `the emulator refused the organisation account: ${response.status} ${await response.text()}`,
+    );
+  const body = (await response.json()) as OrganisationAccount & { result?: OrganisationAccount };
+  return body.result ?? body;
+}
+
 export interface LocalStack {
   url: string;
   token: string;
@@ -81,7 +123,11 @@ export interface LocalStack {
   egress: EgressProxy;
   /** Which keys the egress proxy can add (names only). */
   egressKeys: string[];
-  orchestrator: DevServer;
+  readonly orchestrator: DevServer;
+  /** The organisation's account, when the stack was asked for one. */
+  organisation: OrganisationAccount | null;
+  /** Kills the orchestrator (SIGKILL, like a crash) and starts it again on the same state. */
+  restartOrchestrator(): Promise<void>;
   /** Fires the sweeper (`scheduled`), as production's cron does every minute. */
   sweep(): Promise<void>;
   close(): Promise<void>;
@@ -125,7 +171,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await Promise.allSettled([egress.proxy.close(), emulator.close()]);
     throw new SandboxHostUnavailable((error as Error).message);
   });
-  const orchestrator = await startDevServer({
+  const organisation = options.organisation
+    ? await createOrganisation(emulator.url, options.organisation.name).catch(async (error: unknown) => {
+        await Promise.allSettled([sandboxes.close(), egress.proxy.close(), emulator.close()]);
+        throw error;
+      })
+    : null;
+  const devOptions: DevServerOptions = {
     cwd: options.root,
     config: options.config ?? "wrangler.jsonc",
     port: options.port,
@@ -141,10 +193,26 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       EGRESS_PROXY_URL: egress.proxy.url,
       // The grant API's admin secret; model keys stay in the proxy.
       EGRESS_PROXY_SECRET: egress.secret,
+      // The organisation's own account (claims land there, DNS lives there): its token is a
+      // secret of the orchestrator, as in production.
+      ...(organisation
+        ? { CLOUDFLARE_ACCOUNT_ID: organisation.id, CLOUDFLARE_API_TOKEN: organisation.apiToken }
+        : {}),
     },
     ...(options.onLine ? { onLine: options.onLine } : {}),
-  }).catch(async (error: unknown) => {
+  };
+  let orchestrator = await startDevServer(devOptions).catch(async (error: unknown) => {
     await Promise.allSettled([sandboxes.close(), egress.proxy.close(), emulator.close()]);
+    throw error;
+  });
+  // State kept from an earlier start may hold runs a stop cut off mid-step.
+  await sweepAfterRestart(orchestrator.url, options.token).catch(async (error: unknown) => {
+    await Promise.allSettled([
+      orchestrator.stop(),
+      sandboxes.close(),
+      egress.proxy.close(),
+      emulator.close(),
+    ]);
     throw error;
   });
   return {
@@ -154,7 +222,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     sandboxes,
     egress: egress.proxy,
     egressKeys: egress.keyNames,
-    orchestrator,
+    organisation,
+    get orchestrator() {
+      return orchestrator;
+    },
+    async restartOrchestrator() {
+      // A hard kill, as a crash would: steps in flight are cut off mid-call.
+      await orchestrator.kill();
+      orchestrator = await startDevServer(devOptions);
+      await sweepAfterRestart(orchestrator.url, options.token);
+    },
     async sweep() {
       const response = await fetch(`${orchestrator.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`);
       await response.body?.cancel();
