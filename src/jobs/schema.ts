@@ -216,8 +216,8 @@ export const jobSchema = z.strictObject({
     config: z.string().min(1).default("wrangler.jsonc"),
     /** Wait this long after a deploy before probing (propagation). */
     settle: durationSchema.default(0),
-    /** After a claim is approved: how often to look whether it happened (within the claim window). */
-    claimPoll: durationSchema.default(15_000),
+    /** After a claim is approved: how often to look whether it happened (two steps per look; a 60-minute window at 30 s is 240 looks). */
+    claimPoll: durationSchema.default(30_000),
   }),
   verify: z
     .strictObject({
