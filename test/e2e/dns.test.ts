@@ -120,11 +120,12 @@ afterAll(async () => {
 
 describe("claim, production DNS and rollback", () => {
   let runId: string;
-  const before = () => records().then((rs) => rs.map(({ type, name, content }) => ({ type, name, content })));
+  const recordsNow = () =>
+    records().then((rs) => rs.map(({ type, name, content }) => ({ type, name, content })));
   let original: Array<{ type: string; name: string; content: string }>;
 
   it("waits for the approved claim to land in the organisation's account, then shows the exact plan", async () => {
-    original = await before();
+    original = await recordsNow();
     runId = await startRun("dns-claim");
     const waiting = await inState(runId, "awaitingClaim");
     await decide(runId, "claim", "approve");
@@ -211,7 +212,7 @@ describe("claim, production DNS and rollback", () => {
     expect((await records()).find((r) => r.type === "TXT")?.content).toBe("v=2");
     await decide(rollbackId, "rollback", "approve");
     expect((await final(rollbackId)).state).toBe("succeeded");
-    expect(await before()).toEqual(original);
+    expect(await recordsNow()).toEqual(original);
     expect(await domains()).toEqual([]);
   }, 180_000);
 });
