@@ -231,6 +231,14 @@ export const RestoreRequestSchema = z.strictObject({
   snapshotId: z.string().min(1),
   idempotencyKey: IdempotencyKey.optional(),
 });
+/**
+ * The local host's one-call consistency check (`POST /sandboxes/:name/ensure-at`). `wait: false`
+ * queues it behind the calls already made and answers at once: the next call waits for it.
+ */
+export const EnsureAtRequestSchema = z.strictObject({
+  snapshotId: z.string().min(1),
+  wait: z.boolean().default(true),
+});
 export const PinRequestSchema = z.strictObject({ pinned: z.boolean() });
 
 export const SandboxStatusSchema = z.object({

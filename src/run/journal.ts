@@ -1,12 +1,15 @@
 /**
  * The journal: what one transition writes to D1, in one batch. The audit event
  * is unique per (run, step, type), so a step that runs twice records once; the
- * run row always takes the newest state.
+ * run row always takes the newest state. Artifacts the event refers to (a
+ * verify report) can go into the same batch: the event and what it points at
+ * are then written together, in one round trip.
  */
 import type { LoopSnapshot } from "../loop/effect-of.ts";
 import { currentEffect, stateName } from "../loop/effect-of.ts";
 import { isFinalState } from "../loop/effects.ts";
 import type { LoopEvent } from "../loop/types.ts";
+import { artifactStatement, type NewArtifact } from "../store/artifacts.ts";
 import { auditStatement } from "../store/events.ts";
 import type { RunStatus } from "../store/rows.ts";
 import type { StepName } from "./step-names.ts";
@@ -19,6 +22,19 @@ export interface JournalEntry {
   to: LoopSnapshot;
   /** When the run is expected to wake from a sleep that follows this step, if one does. */
   wakeAt: number | null;
+}
+
+/**
+ * Artifacts handed to the journal with the event that refers to them. Keyed by the event
+ * object itself: the step passes the very object it got from the work to its journal, a
+ * retried step makes a new one, and an entry lives no longer than its event.
+ */
+const artifactsOf = new WeakMap<LoopEvent, NewArtifact[]>();
+
+/** Marks `artifacts` to be written by the journal of the step that produced `event`; returns the event. */
+export function withArtifacts<E extends LoopEvent>(event: E, ...artifacts: NewArtifact[]): E {
+  artifactsOf.set(event, artifacts);
+  return event;
 }
 
 export function runStatusOf(snapshot: LoopSnapshot): RunStatus {
@@ -36,6 +52,7 @@ export async function writeJournal(db: D1Database, entry: JournalEntry): Promise
   const to = entry.to;
   const ctx = to.context;
   const statements = [
+    ...(artifactsOf.get(entry.event) ?? []).map((artifact) => artifactStatement(db, artifact)),
     auditStatement(db, {
       runId: entry.runId,
       step: entry.step,

@@ -12,9 +12,37 @@ import { digest } from "../store/digest.ts";
 /** Where a directory source is visible inside a Sandbox (the local host mounts the project's jobs there). */
 export const SOURCES_DIR = "/sources";
 
+/**
+ * A Sandbox that compares its marker and restores in one call, and can queue that without
+ * waiting (the local host's adapter).
+ */
+interface EnsuresSnapshot {
+  ensureAtSnapshot(snapshotId: string): Promise<boolean>;
+  ensureAtSnapshotSoon(snapshotId: string): Promise<void>;
+}
+
+function ensuresSnapshot(sandbox: Sandbox): sandbox is Sandbox & EnsuresSnapshot {
+  const s = sandbox as Partial<EnsuresSnapshot>;
+  return typeof s.ensureAtSnapshot === "function" && typeof s.ensureAtSnapshotSoon === "function";
+}
+
 /** Makes sure the Sandbox is at the snapshot the machine expects (none yet before prepare). */
 export async function ensureAt(sandbox: Sandbox, snapshotId: string | null): Promise<void> {
-  if (snapshotId !== null) await ensureAtSnapshot(sandbox, snapshotId);
+  if (snapshotId === null) return;
+  // Same check, same restore; where the adapter can, without a separate status round trip.
+  if (ensuresSnapshot(sandbox)) await sandbox.ensureAtSnapshot(snapshotId);
+  else await ensureAtSnapshot(sandbox, snapshotId);
+}
+
+/**
+ * Starts putting the Sandbox back at `snapshotId` without waiting for it, where the adapter can:
+ * for a step that leaves the workspace changed (a deploy leaves wrangler's build output) and is
+ * followed by idle time (the propagation wait), so the next step's `ensureAt` finds it done.
+ * Only a head start: a failure here changes nothing, the next `ensureAt` restores or reports.
+ */
+export async function restoreSoon(sandbox: Sandbox, snapshotId: string | null): Promise<void> {
+  if (snapshotId === null || !ensuresSnapshot(sandbox)) return;
+  await sandbox.ensureAtSnapshotSoon(snapshotId).catch(() => undefined);
 }
 
 export type PrepareFailure = { code: "source_failed" | "setup_failed"; message: string };

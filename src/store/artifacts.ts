@@ -3,17 +3,26 @@
  * step result is at most 1 MiB). Steps store them here and return the ref.
  */
 
-export async function putArtifact(
-  db: D1Database,
-  artifact: { ref: string; runId: string; kind: string; body: string; at: number },
-): Promise<string> {
-  await db
+export interface NewArtifact {
+  ref: string;
+  runId: string;
+  kind: string;
+  body: string;
+  at: number;
+}
+
+/** The write of one artifact, for a batch (a step's journal); writing it again replaces the body. */
+export function artifactStatement(db: D1Database, artifact: NewArtifact): D1PreparedStatement {
+  return db
     .prepare(
       `INSERT INTO artifacts (ref, run_id, kind, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
        ON CONFLICT (ref) DO UPDATE SET body = excluded.body`,
     )
-    .bind(artifact.ref, artifact.runId, artifact.kind, artifact.body, artifact.at)
-    .run();
+    .bind(artifact.ref, artifact.runId, artifact.kind, artifact.body, artifact.at);
+}
+
+export async function putArtifact(db: D1Database, artifact: NewArtifact): Promise<string> {
+  await artifactStatement(db, artifact).run();
   return artifact.ref;
 }
 

@@ -40,6 +40,37 @@ export async function getRun(db: D1Database, id: string): Promise<RunRow | null>
   return row ? runRow.parse(row) : null;
 }
 
+export interface CancelRequest {
+  at: number;
+  by: string | null;
+}
+
+/**
+ * What a work step reads before it starts, in one D1 round trip: whether a cancel was
+ * requested (two columns, not the whole row), and the artifact it works from, if it has one
+ * (a fix round's verify report).
+ */
+export async function readStepStart(
+  db: D1Database,
+  runId: string,
+  artifactRef: string | null,
+): Promise<{ cancel: CancelRequest | null; artifact: string | null }> {
+  const statements = [
+    db
+      .prepare(`SELECT cancel_requested_at AS at, cancel_requested_by AS by FROM runs WHERE id = ?1`)
+      .bind(runId),
+  ];
+  if (artifactRef !== null)
+    statements.push(db.prepare(`SELECT body FROM artifacts WHERE ref = ?1`).bind(artifactRef));
+  const [runs, artifacts] = await db.batch<Record<string, unknown>>(statements);
+  const run = runs?.results[0] as { at: number | null; by: string | null } | undefined;
+  const body = artifacts?.results[0]?.body;
+  return {
+    cancel: run?.at ? { at: run.at, by: run.by } : null,
+    artifact: typeof body === "string" ? body : null,
+  };
+}
+
 export interface RunFilter {
   job?: string;
   status?: RunStatus;

@@ -5,6 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
+import { getArtifact } from "../../src/store/artifacts.ts";
 import { listEvents } from "../../src/store/events.ts";
 import { listGates } from "../../src/store/gates.ts";
 import { fakeCalls } from "../support/fakes/world.ts";
@@ -29,6 +30,13 @@ describe("run workflow", () => {
       "verify#2",
       "gate:claim#1/open",
     ]);
+    // Each verify event's report is in D1: the step's journal writes both in one batch.
+    const verified = (await listEvents(env.DB, id)).filter((e) => e.type.startsWith("verify."));
+    expect(verified.map((e) => e.type)).toEqual(["verify.failed", "verify.passed"]);
+    for (const e of verified) {
+      const { reportRef } = e.data_json as { reportRef: string };
+      expect(await getArtifact(env.DB, reportRef)).toMatchObject({ kind: "verify-report" });
+    }
 
     const approved = await decide(id, "claim", "approve", { by: "approver-1", reason: "looks right" });
     expect(approved.status).toBe(200);

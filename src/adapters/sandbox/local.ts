@@ -104,6 +104,8 @@ function safeJson(text: string): unknown {
 }
 
 const Ok = z.looseObject({});
+const EnsuredSchema = z.object({ restored: z.boolean() });
+const QueuedSchema = z.object({ queued: z.literal(true) });
 
 class LocalSandbox implements Sandbox {
   private readonly path: string;
@@ -228,6 +230,23 @@ class LocalSandbox implements Sandbox {
 
   async listSnapshots() {
     return (await this.client.call(SnapshotListSchema, "GET", `${this.path}/snapshots`)).snapshots;
+  }
+
+  /**
+   * `ensureAtSnapshot` (step-consistency.ts) in one round trip instead of two: the host compares
+   * the marker and restores only when it does not name `snapshotId`. Returns whether it restored.
+   */
+  async ensureAtSnapshot(snapshotId: string): Promise<boolean> {
+    const url = `${this.path}/ensure-at`;
+    return (await this.client.call(EnsuredSchema, "POST", url, { snapshotId })).restored;
+  }
+
+  /**
+   * The same, without waiting: the host queues it behind the calls made so far and answers at
+   * once; the next call on this Sandbox waits for it. For idle time the caller knows is coming.
+   */
+  async ensureAtSnapshotSoon(snapshotId: string): Promise<void> {
+    await this.client.call(QueuedSchema, "POST", `${this.path}/ensure-at`, { snapshotId, wait: false });
   }
 
   status() {

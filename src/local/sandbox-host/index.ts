@@ -15,6 +15,7 @@ import { access } from "node:fs/promises";
 import type { Server } from "node:http";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { AfterAnswer } from "./after-answer.ts";
 import { IdempotencyStore } from "./idempotency.ts";
 import { SandboxManager } from "./manager.ts";
 import { type HealthInfo, sandboxRoutes } from "./routes.ts";
@@ -138,6 +139,7 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
     }
   }
 
+  const afterAnswer = new AfterAnswer();
   const manager = new SandboxManager({
     stateDir,
     mode,
@@ -146,6 +148,7 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
     network: o.network,
     publicHost: o.host === "0.0.0.0" || o.host === "::" ? "127.0.0.1" : o.host,
     keepSnapshots: o.keepSnapshots,
+    afterAnswer,
     limits: {
       timeoutMs: o.timeoutMs,
       maxTimeoutMs: o.maxTimeoutMs,
@@ -172,6 +175,7 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
   const { server, url } = await serve((request) => Promise.resolve(app.fetch(request)), {
     port: o.port,
     host: o.host,
+    afterAnswer,
   });
   log(
     `sandbox-host: ${url} · isolation ${health.isolation} · snapshots ${mode}` +

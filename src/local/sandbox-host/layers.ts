@@ -183,8 +183,10 @@ export class LayerStore {
   }
 
   /**
-   * Freezes the (unmounted) workspace into layer `id`; returns the snapshot's stack.
-   * Overlay: an empty upper dir adds no layer, so the snapshot shares all layers.
+   * Freezes the workspace into layer `id`; returns the snapshot's stack. The caller makes sure
+   * nothing writes to it meanwhile. Overlay: an empty upper dir adds no layer, so the snapshot
+   * shares all layers; otherwise the upper dir becomes the layer, and may still be the upper
+   * of the mounted workspace until the caller remounts (`mount` then takes a fresh work dir).
    */
   async freeze(
     name: string,
@@ -196,9 +198,13 @@ export class LayerStore {
       await copyTree(d.ws, this.layerPath(id));
       return { layers: [id], newLayer: id };
     }
-    if ((await readdir(d.upper)).length === 0) return { layers: meta.layers, newLayer: null };
+    // No upper dir (a mount that failed before making one) holds no changes either.
+    const changed = await readdir(d.upper).then(
+      (entries) => entries.length > 0,
+      () => false,
+    );
+    if (!changed) return { layers: meta.layers, newLayer: null };
     await rename(d.upper, this.layerPath(id));
-    await this.trash(d.work);
     return { layers: [id, ...meta.layers], newLayer: id };
   }
 

@@ -15,6 +15,7 @@ import {
   snapshotsToCollect,
   unreferencedLayers,
 } from "./layer-policy.ts";
+import type { AfterAnswer } from "./after-answer.ts";
 import { LayerStore, newId, type SandboxMeta, type SnapshotMode } from "./layers.ts";
 import type { Isolation } from "./runner.ts";
 import { HostedSandbox, type SandboxLimits, type SandboxRuntime } from "./sandbox.ts";
@@ -33,6 +34,8 @@ export interface ManagerConfig {
   limits: SandboxLimits;
   publicHost: string;
   keepSnapshots: number;
+  /** Where background work that starts processes waits for the answers being written. */
+  afterAnswer?: AfterAnswer;
 }
 
 export class SandboxManager {
@@ -59,7 +62,8 @@ export class SandboxManager {
         this.held.add(id);
         return () => this.held.delete(id);
       },
-      recordSnapshot: (input) => this.recordSnapshot(input),
+      recordSnapshot: (input, alongside) => this.recordSnapshot(input, alongside),
+      defer: (fn) => (config.afterAnswer ? config.afterAnswer.defer(fn) : fn()),
     };
   }
 
@@ -114,12 +118,10 @@ export class SandboxManager {
     if (!pinned) void this.gc();
   }
 
-  private async recordSnapshot(input: {
-    sandbox: string;
-    name: string | null;
-    pinned: boolean;
-    layers: string[];
-  }): Promise<SnapshotRecord> {
+  private async recordSnapshot(
+    input: { sandbox: string; name: string | null; pinned: boolean; layers: string[] },
+    alongside?: (record: SnapshotRecord) => Promise<void>,
+  ): Promise<SnapshotRecord> {
     const record: SnapshotRecord = {
       id: newId("snap-"),
       sandbox: input.sandbox,
@@ -130,9 +132,11 @@ export class SandboxManager {
       layers: input.layers,
       sizeBytes: null,
     };
-    await this.store.writeSnapshot(record);
+    // Both writes finish before anything else happens, even when one of them fails.
+    const written = await Promise.allSettled([this.store.writeSnapshot(record), alongside?.(record)]);
+    for (const result of written) if (result.status === "rejected") throw result.reason;
     this.snapshots.set(record.id, record);
-    void this.afterSnapshot(record);
+    this.runtime.defer(() => void this.afterSnapshot(record));
     return record;
   }
 
@@ -145,7 +149,11 @@ export class SandboxManager {
       const size = top ? await diskUsage(this.store.layerPath(top)) : 0;
       await this.update(record.id, (r) => ({ ...r, sizeBytes: size }));
       await this.gc();
-      if (this.config.mode === "overlay" && needsSquash(record.layers)) await this.squash(record.id);
+      if (this.config.mode === "overlay" && needsSquash(record.layers)) {
+        // The new layer may still be the upper dir of a mount on its way out: squashing mounts it.
+        await this.sandboxes.get(record.sandbox)?.settled();
+        await this.squash(record.id);
+      }
     } catch {
       // Background maintenance: failures leave the snapshot as it is, which stays correct.
     }

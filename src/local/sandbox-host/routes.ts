@@ -15,6 +15,7 @@ import {
   ListFilesRequestSchema,
   PinRequestSchema,
   ReadFileRequestSchema,
+  EnsureAtRequestSchema,
   RestoreRequestSchema,
   SANDBOX_ERROR_STATUS,
   SandboxError,
@@ -224,6 +225,18 @@ export function sandboxRoutes(deps: {
     // really get the snapshot's files back even if the first restore's answer was recorded.
     await sandbox.restore(req.snapshotId);
     return c.json({ ok: true });
+  });
+  // The step-consistency check in one call (see ensureAtSnapshot in the Sandbox adapters):
+  // restore unless the marker already names the snapshot. Not replayed from a key, as restore.
+  // Without waiting, the check takes its place in the Sandbox's lock before the answer goes
+  // out, so every later call sees its result; a failure is left for the next check to report.
+  app.post("/sandboxes/:name/ensure-at", async (c) => {
+    const req = await body(c, EnsureAtRequestSchema);
+    const sandbox = await sb(c);
+    const ensured = sandbox.ensureAt(req.snapshotId);
+    if (req.wait) return c.json({ restored: await ensured });
+    ensured.catch(() => undefined);
+    return c.json({ queued: true }, 202);
   });
   app.get("/snapshots", (c) =>
     c.json({ snapshots: manager.listSnapshots(c.req.query("sandbox")).map(toInfo) }),

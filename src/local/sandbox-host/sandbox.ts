@@ -47,12 +47,13 @@ export interface SandboxRuntime {
   findSnapshot(id: string): SnapshotRecord | undefined;
   /** Keeps a layer that has no snapshot record yet from the garbage collector; call the result to release. */
   holdLayer(id: string): () => void;
-  recordSnapshot(input: {
-    sandbox: string;
-    name: string | null;
-    pinned: boolean;
-    layers: string[];
-  }): Promise<SnapshotRecord>;
+  /** Saves a new snapshot record; `alongside` runs concurrently with the write and is awaited too. */
+  recordSnapshot(
+    input: { sandbox: string; name: string | null; pinned: boolean; layers: string[] },
+    alongside?: (record: SnapshotRecord) => Promise<void>,
+  ): Promise<SnapshotRecord>;
+  /** Runs background work that starts processes once the answers being written are out. */
+  defer(fn: () => void): void;
 }
 
 export class HostedSandbox {
@@ -131,7 +132,49 @@ export class HostedSandbox {
     return this.waking;
   }
 
+  /**
+   * After a snapshot froze the upper dir of the mounted workspace into a layer: the old mount
+   * goes and one over the new stack comes, in the background. Until it is there, `awake` is
+   * false and `waking` is this work, so every call that needs the workspace waits for it.
+   */
+  private remount(): void {
+    this.awake = false;
+    let go = () => {};
+    const answered = new Promise<void>((resolve) => {
+      go = resolve;
+    });
+    this.rt.defer(go);
+    this.waking = (async () => {
+      // umount and mount are processes: they start once the snapshot's answer is out.
+      await answered;
+      await this.rt.store.unmount(this.name);
+      this.mountedStack = [];
+      const stack = [...this.meta.layers];
+      await this.rt.store.mount(this.name, this.meta);
+      this.mountedStack = stack;
+    })().then(
+      () => {
+        this.awake = true;
+        this.waking = null;
+      },
+      (error: unknown) => {
+        this.waking = null;
+        throw new SandboxError("internal", `cannot mount workspace: ${String(error)}`);
+      },
+    );
+    // A failure is reported by the next call that needs the workspace (it mounts again).
+    this.waking.catch(() => undefined);
+  }
+
+  /** Resolves once no mount or remount is under way (whether it worked or not). */
+  settled(): Promise<void> {
+    return this.waking?.catch(() => undefined) ?? Promise.resolve();
+  }
+
   private async unmount(): Promise<void> {
+    // A mount still under way (a remount after a snapshot) lands first, so it cannot appear
+    // after the unmount; if it failed, there is nothing to take down.
+    await this.settled();
     await this.rt.store.unmount(this.name);
     this.awake = false;
     this.mountedStack = [];
@@ -171,14 +214,17 @@ export class HostedSandbox {
   private measureUsage(): void {
     if (this.measuring) return;
     this.measuring = true;
-    diskUsage(this.rt.store.dirs(this.name).ws)
-      .then((bytes) => {
-        this.usage = bytes;
-      })
-      .catch(() => undefined)
-      .finally(() => {
-        this.measuring = false;
-      });
+    // `du` is a process: it starts once the answer to the call that changed the files is out.
+    this.rt.defer(() => {
+      diskUsage(this.rt.store.dirs(this.name).ws)
+        .then((bytes) => {
+          this.usage = bytes;
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          this.measuring = false;
+        });
+    });
   }
 
   // ------------------------------------------------------------ commands
@@ -313,51 +359,77 @@ export class HostedSandbox {
   snapshot(opts: { name: string | null; pinned: boolean }): Promise<SnapshotRecord> {
     this.touch();
     return this.lock.exclusive(async () => {
+      // The workspace stays mounted while its upper dir is frozen: with its processes stopped
+      // and this lock held alone, nothing writes to it, and renaming the upper dir changes none
+      // of its files. A remount from the previous snapshot lands first (its upper is this one).
       await this.stopAll("snapshot");
-      await this.unmount();
+      await this.settled();
       const layerId = newId(this.rt.store.mode === "copy" ? "c" : "o");
       const release = this.rt.holdLayer(layerId);
       let record: SnapshotRecord;
+      let frozeUpper = false;
       try {
-        const { layers } = await this.rt.store.freeze(this.name, this.meta, layerId);
-        record = await this.rt.recordSnapshot({
-          sandbox: this.name,
-          name: opts.name,
-          pinned: opts.pinned,
-          layers,
-        });
+        const { layers, newLayer } = await this.rt.store.freeze(this.name, this.meta, layerId);
+        frozeUpper = newLayer !== null && this.rt.store.mode === "overlay";
+        // The marker is written alongside the record, not after it: a crash between the two
+        // leaves at worst a marker naming a snapshot no caller was told about, which the next
+        // step's restore replaces, as it would a cleared marker.
+        record = await this.rt.recordSnapshot(
+          { sandbox: this.name, name: opts.name, pinned: opts.pinned, layers },
+          (saved) => {
+            this.meta = {
+              ...this.meta,
+              layers: this.rt.store.mode === "overlay" ? saved.layers : [],
+              snapshotId: saved.id,
+            };
+            return this.rt.store.writeMeta(this.meta);
+          },
+        );
       } finally {
         release();
       }
-      const { layers } = record;
-      this.meta = {
-        ...this.meta,
-        layers: this.rt.store.mode === "overlay" ? layers : [],
-        snapshotId: record.id,
-      };
-      await this.rt.store.writeMeta(this.meta);
-      await this.wake();
+      // The answer does not wait for the old mount to go and the new one to come: the next call
+      // that uses the workspace waits for them (`use` → `wake`), and until then the caller's own
+      // work (its journal, its next step) runs alongside. An unchanged workspace keeps its mount.
+      if (frozeUpper && this.awake) this.remount();
       return record;
     });
   }
 
   restore(snapshotId: string): Promise<void> {
     this.touch();
+    return this.lock.exclusive(() => this.restoreAlone(snapshotId));
+  }
+
+  /**
+   * Restores `snapshotId` unless the marker already names it (the workspace is exactly that
+   * snapshot); returns whether it restored. The check and the restore happen under one lock,
+   * so no mutating call can come between them.
+   */
+  ensureAt(snapshotId: string): Promise<boolean> {
+    this.touch();
     return this.lock.exclusive(async () => {
-      const record = this.rt.findSnapshot(snapshotId);
-      if (!record) throw new SandboxError("not_found", `no snapshot ${snapshotId}`);
-      await this.stopAll("restore");
-      await this.unmount();
-      await this.rt.store.reset(this.name, record.layers);
-      this.meta = {
-        ...this.meta,
-        layers: this.rt.store.mode === "overlay" ? [...record.layers] : [],
-        snapshotId: record.id,
-      };
-      await this.rt.store.writeMeta(this.meta);
-      this.usage = null;
-      await this.wake();
+      if (this.meta.snapshotId === snapshotId) return false;
+      await this.restoreAlone(snapshotId);
+      return true;
     });
+  }
+
+  /** The restore itself; the caller holds the lock alone. */
+  private async restoreAlone(snapshotId: string): Promise<void> {
+    const record = this.rt.findSnapshot(snapshotId);
+    if (!record) throw new SandboxError("not_found", `no snapshot ${snapshotId}`);
+    await this.stopAll("restore");
+    await this.unmount();
+    await this.rt.store.reset(this.name, record.layers);
+    this.meta = {
+      ...this.meta,
+      layers: this.rt.store.mode === "overlay" ? [...record.layers] : [],
+      snapshotId: record.id,
+    };
+    await this.rt.store.writeMeta(this.meta);
+    this.usage = null;
+    await this.wake();
   }
 
   /** Replaces the layer stack by an equivalent one (after a squash); used at the next mount. */
@@ -371,7 +443,7 @@ export class HostedSandbox {
   status(): SandboxStatus {
     return {
       name: this.name,
-      state: this.awake ? "awake" : "sleeping",
+      state: this.awake || this.waking ? "awake" : "sleeping",
       snapshotId: this.meta.snapshotId,
       processes: [...this.processes.values()].filter((p) => p.running).length,
       diskUsageBytes: this.usage,

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
+import type { AfterAnswer } from "./after-answer.ts";
 
 export type FetchHandler = (request: Request) => Promise<Response>;
 
@@ -26,9 +27,15 @@ function toRequest(req: IncomingMessage, origin: string): Request {
 
 export async function serve(
   handler: FetchHandler,
-  opts: { port: number; host: string },
+  opts: { port: number; host: string; afterAnswer?: AfterAnswer },
 ): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
+    // Background work deferred while this request is handled starts once its answer is out.
+    const answered = opts.afterAnswer?.begin();
+    if (answered) {
+      res.once("finish", answered);
+      res.once("close", answered);
+    }
     const origin = `http://${req.headers.host ?? `${opts.host}:${opts.port}`}`;
     handler(toRequest(req, origin))
       .then(async (response) => {

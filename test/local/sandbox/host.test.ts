@@ -2,8 +2,9 @@
  * What the local host promises beyond the port contract: it refuses to run
  * unconfined unless told to, reports its snapshot mode, puts idle Sandboxes
  * to sleep, keeps snapshots across restarts, shares layers between
- * consecutive snapshots, collects garbage by policy, squashes deep stacks
- * without changing a snapshot's files, and enforces the disk quota.
+ * consecutive snapshots, checks the snapshot marker and restores in one call,
+ * collects garbage by policy, squashes deep stacks without changing a
+ * snapshot's files, and enforces the disk quota.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,7 +12,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createLocalSandboxProvider } from "../../../src/adapters/sandbox/local.ts";
 import { type SandboxHostOptions, startSandboxHost } from "../../../src/local/sandbox-host/index.ts";
 import type { SnapshotRecord } from "../../../src/local/sandbox-host/layer-policy.ts";
-import { isSandboxError, type SandboxStatus } from "../../../src/ports/sandbox.ts";
+import { isSandboxError, type Sandbox, type SandboxStatus } from "../../../src/ports/sandbox.ts";
 import { manifest } from "./contract.ts";
 import { removeStateDir, tempStateDir } from "./host-process.ts";
 
@@ -125,6 +126,49 @@ describe("local Sandbox host", () => {
     const sizes = Object.fromEntries((await box.listSnapshots()).map((s) => [s.id, s.sizeBytes!]));
     expect(sizes[s1.id]).toBeGreaterThan(1_000_000);
     expect(sizes[s2.id]).toBeLessThan(100_000);
+  });
+
+  it("checks the marker and restores in one call, only when the workspace is not the snapshot", async () => {
+    const h = await host();
+    const box = h.provider.get("ensure") as Sandbox & { ensureAtSnapshot(id: string): Promise<boolean> };
+    await box.writeFile("a.txt", "1");
+    const snap = await box.snapshot();
+    expect(await box.ensureAtSnapshot(snap.id)).toBe(false);
+    expect(await box.readFile("a.txt")).toBe("1");
+    await box.writeFile("a.txt", "2");
+    expect((await box.status()).snapshotId).toBeNull();
+    expect(await box.ensureAtSnapshot(snap.id)).toBe(true);
+    expect(await box.readFile("a.txt")).toBe("1");
+    expect((await box.status()).snapshotId).toBe(snap.id);
+    // A Sandbox that does not exist yet is created from the snapshot, as restore does.
+    const other = h.provider.get("ensure-fresh") as typeof box;
+    expect(await other.ensureAtSnapshot(snap.id)).toBe(true);
+    expect(await other.readFile("a.txt")).toBe("1");
+  });
+
+  it("queues the check without waiting: the next call finds the workspace restored", async () => {
+    const h = await host();
+    const box = h.provider.get("soon") as Sandbox & {
+      ensureAtSnapshotSoon(id: string): Promise<void>;
+    };
+    await box.writeFile("a.txt", "1");
+    const snap = await box.snapshot();
+    await box.exec([
+      "sh",
+      "-c",
+      "mkdir -p .wrangler/tmp && echo out > .wrangler/tmp/bundle.js && echo 2 > a.txt",
+    ]);
+    await box.ensureAtSnapshotSoon(snap.id);
+    // The very next call is queued behind the restore, whatever it is.
+    expect(await box.readFile("a.txt")).toBe("1");
+    expect((await box.listFiles(".")).map((f) => f.path)).not.toContain(".wrangler");
+    expect((await box.status()).snapshotId).toBe(snap.id);
+    // A snapshot that does not exist: answered at once, and the next check reports it.
+    await box.ensureAtSnapshotSoon("snap-missing");
+    await expect(
+      (box as unknown as { ensureAtSnapshot(id: string): Promise<boolean> }).ensureAtSnapshot("snap-missing"),
+    ).rejects.toMatchObject({ code: "not_found" });
+    expect(await box.readFile("a.txt")).toBe("1");
   });
 
   it("collects old snapshots by policy (newest N plus pinned) and the layers nothing refers to", async () => {

@@ -1,7 +1,11 @@
-/** Pure helpers of the host and adapters: ring buffer, line splitting, paths, shell quoting, the RW lock. */
+/**
+ * Pure helpers of the host and adapters: ring buffer, line splitting, paths, shell quoting, the
+ * RW lock, work deferred until the answers are out.
+ */
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { shellQuote, toShellCommand } from "../../../src/adapters/sandbox/shell.ts";
+import { AfterAnswer } from "../../../src/local/sandbox-host/after-answer.ts";
 import { LineSplitter, RingBuffer } from "../../../src/local/sandbox-host/ring-buffer.ts";
 import { RwLock } from "../../../src/local/sandbox-host/rw-lock.ts";
 import { isSandboxError, workspaceRelative } from "../../../src/ports/sandbox.ts";
@@ -65,5 +69,28 @@ describe("readers–writer lock", () => {
     await Promise.all([reader, writer, late]);
     expect(order).toEqual(["r1", "w", "r2"]);
     expect(lock.idle).toBe(true);
+  });
+});
+
+describe("work deferred until the answers are out", () => {
+  it("runs at once when nothing is being answered, else once an answer is written", () => {
+    const after = new AfterAnswer();
+    const ran: string[] = [];
+    after.defer(() => ran.push("idle"));
+    expect(ran).toEqual(["idle"]);
+    const first = after.begin();
+    const second = after.begin();
+    after.defer(() => ran.push("during"));
+    expect(ran).toEqual(["idle"]);
+    second();
+    expect(ran).toEqual(["idle", "during"]);
+    // Ending twice (finish, then close) counts once; a long answer does not hold work back.
+    second();
+    after.defer(() => ran.push("while the first is still out"));
+    first();
+    first();
+    expect(ran).toEqual(["idle", "during", "while the first is still out"]);
+    after.defer(() => ran.push("idle again"));
+    expect(ran.at(-1)).toBe("idle again");
   });
 });
