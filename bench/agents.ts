@@ -21,6 +21,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../src/local/net.ts";
+import { median, stackCaller, timingLines } from "./support.ts";
 import { startLocalStack } from "../src/local/orchestrator/stack.ts";
 import {
   EXAMPLE_OPENAI_CONFIG,
@@ -53,11 +54,6 @@ export interface AgentsBenchResult {
   median: RunFigures;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
 interface EventView {
   step: string | null;
   type: string;
@@ -69,7 +65,7 @@ interface EventView {
 export async function main(): Promise<AgentsBenchResult> {
   const dir = await mkdtemp(join(tmpdir(), "nightshift-bench-agents-"));
   const model = await startScriptedModelServer({ openai: helloKvScript, requireKey: KEY });
-  const timings = new Map<string, number>();
+  const timings = timingLines();
   const stack = await startLocalStack({
     root: ROOT,
     stateDir: dir,
@@ -81,20 +77,9 @@ export async function main(): Promise<AgentsBenchResult> {
     egress: { routes: routesTo(model.url), keys: { OPENAI_API_KEY: KEY } },
     token: TOKEN,
     emulatorLog: () => {},
-    onLine: (line) => {
-      const m = /nightshift timing (\S+) (\S+) (\S+) (\d+)/.exec(line);
-      if (m) timings.set(`${m[1]} ${m[2]} ${m[3]}`, Number(m[4]));
-    },
+    onLine: timings.onLine,
   });
-  const call = async <T>(path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${stack.url}${path}`, {
-      method: body === undefined ? "GET" : "POST",
-      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-    return response.json() as Promise<T>;
-  };
+  const call = stackCaller(stack.url, TOKEN);
   const runs: RunFigures[] = [];
   try {
     for (let i = 0; i < RUNS; i++) {
@@ -115,7 +100,7 @@ export async function main(): Promise<AgentsBenchResult> {
       await new Promise((r) => setTimeout(r, 300));
       const { events } = await call<{ events: EventView[] }>(`/api/runs/${run.id}/events`);
       const timing = (step: string) => {
-        const value = timings.get(`${run.id} ${step} agent`);
+        const value = timings.get(run.id, step, "agent");
         if (value === undefined) throw new Error(`no agent timing for ${run.id} ${step}`);
         return value;
       };

@@ -13,6 +13,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Emulator, startEmulator } from "../src/local/emulator/index.ts";
+import { median } from "./support.ts";
 
 const REPO = join(import.meta.dirname, "..");
 const WRANGLER = join(REPO, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -74,12 +75,6 @@ async function timedDeploy(emu: Emulator, dir: string, env: Record<string, strin
     .reduce((sum, e) => sum + e.handlerMs, 0);
   return { wallMs, emulatorMs };
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 export interface EmulatorBenchResult {
   firstDeploy: { wallMs: number; emulatorMs: number };

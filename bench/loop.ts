@@ -25,6 +25,7 @@ import { parseDuration } from "../src/jobs/duration.ts";
 import { startLocalStack } from "../src/local/orchestrator/stack.ts";
 import job from "../workflows/hello-kv.ts";
 import { freePort } from "../src/local/net.ts";
+import { median, stackCaller, timingLines } from "./support.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -34,10 +35,8 @@ const LOOP_RUNS = runsAt >= 0 ? Number(args[runsAt + 1]) : 10;
 const ITERATIONS_ONLY = args.includes("--iterations-only");
 const TOKEN = "bench-token";
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : Math.round((s[s.length / 2 - 1]! + s[s.length / 2]!) / 2);
-};
+/** Medians in whole milliseconds (and whole tenths of a percent, for the shares). */
+const medianMs = (xs: number[]): number => Math.round(median(xs));
 
 /** `npm start` in a fresh state dir, until the example run waits at its claim gate; then Ctrl-C. */
 async function startToClaim(): Promise<{ toClaimMs: number; runMs: number; stopMs: number }> {
@@ -93,7 +92,7 @@ interface Iteration {
 
 async function loopIterations(): Promise<Iteration[]> {
   const dir = await mkdtemp(join(tmpdir(), "nightshift-bench-loop-"));
-  const timings = new Map<string, number>();
+  const timings = timingLines();
   const stack = await startLocalStack({
     root: ROOT,
     stateDir: dir,
@@ -102,20 +101,9 @@ async function loopIterations(): Promise<Iteration[]> {
     sandboxPort: 0,
     token: TOKEN,
     emulatorLog: () => {},
-    onLine: (line) => {
-      const m = /nightshift timing (\S+) (\S+) (\S+) (\d+)/.exec(line);
-      if (m) timings.set(`${m[1]} ${m[2]} ${m[3]}`, Number(m[4]));
-    },
+    onLine: timings.onLine,
   });
-  const call = async <T>(path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${stack.url}${path}`, {
-      method: body === undefined ? "GET" : "POST",
-      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-    return response.json() as Promise<T>;
-  };
+  const call = stackCaller(stack.url, TOKEN);
   const settle = job.deploy.settle;
   const settleMs = typeof settle === "number" ? settle : (parseDuration(settle ?? "0s") ?? 0);
   const results: Iteration[] = [];
@@ -142,7 +130,7 @@ async function loopIterations(): Promise<Iteration[]> {
       );
       const wranglerMs = Number(/after (\d+) ms in wrangler/.exec(log.body)?.[1] ?? Number.NaN);
       const timing = (step: string, what: string) => {
-        const value = timings.get(`${run.id} ${step} ${what}`);
+        const value = timings.get(run.id, step, what);
         if (value === undefined) throw new Error(`no timing for ${run.id} ${step} ${what}`);
         return value;
       };
@@ -180,11 +168,11 @@ function summary(iterations: Iteration[]): string {
   const shares = iterations.map((x) => (100 * x.overheadMs) / x.iterationMs);
   const lines = keys.map((key) => {
     const xs = iterations.map((x) => x[key]);
-    return `  ${key.padEnd(16)} median ${median(xs)} ms (${Math.min(...xs)}–${Math.max(...xs)})`;
+    return `  ${key.padEnd(16)} median ${medianMs(xs)} ms (${Math.min(...xs)}–${Math.max(...xs)})`;
   });
   const share = (x: number) => `${x.toFixed(1)}%`;
   lines.push(
-    `  overhead share   median ${share(median(shares.map((x) => Math.round(x * 10))) / 10)} (${share(Math.min(...shares))}–${share(Math.max(...shares))})`,
+    `  overhead share   median ${share(medianMs(shares.map((x) => Math.round(x * 10))) / 10)} (${share(Math.min(...shares))}–${share(Math.max(...shares))})`,
   );
   return lines.join("\n");
 }
@@ -202,7 +190,7 @@ export async function main(): Promise<void> {
     starts.push(r);
   }
   const iterations = await loopIterations();
-  const m = (key: keyof Iteration) => median(iterations.map((x) => x[key]));
+  const m = (key: keyof Iteration) => medianMs(iterations.map((x) => x[key]));
   const shares = iterations.map((x) => (100 * x.overheadMs) / x.iterationMs);
   const section = `## Loop
 
@@ -215,9 +203,9 @@ and esbuild's own caches warm; ${START_RUNS} runs):
 
 | measure | median | worst |
 | --- | --- | --- |
-| spawn of \`npm start\` → "waits at the claim gate" | ${median(starts.map((s) => s.toClaimMs))} ms | ${Math.max(...starts.map((s) => s.toClaimMs))} ms |
-| of which the run itself (POST → claim gate: prepare, write, deploy, verify ✗, fix, deploy, verify ✓) | ${median(starts.map((s) => s.runMs))} ms | ${Math.max(...starts.map((s) => s.runMs))} ms |
-| Ctrl-C → all three processes stopped | ${median(starts.map((s) => s.stopMs))} ms | ${Math.max(...starts.map((s) => s.stopMs))} ms |
+| spawn of \`npm start\` → "waits at the claim gate" | ${medianMs(starts.map((s) => s.toClaimMs))} ms | ${Math.max(...starts.map((s) => s.toClaimMs))} ms |
+| of which the run itself (POST → claim gate: prepare, write, deploy, verify ✗, fix, deploy, verify ✓) | ${medianMs(starts.map((s) => s.runMs))} ms | ${Math.max(...starts.map((s) => s.runMs))} ms |
+| Ctrl-C → all three processes stopped | ${medianMs(starts.map((s) => s.stopMs))} ms | ${Math.max(...starts.map((s) => s.stopMs))} ms |
 
 Target: under 60 s.
 
@@ -231,7 +219,7 @@ of ${iterations.length} runs after one warm-up, one stack):
 | inside wrangler (the process, timed inside the Sandbox) | ${m("wranglerMs")} ms |
 | inside the probes (\`verifier.verify\`) | ${m("probesMs")} ms |
 | the job's declared propagation wait (\`deploy.settle: 1s\`, a \`step.sleep\`) | ${m("settleMs")} ms |
-| **orchestration overhead** (the rest) | **${m("overheadMs")} ms = ${median(shares.map((s) => Math.round(s * 10))) / 10}% of the iteration** (target < 5%; runs ranged ${Math.min(...shares).toFixed(1)}–${Math.max(...shares).toFixed(1)}%) |
+| **orchestration overhead** (the rest) | **${m("overheadMs")} ms = ${medianMs(shares.map((s) => Math.round(s * 10))) / 10}% of the iteration** (target < 5%; runs ranged ${Math.min(...shares).toFixed(1)}–${Math.max(...shares).toFixed(1)}%) |
 
 Where the overhead goes (medians of the same runs; they need not add up to the median of the sum):
 

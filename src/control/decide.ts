@@ -114,27 +114,13 @@ export async function decide(
     at: request.at,
   });
   const now = (await getGate(env.DB, gate.id)) ?? gate;
-  if (!flipped) {
-    return {
-      ok: false,
-      code: "gate_not_pending",
-      message: `gate ${gate.kind}-${gate.seq} is already ${now.status}`,
-      gate: now,
-    };
-  }
+  if (!flipped) return notPending(gate, now);
   await appendEvent(env.DB, {
     runId: request.runId,
     step: null,
     type: `gate.${request.decision}`,
     actor: request.by,
-    data: {
-      gate: gate.id,
-      kind: gate.kind,
-      seq: gate.seq,
-      reason: request.reason,
-      shownHash: gate.shown_hash,
-      ...(request.via ? { via: request.via } : {}),
-    },
+    data: decisionData(gate, request),
     at: request.at,
   });
   const delivered = await deliverDecision(env, now);
@@ -163,13 +149,7 @@ async function approveTowardsQuorum(
     by: (await listApprovals(env.DB, gate.id)).map((a) => a.approver),
   };
   if (!recorded) {
-    if (now.status !== "pending")
-      return {
-        ok: false,
-        code: "gate_not_pending",
-        message: `gate ${gate.kind}-${gate.seq} is already ${now.status}`,
-        gate: now,
-      };
+    if (now.status !== "pending") return notPending(gate, now);
     return {
       ok: false,
       code: "already_approved",
@@ -184,19 +164,36 @@ async function approveTowardsQuorum(
     type: decided ? "gate.approved" : "gate.approvalRecorded",
     actor: request.by,
     data: {
-      gate: gate.id,
-      kind: gate.kind,
-      seq: gate.seq,
-      reason: request.reason,
-      shownHash: gate.shown_hash,
+      ...decisionData(gate, request),
       approvals: approvals.by.length,
       required: approvals.required,
       approvers: approvals.by,
-      ...(request.via ? { via: request.via } : {}),
     },
     at: request.at,
   });
   if (!decided) return { ok: true, gate: now, decided: false, delivered: false, approvals };
   const delivered = await deliverDecision(env, now);
   return { ok: true, gate: now, decided: true, delivered, approvals };
+}
+
+/** The answer to a decision on a gate that was decided meanwhile (`now` is the gate as it is). */
+function notPending(gate: GateRow, now: GateRow): DecideResult {
+  return {
+    ok: false,
+    code: "gate_not_pending",
+    message: `gate ${gate.kind}-${gate.seq} is already ${now.status}`,
+    gate: now,
+  };
+}
+
+/** What every decision event on a gate records: which gate, why, what it showed, and through which channel. */
+function decisionData(gate: GateRow, request: DecideRequest) {
+  return {
+    gate: gate.id,
+    kind: gate.kind,
+    seq: gate.seq,
+    reason: request.reason,
+    shownHash: gate.shown_hash,
+    ...(request.via ? { via: request.via } : {}),
+  };
 }

@@ -33,6 +33,7 @@ import {
 import { type ScriptedServer, startScriptedModelServer } from "../support/model-servers/scripted.ts";
 import {
   api,
+  EXAMPLE_LOOP_STEPS,
   eventsOf,
   provisioned,
   settled,
@@ -86,16 +87,7 @@ describe("the example job with the OpenAI-compatible agent, through the real dep
         .filter((e) => e.step)
         .map((e) => `${e.step} ${e.type}`)
         .slice(0, 8),
-    ).toEqual([
-      "init tos.signed_off_automatically",
-      "prepare#1 prepare.done",
-      "write#1 write.done",
-      "deploy#1 deploy.done",
-      "verify#1 verify.failed",
-      "fix#1 write.done",
-      "deploy#2 deploy.done",
-      "verify#2 verify.passed",
-    ]);
+    ).toEqual(EXAMPLE_LOOP_STEPS);
     // A real agent this time: the model's own summaries, not a replay.
     const writes = events.filter((e) => e.type === "write.done");
     expect(writes.map((w) => w.data)).toEqual([

@@ -63,6 +63,18 @@ export async function api<T = Record<string, unknown>>(
   return { status: response.status, body: (await response.json()) as T };
 }
 
+/** The steps of the example loop up to its claim gate: round 1 writes a bug, the fix round repairs it. */
+export const EXAMPLE_LOOP_STEPS = [
+  "init tos.signed_off_automatically",
+  "prepare#1 prepare.done",
+  "write#1 write.done",
+  "deploy#1 deploy.done",
+  "verify#1 verify.failed",
+  "fix#1 write.done",
+  "deploy#2 deploy.done",
+  "verify#2 verify.passed",
+];
+
 export interface RunView {
   id: string;
   status: string;

@@ -1,0 +1,42 @@
+/**
+ * What the benchmarks share: the median, an API caller for a local stack, and
+ * the collector of the orchestrator's `nightshift timing` lines (see `timed` in
+ * src/run/perform.ts).
+ */
+
+/** The median; the mean of the two middle values for an even count. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Calls the stack's API with the bench's token: GET without a body, POST with one; throws on an error status. */
+export function stackCaller(url: string, token: string) {
+  return async <T>(path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${url}${path}`, {
+      method: body === undefined ? "GET" : "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return response.json() as Promise<T>;
+  };
+}
+
+/**
+ * Collects `nightshift timing <run> <step> <what> <ms>` lines from the orchestrator's output:
+ * pass `onLine` to the stack, read with `get(run, step, what)`.
+ */
+export function timingLines() {
+  const timings = new Map<string, number>();
+  return {
+    onLine(line: string): void {
+      const m = /nightshift timing (\S+) (\S+) (\S+) (\d+)/.exec(line);
+      if (m) timings.set(`${m[1]} ${m[2]} ${m[3]}`, Number(m[4]));
+    },
+    get(runId: string, step: string, what: string): number | undefined {
+      return timings.get(`${runId} ${step} ${what}`);
+    },
+  };
+}
