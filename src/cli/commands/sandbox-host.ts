@@ -1,6 +1,6 @@
 /**
  * `nightshift sandbox-host [--port 8789] [--host 127.0.0.1] [--state-dir DIR]
- * [--network loopback|none|full] [--snapshot-mode auto|overlay|copy]
+ * [--network isolated|none|host] [--gateway PORT]... [--snapshot-mode auto|overlay|copy]
  * [--keep-snapshots N] [--unsafe-no-bwrap]`: runs the local Sandbox host
  * until SIGINT/SIGTERM, then stops processes and unmounts workspaces.
  */
@@ -26,9 +26,9 @@ export const sandboxHost: Command = {
     } catch (error) {
       throw new UserError(error instanceof Error ? error.message : String(error));
     }
-    const network = values.network ?? "loopback";
-    if (network !== "loopback" && network !== "none" && network !== "full") {
-      throw new UserError(`--network must be loopback, none or full, got "${network}"`);
+    const network = values.network ?? "isolated";
+    if (network !== "isolated" && network !== "none" && network !== "host") {
+      throw new UserError(`--network must be isolated, none or host, got "${network}"`);
     }
     const snapshotMode = values["snapshot-mode"] ?? "auto";
     if (snapshotMode !== "auto" && snapshotMode !== "overlay" && snapshotMode !== "copy") {
@@ -41,6 +41,7 @@ export const sandboxHost: Command = {
         host: values.host ?? "127.0.0.1",
         stateDir: values["state-dir"] ?? ".nightshift/sandboxes",
         network,
+        gateways: (values.gateway ?? []).map((port) => ({ port: int(port, "--gateway") ?? 0 })),
         snapshotMode,
         unsafeNoBwrap: values["unsafe-no-bwrap"] ?? false,
         ...(values["keep-snapshots"]
@@ -69,6 +70,7 @@ function parse(args: string[]) {
       host: { type: "string" },
       "state-dir": { type: "string" },
       network: { type: "string" },
+      gateway: { type: "string", multiple: true },
       "snapshot-mode": { type: "string" },
       "keep-snapshots": { type: "string" },
       "unsafe-no-bwrap": { type: "boolean" },

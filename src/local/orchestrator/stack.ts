@@ -166,6 +166,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { source: join(options.root, "workflows"), target: SANDBOX_SOURCES_DIR },
       { source: join(options.root, "node_modules"), target: SANDBOX_TOOLS_DIR },
     ],
+    // Each Sandbox has a network of its own: the egress proxy is the only way out (the
+    // Cloudflare API, model APIs, allowlisted hosts), at the same URL as on the host.
+    gateways: [{ port: Number(new URL(egress.proxy.url).port) }],
     log,
   }).catch(async (error: unknown) => {
     await Promise.allSettled([egress.proxy.close(), emulator.close()]);

@@ -9,7 +9,12 @@
  * capabilities; only the variables given.
  */
 
-export type NetworkPolicy = "loopback" | "none" | "full";
+/**
+ * `isolated`: the Sandbox's own network namespace (netns.ts), holding only its loopback and the
+ * gateways the host opens (the egress proxy). `none`: the same namespace without gateways.
+ * `host`: the host's network namespace, shared (every host port reachable: trusted code only).
+ */
+export type NetworkPolicy = "isolated" | "none" | "host";
 
 export interface SandboxMounts {
   /** Host directory shown as /workspace (the overlay mount, or the plain copy). */
@@ -92,15 +97,13 @@ export function sandboxEnv(extra: Readonly<Record<string, string>> = {}): Record
 export function buildBwrapArgs(opts: {
   nodeBinary: string;
   mounts: SandboxMounts;
-  network: NetworkPolicy;
   command: CommandSpec;
   readOnlyBinds?: readonly ReadOnlyBind[];
 }): string[] {
   const { mounts, command } = opts;
-  const args = ["--unshare-all"];
-  // "none" keeps bwrap's fresh network namespace (its own loopback, nothing else).
-  // "loopback" and "full" share the host's: see docs/sandbox.md for what that allows.
-  if (opts.network !== "none") args.push("--share-net");
+  // The network namespace the command is started in is kept: the Sandbox's own (entered with
+  // nsenter before bwrap, see netns.ts) unless the policy is "host".
+  const args = ["--unshare-all", "--share-net"];
   args.push("--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "sandbox");
   for (const dir of ["/usr", "/lib", "/lib64", "/bin", "/sbin"]) args.push("--ro-bind-try", dir, dir);
   for (const file of ETC_FILES) args.push("--ro-bind-try", file, file);

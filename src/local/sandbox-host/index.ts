@@ -22,13 +22,21 @@ import { type HealthInfo, sandboxRoutes } from "./routes.ts";
 import { bindTargetProblem } from "./bwrap-args.ts";
 import type { Isolation } from "./runner.ts";
 import { serve } from "./serve.ts";
+import { findNetnsTools, type NetnsTools, probeNetns } from "./netns.ts";
 import { probeOverlay, which } from "./system.ts";
 
 export const SandboxHostOptionsSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8789),
   host: z.string().default("127.0.0.1"),
   stateDir: z.string().default(".nightshift/sandboxes"),
-  network: z.enum(["loopback", "none", "full"]).default("loopback"),
+  /**
+   * `isolated` (default): each Sandbox has a network namespace of its own, with only its loopback
+   * and the `gateways`; `none`: the same without gateways; `host`: commands share the host's
+   * network, every port of the machine included (trusted code only).
+   */
+  network: z.enum(["isolated", "none", "host"]).default("isolated"),
+  /** Ports of the host's loopback reachable from inside every `isolated` Sandbox at the same address (the egress proxy). */
+  gateways: z.array(z.strictObject({ port: z.number().int().min(1).max(65535) })).default([]),
   /** Run commands unconfined when bubblewrap is missing. Never in CI or with untrusted code. */
   unsafeNoBwrap: z.boolean().default(false),
   /** Force the copy fallback even where overlay mounts work (tests, comparisons). */
@@ -124,6 +132,27 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
     );
   }
 
+  // A Sandbox's own network needs namespaces; without them the host refuses to start rather
+  // than quietly sharing its network with the code it runs.
+  let netns: { tools: NetnsTools; gateways: { port: number }[] } | null = null;
+  if (isolation.kind === "bwrap" && o.network !== "host") {
+    const tools = await findNetnsTools(which, nodeBinary);
+    if ("missing" in tools)
+      throw new SandboxHostStartError(
+        `${tools.missing} not found: a Sandbox's own network needs it (apt-get install -y util-linux iproute2), or pass --network host to share this machine's network with the Sandboxes`,
+      );
+    const refused = await probeNetns(tools, join(stateDir, "trash"));
+    if (refused)
+      throw new SandboxHostStartError(
+        `network namespaces refused (${refused.refused}): run as root, or pass --network host to share this machine's network with the Sandboxes`,
+      );
+    netns = { tools, gateways: o.gateways };
+  } else if (isolation.kind === "bwrap") {
+    log(
+      "!!! sandbox-host: network host — Sandboxes SHARE this machine's network: every local port is reachable from them",
+    );
+  }
+
   let mode: "overlay" | "copy" = o.snapshotMode === "copy" ? "copy" : "overlay";
   let fallbackReason: string | null = o.snapshotMode === "copy" ? "copy mode requested" : null;
   let volatile = false;
@@ -146,6 +175,7 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
     volatile,
     isolation,
     network: o.network,
+    netns,
     publicHost: o.host === "0.0.0.0" || o.host === "::" ? "127.0.0.1" : o.host,
     keepSnapshots: o.keepSnapshots,
     afterAnswer,
@@ -180,7 +210,7 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
   log(
     `sandbox-host: ${url} · isolation ${health.isolation} · snapshots ${mode}` +
       (fallbackReason && mode === "copy" ? ` (FALLBACK: ${fallbackReason})` : "") +
-      ` · network ${o.network} · state ${stateDir}`,
+      ` · network ${o.network}${netns && o.network === "isolated" ? ` (gateways: ${o.gateways.map((g) => g.port).join(", ") || "none"})` : ""} · state ${stateDir}`,
   );
   return {
     url,

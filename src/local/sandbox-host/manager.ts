@@ -17,6 +17,7 @@ import {
 } from "./layer-policy.ts";
 import type { AfterAnswer } from "./after-answer.ts";
 import { LayerStore, newId, type SandboxMeta, type SnapshotMode } from "./layers.ts";
+import { type Gateway, type NetnsTools, SandboxNetwork } from "./netns.ts";
 import type { Isolation } from "./runner.ts";
 import { HostedSandbox, type SandboxLimits, type SandboxRuntime } from "./sandbox.ts";
 import { squashLayers } from "./squash.ts";
@@ -31,6 +32,8 @@ export interface ManagerConfig {
   volatile: boolean;
   isolation: Isolation;
   network: NetworkPolicy;
+  /** Where `isolated` / `none` Sandboxes get their own network namespace; null: the host's. */
+  netns: { tools: NetnsTools; gateways: readonly Gateway[] } | null;
   limits: SandboxLimits;
   publicHost: string;
   keepSnapshots: number;
@@ -54,7 +57,14 @@ export class SandboxManager {
     this.runtime = {
       store: this.store,
       isolation: config.isolation,
-      network: config.network,
+      network: (name) =>
+        config.netns
+          ? new SandboxNetwork(
+              config.netns.tools,
+              join(this.store.dirs(name).root, "netns"),
+              config.network === "isolated" ? config.netns.gateways : [],
+            )
+          : null,
       limits: config.limits,
       publicHost: config.publicHost,
       findSnapshot: (id) => this.snapshots.get(id),

@@ -1,11 +1,12 @@
 /**
  * Background processes of one Sandbox: their output in ring buffers, their
- * status, and readiness waits (by log line, by port). Readiness by port probes
- * 127.0.0.1 from the host, which sees the Sandbox's ports because "loopback"
- * and "full" network policies share the host's network namespace.
+ * status, and readiness waits (by log line, by port). Readiness by port dials
+ * 127.0.0.1:<port> *inside* the Sandbox's network (`Dial`, see netns.ts), or
+ * on the host's loopback with the `host` network policy.
  */
 import type { ChildProcess } from "node:child_process";
-import { connect } from "node:net";
+import { request } from "node:http";
+import { connect, type Socket } from "node:net";
 import { StringDecoder } from "node:string_decoder";
 import { type ProcessInfo, type ProcessLogs, SandboxError } from "../../ports/sandbox.ts";
 import { LineSplitter, RingBuffer } from "./ring-buffer.ts";
@@ -13,6 +14,17 @@ import { killTree } from "./runner.ts";
 
 const LOG_CAP_CHARS = 1 << 20;
 const POLL_MS = 100;
+
+/** Opens a TCP connection to a port of the Sandbox; rejects when nothing listens there. */
+export type Dial = (port: number) => Promise<Socket>;
+
+/** Dialing on the host's own loopback (the `host` network policy, unconfined commands). */
+export const dialHostLoopback: Dial = (port) =>
+  new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    socket.once("connect", () => resolve(socket));
+    socket.once("error", reject);
+  });
 
 type Waiter = { test: (line: string) => boolean; resolve: (line: string) => void };
 
@@ -116,6 +128,7 @@ export class BackgroundProcess {
     mode: "http" | "tcp";
     path: string;
     timeoutMs: number;
+    dial: Dial;
   }): Promise<void> {
     let stop = false;
     const poll = async () => {
@@ -147,25 +160,37 @@ export class BackgroundProcess {
   }
 }
 
-async function probePort(opts: { port: number; mode: "http" | "tcp"; path: string }): Promise<boolean> {
-  if (opts.mode === "tcp") {
-    return new Promise((resolve) => {
-      const socket = connect({ host: "127.0.0.1", port: opts.port });
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-  }
+async function probePort(opts: {
+  port: number;
+  mode: "http" | "tcp";
+  path: string;
+  dial: Dial;
+}): Promise<boolean> {
+  let socket: Socket;
   try {
-    const response = await fetch(`http://127.0.0.1:${opts.port}${opts.path}`, {
-      signal: AbortSignal.timeout(2000),
-      redirect: "manual",
-    });
-    await response.body?.cancel();
-    return response.status >= 200 && response.status < 400;
+    socket = await opts.dial(opts.port);
   } catch {
     return false;
   }
+  if (opts.mode === "tcp") {
+    socket.destroy();
+    return true;
+  }
+  return new Promise((resolve) => {
+    const req = request(
+      { host: "127.0.0.1", port: opts.port, path: opts.path, createConnection: () => socket, timeout: 2000 },
+      (response) => {
+        response.resume();
+        const status = response.statusCode ?? 0;
+        socket.destroy();
+        resolve(status >= 200 && status < 400);
+      },
+    );
+    req.once("timeout", () => req.destroy());
+    req.once("error", () => {
+      socket.destroy();
+      resolve(false);
+    });
+    req.end();
+  });
 }

@@ -204,7 +204,7 @@ export function sandboxRoutes(deps: {
   });
   app.post("/sandboxes/:name/ports", async (c) => {
     const req = await body(c, ExposePortRequestSchema);
-    return c.json((await sb(c)).exposePort(req.port));
+    return c.json(await (await sb(c)).exposePort(req.port));
   });
 
   app.post("/sandboxes/:name/snapshots", async (c) => {

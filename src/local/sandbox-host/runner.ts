@@ -44,20 +44,26 @@ function unsafeHostPath(mounts: SandboxMounts, inside: string): string {
   return mounts.workspace;
 }
 
+/**
+ * Starts one command of a Sandbox. `enter` is the argv that puts bwrap into the Sandbox's own
+ * network namespace (`nsenter --net=… --`, see netns.ts); nsenter execs bwrap in place, so the
+ * child's pid is bwrap's and killing it still takes the whole tree down.
+ */
 export function spawnConfined(
   isolation: Isolation,
   mounts: SandboxMounts,
   command: CommandSpec,
+  enter: readonly string[] = [],
 ): ChildProcess {
   if (isolation.kind === "bwrap") {
     const args = buildBwrapArgs({
       nodeBinary: isolation.nodeBinary,
       mounts,
-      network: isolation.network,
       command,
       ...(isolation.readOnlyBinds ? { readOnlyBinds: isolation.readOnlyBinds } : {}),
     });
-    return spawn(isolation.bwrap, args, { stdio: ["ignore", "pipe", "pipe"], env: {} });
+    const [program, ...rest] = [...enter, isolation.bwrap, ...args];
+    return spawn(program!, rest, { stdio: ["ignore", "pipe", "pipe"], env: {} });
   }
   const [program, ...rest] = command.argv;
   const env = {

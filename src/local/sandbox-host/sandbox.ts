@@ -16,11 +16,13 @@ import {
   type WaitForPortRequest,
   workspaceRelative,
 } from "../../ports/sandbox.ts";
-import { displayCommand, type NetworkPolicy, type SandboxMounts, sandboxEnv, toArgv } from "./bwrap-args.ts";
+import { createServer, type Server } from "node:net";
+import { displayCommand, type SandboxMounts, sandboxEnv, toArgv } from "./bwrap-args.ts";
 import { WorkspaceFiles } from "./files.ts";
 import type { SnapshotRecord } from "./layer-policy.ts";
 import { type LayerStore, newId, type SandboxMeta } from "./layers.ts";
-import { BackgroundProcess } from "./processes.ts";
+import type { SandboxNetwork } from "./netns.ts";
+import { BackgroundProcess, dialHostLoopback } from "./processes.ts";
 import { type Isolation, runToCompletion, spawnConfined } from "./runner.ts";
 import { RwLock } from "./rw-lock.ts";
 import { diskUsage } from "./system.ts";
@@ -40,7 +42,8 @@ export interface SandboxLimits {
 export interface SandboxRuntime {
   store: LayerStore;
   isolation: Isolation;
-  network: NetworkPolicy;
+  /** The Sandbox's own network (netns.ts), or null where commands share the host's. */
+  network(name: string): SandboxNetwork | null;
   limits: SandboxLimits;
   /** Host name put into exposed port URLs. */
   publicHost: string;
@@ -68,12 +71,38 @@ export class HostedSandbox {
   private usage: number | null = null;
   private measuring = false;
   private readonly files: WorkspaceFiles;
+  private readonly net: SandboxNetwork | null;
+  /** Host-side listeners of `exposePort`, by Sandbox port. */
+  private readonly exposed = new Map<number, { server: Server; url: string }>();
 
   constructor(
     private readonly rt: SandboxRuntime,
     public meta: SandboxMeta,
   ) {
     this.files = new WorkspaceFiles(rt.store.dirs(meta.name).ws);
+    this.net = rt.network(meta.name);
+  }
+
+  /** Starts a command in this Sandbox: in its own network namespace when it has one. */
+  private async spawn(req: {
+    command: string | readonly string[];
+    cwd?: string | undefined;
+    env?: Record<string, string> | undefined;
+  }) {
+    await this.net?.ready();
+    return spawnConfined(
+      this.rt.isolation,
+      this.mounts,
+      { argv: toArgv(req.command), cwd: this.insidePath(req.cwd), env: sandboxEnv(req.env) },
+      this.net?.prefix() ?? [],
+    );
+  }
+
+  /** Closes what connects the Sandbox's network to the host (its namespace stays). */
+  private async closeNetwork(): Promise<void> {
+    for (const { server } of this.exposed.values()) server.close();
+    this.exposed.clear();
+    await this.net?.close();
   }
 
   get name(): string {
@@ -196,6 +225,7 @@ export class HostedSandbox {
     clearTimeout(this.idleTimer);
     return this.lock.exclusive(async () => {
       await this.stopAll("the Sandbox went to sleep");
+      await this.closeNetwork();
       await this.unmount();
     });
   }
@@ -235,11 +265,7 @@ export class HostedSandbox {
   ): Promise<ExecResult> {
     return this.use(
       async () => {
-        const child = spawnConfined(this.rt.isolation, this.mounts, {
-          argv: toArgv(req.command),
-          cwd: this.insidePath(req.cwd),
-          env: sandboxEnv(req.env),
-        });
+        const child = await this.spawn(req);
         const { result, abort } = runToCompletion(child, {
           timeoutMs: Math.min(req.timeoutMs ?? this.rt.limits.timeoutMs, this.rt.limits.maxTimeoutMs),
           maxOutputBytes: Math.min(
@@ -269,11 +295,7 @@ export class HostedSandbox {
       async () => {
         const id = req.processId ?? newId("p");
         if (this.processes.get(id)?.running) throw new SandboxError("conflict", `process ${id} is running`);
-        const child = spawnConfined(this.rt.isolation, this.mounts, {
-          argv: toArgv(req.command),
-          cwd: this.insidePath(req.cwd),
-          env: sandboxEnv(req.env),
-        });
+        const child = await this.spawn(req);
         const proc = new BackgroundProcess(id, displayCommand(req.command), child);
         this.processes.set(id, proc);
         return proc.info();
@@ -315,23 +337,38 @@ export class HostedSandbox {
 
   async waitForPort(id: string, req: WaitForPortRequest): Promise<void> {
     this.touch();
-    if (this.rt.network === "none") {
-      throw new SandboxError("unsupported", 'ports are unreachable from the host with network "none"');
-    }
+    const net = this.net;
     await this.process(id).waitForPort({
       port: req.port,
       mode: req.mode ?? "http",
       path: req.path ?? "/",
       timeoutMs: Math.min(req.timeoutMs ?? this.rt.limits.timeoutMs, this.rt.limits.maxTimeoutMs),
+      dial: net ? (port) => net.connect(port) : dialHostLoopback,
     });
   }
 
-  exposePort(port: number): { port: number; url: string } {
+  /**
+   * A URL on the host for a port of the Sandbox. With its own network, a listener on the host's
+   * loopback (any free port) forwards each connection inside; other Sandboxes cannot reach it,
+   * being in networks of their own.
+   */
+  async exposePort(port: number): Promise<{ port: number; url: string }> {
     this.touch();
-    if (this.rt.network === "none") {
-      throw new SandboxError("unsupported", 'ports are unreachable from the host with network "none"');
-    }
-    return { port, url: `http://${this.rt.publicHost}:${port}/` };
+    const net = this.net;
+    if (!net) return { port, url: `http://${this.rt.publicHost}:${port}/` };
+    const known = this.exposed.get(port);
+    if (known) return { port, url: known.url };
+    await net.ready();
+    const server = createServer((outside) => void net.forwardInside(outside, port));
+    const url = await new Promise<string>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: "127.0.0.1", port: 0 }, () => {
+        const address = server.address();
+        resolve(`http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/`);
+      });
+    });
+    this.exposed.set(port, { server, url });
+    return { port, url };
   }
 
   // ------------------------------------------------------------ files
@@ -456,6 +493,8 @@ export class HostedSandbox {
     void this.stopAll("the Sandbox was destroyed");
     return this.lock.exclusive(async () => {
       await this.stopAll("the Sandbox was destroyed");
+      await this.closeNetwork();
+      await this.net?.remove();
       await this.unmount();
       await this.rt.store.trash(this.rt.store.dirs(this.name).root);
     });

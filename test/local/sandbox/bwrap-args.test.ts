@@ -6,28 +6,30 @@ import {
   sandboxEnv,
   toArgv,
 } from "../../../src/local/sandbox-host/bwrap-args.ts";
+import { enterPrefix } from "../../../src/local/sandbox-host/netns.ts";
 
 const mounts = { workspace: "/state/sb/ws", home: "/state/sb/home", tmp: "/state/sb/tmp" };
-const build = (network: "loopback" | "none" | "full") =>
+const build = () =>
   buildBwrapArgs({
     nodeBinary: "/real/node",
     mounts,
-    network,
     command: { argv: ["npm", "ci"], cwd: "/workspace/app", env: sandboxEnv({ CI: "1" }) },
   });
 const pairs = (args: string[], flag: string) =>
   args.flatMap((a, i) => (a === flag ? [`${args[i + 1]} ${args[i + 2]}`] : []));
 
 describe("bubblewrap command line", () => {
-  it("unshares everything, shares the network only unless the policy is none", () => {
-    expect(build("loopback")).toEqual(
-      expect.arrayContaining(["--unshare-all", "--share-net", "--die-with-parent"]),
-    );
-    expect(build("none")).not.toContain("--share-net");
+  it("unshares everything but the network namespace it is started in (the Sandbox's own)", () => {
+    expect(build()).toEqual(expect.arrayContaining(["--unshare-all", "--share-net", "--die-with-parent"]));
+    expect(enterPrefix("/usr/bin/nsenter", "/state/sb/netns")).toEqual([
+      "/usr/bin/nsenter",
+      "--net=/state/sb/netns",
+      "--",
+    ]);
   });
 
   it("binds only the Sandbox's own directories writable, the host toolchain read-only", () => {
-    const args = build("loopback");
+    const args = build();
     expect(pairs(args, "--bind")).toEqual([
       "/state/sb/ws /workspace",
       "/state/sb/home /home/sandbox",
@@ -41,7 +43,7 @@ describe("bubblewrap command line", () => {
   });
 
   it("clears the environment and sets only the base plus the caller's variables", () => {
-    const args = build("full");
+    const args = build();
     expect(args).toContain("--clearenv");
     expect(pairs(args, "--setenv").map((p) => p.split(" ")[0])).toEqual([
       "PATH",
@@ -59,7 +61,6 @@ describe("bubblewrap command line", () => {
     const args = buildBwrapArgs({
       nodeBinary: "/real/node",
       mounts,
-      network: "loopback",
       command: { argv: ["ls"], cwd: "/workspace", env: sandboxEnv() },
       readOnlyBinds: [{ source: "/repo/workflows", target: "/sources/workflows" }],
     });
