@@ -18,6 +18,7 @@ import {
   type LoopInput,
   MAX_DNS_PLANS,
   type Outcome,
+  PROMOTE_FAILURE,
 } from "./types.ts";
 
 type Next = "write" | "deploy" | "none";
@@ -94,7 +95,30 @@ export const loopMachine = setup({
         : {},
     ),
     setReport: assign(({ event }) => ("reportRef" in event ? { reportRef: event.reportRef } : {})),
-    markVerified: assign(({ context }) => ({ verifiedSnapshotId: context.snapshotId })),
+    markVerified: assign(({ context, event }) => ({
+      verifiedSnapshotId: context.snapshotId,
+      verifiedVersionId: event.type === "verify.passed" ? (event.versionId ?? null) : null,
+    })),
+    // What was live is not what was verified: the claim approval is void (recorded with its
+    // reason for the gate that reopens), and the verified snapshot goes out again into the
+    // same account, to be verified before anyone is asked again.
+    voidClaimApproval: assign(({ context, event }) => ({
+      voided: [
+        ...context.voided,
+        {
+          gate: "claim",
+          seq: context.seq["gate:claim"] ?? 0,
+          code: "error" in event ? event.error.code : "void",
+          reason: "error" in event ? event.error.message : event.type,
+          at: event.at,
+        } as const,
+      ],
+    })),
+    deployVerifiedAgain: assign(({ context }) => ({
+      snapshotId: context.verifiedSnapshotId,
+      verifiedVersionId: null,
+      freshAccount: false,
+    })),
     clearAccount: assign({ account: null, deploymentUrl: null, freshAccount: true }),
     redeployVerified: assign(({ context }) => ({
       account: null,
@@ -125,7 +149,9 @@ export const loopMachine = setup({
       };
     }),
     setPromoted: assign(({ event }) =>
-      event.type === "promote.done" ? { promotedUrl: event.url, claimPending: false } : {},
+      event.type === "promote.done"
+        ? { promotedUrl: event.url, promotedVersionId: event.versionId ?? null, claimPending: false }
+        : {},
     ),
     markClaimPending: assign({ claimPending: true }),
     setPlan: assign(({ event }) => (event.type === "dns.planned" ? { dnsPlanRef: event.planRef } : {})),
@@ -176,6 +202,9 @@ export const loopMachine = setup({
       context.rollbackOf === null &&
       (context.seq.planDns ?? 0) < MAX_DNS_PLANS,
     accountExpired: ({ event }) => failureIs(event, DEPLOY_FAILURE.accountExpired),
+    versionChanged: ({ event }) => failureIs(event, PROMOTE_FAILURE.versionChanged),
+    canRedeployChanged: ({ context, event }) =>
+      failureIs(event, PROMOTE_FAILURE.versionChanged) && !blocked(context, event, "deploy"),
     canRedeployFresh: ({ context, event }) =>
       failureIs(event, DEPLOY_FAILURE.accountExpired) && !blocked(context, event, "deploy"),
     tosRequired: ({ event }) => failureIs(event, DEPLOY_FAILURE.tosRequired),
@@ -322,6 +351,16 @@ export const loopMachine = setup({
         // Approved but not claimed yet: look again (the step answers pending only while the window is open).
         "promote.pending": { target: "promoting", reenter: true, actions: ["absorb", "markClaimPending"] },
         "promote.failed": [
+          {
+            guard: "canRedeployChanged",
+            target: "deploying",
+            actions: ["absorb", "voidClaimApproval", "deployVerifiedAgain"],
+          },
+          {
+            guard: "versionChanged",
+            target: "budgetExhausted",
+            actions: ["absorb", "voidClaimApproval", { type: "exhaust", params: { next: "deploy" } }],
+          },
           {
             guard: "canRedeployFresh",
             target: "deploying",

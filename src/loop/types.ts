@@ -49,6 +49,16 @@ export interface GateDecision {
   reason: string | null;
 }
 
+/** An approval that no longer holds: the gate it came from, and why (shown on the gate that reopens). */
+export interface VoidedApproval {
+  gate: GateKind;
+  /** The seq of the gate whose approval was voided; the reopened gate is the next one of its kind. */
+  seq: number;
+  code: string;
+  reason: string;
+  at: number;
+}
+
 export interface Spent {
   iterations: number;
   deploys: number;
@@ -78,6 +88,15 @@ export interface LoopContext {
   snapshotId: string | null;
   /** Snapshot that last passed verification: what a claim or promotion ships. */
   verifiedSnapshotId: string | null;
+  /**
+   * The Worker version Cloudflare reported live while the passing probes ran (null when it
+   * could not be read). A claim approval binds to it: promotion reads the version again first.
+   */
+  verifiedVersionId: string | null;
+  /** The version the promoted Worker serves (null when unknown): what the DNS change points at. */
+  promotedVersionId: string | null;
+  /** Approvals made void because what they approved changed; the reopened gate shows why. */
+  voided: VoidedApproval[];
   account: TemporaryAccount | null;
   deploymentUrl: string | null;
   /** Reference to the last verification report (or build failure) in storage. */
@@ -127,12 +146,23 @@ export type LoopEvent =
   | ({ type: "write.failed"; error: FailureInfo; usage: Usage; sandboxMs: number } & At)
   | ({ type: "deploy.done"; url: string; account: TemporaryAccount; sandboxMs: number } & At)
   | ({ type: "deploy.failed"; error: FailureInfo; reportRef: string | null; sandboxMs: number } & At)
-  | ({ type: "verify.passed"; reportRef: string; sandboxMs: number } & At)
+  | ({
+      type: "verify.passed";
+      reportRef: string;
+      sandboxMs: number;
+      /** The deployment's version as Cloudflare reports it while the probes ran; null when unknown. */
+      versionId?: string | null;
+    } & At)
   | ({ type: "verify.failed"; reportRef: string; sandboxMs: number } & At)
   | ({ type: "gate.approved"; gate: GateKind; by: string; reason: string | null } & At)
   | ({ type: "gate.rejected"; gate: GateKind; by: string; reason: string | null } & At)
   | ({ type: "gate.timedOut"; gate: GateKind } & At)
-  | ({ type: "promote.done"; url: string } & At)
+  | ({
+      type: "promote.done";
+      url: string;
+      /** The promoted Worker's version (null when it cannot be read). */
+      versionId?: string | null;
+    } & At)
   /** The claim was approved but has not happened yet (the claim window is still open). */
   | ({ type: "promote.pending"; how: string } & At)
   | ({
@@ -155,6 +185,15 @@ export const DEPLOY_FAILURE = {
   buildError: "build_error",
   accountExpired: "account_expired",
   tosRequired: "tos_required",
+} as const;
+
+/**
+ * Promotion failure codes the machine treats specially. `version_changed`: the Worker's live
+ * version is not the one verified, so the claim approval is void; the verified snapshot is
+ * deployed and verified again and the claim gate reopens with the reason.
+ */
+export const PROMOTE_FAILURE = {
+  versionChanged: "version_changed",
 } as const;
 
 /** DNS failure codes the machine treats specially. */
