@@ -43,6 +43,8 @@ export function gateView(gate: GateRow, approvals: ApprovalRow[] = []) {
     decidedBy: gate.decided_by,
     reason: gate.reason,
     requiredApprovals: gate.required_approvals,
+    /** When the temporary account was claimed before this claim gate was approved (null: not seen). */
+    claimedBeforeApprovalAt: gate.claimed_before_approval_at,
     ...(gate.required_approvals > 1
       ? { approvals: approvals.map((a) => ({ by: a.approver, actor: a.actor, at: a.at, reason: a.reason })) }
       : {}),

@@ -74,7 +74,32 @@ export type PromoteOutcome =
   | { status: "done"; url: string; how: string; logRef: string | null }
   | { status: "pending"; how: string; logRef: string | null };
 
+/** What the run's Worker looks like on Cloudflare's side now (issue 15: an approval binds to it). */
+export interface ObserveRequest {
+  runId: string;
+  workerName: string;
+  /** The run's temporary account; null before the first deploy. */
+  account: z.infer<typeof temporaryAccountSchema> | null;
+  sandbox: Sandbox;
+  /** Where to read the version: the organisation's account (a promoted Worker), else wherever the Worker is now. */
+  in?: "organisation";
+  /** Only the claim page: no version read (nothing to bind at a gate's settle). */
+  claimOnly?: boolean;
+}
+
+export interface Observation {
+  /**
+   * The version Cloudflare reports live for the Worker (its latest deployment), and in which
+   * account it was found; null when it cannot be read (no token, no such Worker).
+   */
+  version: { id: string; where: "temporary" | "organisation" } | null;
+  /** Whether the temporary account was claimed, and when (ms since epoch; null when unknown). */
+  claim: { status: "claimed" | "unclaimed" | "expired" | "unknown"; at: number | null; how: string };
+}
+
 export interface Deployer {
   deploy(request: DeployRequest): Promise<Result<DeployOutput, DeployError>>;
   promote(request: PromoteRequest): Promise<Result<PromoteOutcome, DeployError>>;
+  /** Reads the live version and the claim state through the Cloudflare API; never changes anything. */
+  observe(request: ObserveRequest): Promise<Observation>;
 }

@@ -12,8 +12,10 @@ import { digest } from "../store/digest.ts";
 import { decideGate, getGate, markDelivered, openGate } from "../store/gates.ts";
 import type { OpenedGate, WaitOutcome } from "./driver.ts";
 import { getArtifact } from "../store/artifacts.ts";
+import { noteEarlyClaimAtSettle, reopenedShown } from "./bound-approval.ts";
 import type { RunEnv } from "./run-env.ts";
 import { gateEventType, gateId, idempotencyKey, stepName } from "./step-names.ts";
+import { sandboxNameOf } from "./workspace.ts";
 
 /** What the approver sees for each kind of gate; the approval binds to its hash. */
 export async function shownFor(
@@ -40,6 +42,9 @@ export async function shownFor(
         claimUrl: ctx.account?.claimUrl ?? null,
         accountExpiresAt: ctx.account?.expiresAt ?? null,
         promotion: ctx.promotion,
+        // The approval binds to this version; promotion reads the live one again first.
+        verifiedVersionId: ctx.verifiedVersionId ?? null,
+        ...reopenedShown(ctx, kind, ctx.seq["gate:claim"] ?? 1),
       };
     case "dns":
     case "rollback":
@@ -50,6 +55,7 @@ export async function shownFor(
         planRef: ctx.dnsPlanRef,
         plan: await planShown(env, ctx.dnsPlanRef),
         promotedUrl: ctx.promotedUrl,
+        ...(kind === "dns" ? { targetVersionId: ctx.promotedVersionId ?? null } : {}),
         ...(kind === "rollback" ? { rollbackOf: ctx.rollbackOf } : {}),
       };
   }
@@ -99,6 +105,7 @@ export async function settleRunGate(
   env: RunEnv,
   effect: EffectRequest & { kind: GateEffectKind },
   waited: WaitOutcome & { at: OpenedGate },
+  snapshot?: LoopSnapshot,
 ): Promise<LoopEvent> {
   const kind = gateKindOf(effect.kind);
   const id = gateId(env.runId, kind, effect.seq);
@@ -122,6 +129,14 @@ export async function settleRunGate(
   // Announce the expiry once, whoever expired the gate (this run or the sweeper).
   if (row.status === "expired")
     await noticeGateExpired({ db: env.db, notifier: env.ports.notifier, now: env.ports.clock.now() }, row);
+  // A claim made while this gate was pending (or without its approval) is put on record.
+  if (kind === "claim" && snapshot)
+    await noteEarlyClaimAtSettle(
+      env,
+      env.ports.sandboxes.get(sandboxNameOf(env.runId)),
+      snapshot.context,
+      row,
+    );
   await markDelivered(env.db, id, env.ports.clock.now());
   const at = row.decided_at ?? row.deadline_at;
   switch (row.status) {

@@ -9,6 +9,7 @@ import { type DesiredDns, type DnsPlan, dnsPlanSchema } from "../ports/dns.ts";
 import { inversePlan } from "../dns/inverse.ts";
 import type { Sandbox } from "../ports/sandbox.ts";
 import { getArtifact, putArtifact } from "../store/artifacts.ts";
+import { noteEarlyClaimAtPromote, observeRun, versionDrift } from "./bound-approval.ts";
 import type { RunEnv } from "./run-env.ts";
 import type { IdempotencyKey } from "./step-names.ts";
 import { ensureAt } from "./workspace.ts";
@@ -25,6 +26,12 @@ export async function performPromote(
   ctx: LoopContext,
 ): Promise<LoopEvent> {
   const { ports } = env;
+  // Before the approval takes effect: the live version must still be the verified one, and a
+  // claim made before the approval is put on record.
+  const live = await observeRun(env, sandbox, ctx);
+  await noteEarlyClaimAtPromote(env, ctx, live);
+  const drift = versionDrift(ctx.verifiedVersionId, live.version, `${env.job.deploy.workerName}`);
+  if (drift) return { type: "promote.failed", error: drift, at: ports.clock.now() };
   // The `deploy` strategy ships the verified snapshot again; a claim only looks.
   if (ctx.promotion === "deploy") await ensureAt(sandbox, ctx.verifiedSnapshotId);
   const result = await ports.deployer.promote({
@@ -53,7 +60,23 @@ export async function performPromote(
         at: ports.clock.now(),
       };
   }
-  return { type: "promote.done", url, at: ports.clock.now() };
+  // What the promoted Worker serves now: the DNS change is approved for it and applied only to it.
+  const promoted = await ports.deployer.observe({
+    runId: env.runId,
+    workerName: env.job.deploy.workerName,
+    account: ctx.account,
+    sandbox,
+    in: "organisation",
+  });
+  if (ctx.promotion === "claim") {
+    const after = versionDrift(
+      ctx.verifiedVersionId,
+      promoted.version,
+      `the claimed ${env.job.deploy.workerName}`,
+    );
+    if (after) return { type: "promote.failed", error: after, at: ports.clock.now() };
+  }
+  return { type: "promote.done", url, versionId: promoted.version?.id ?? null, at: ports.clock.now() };
 }
 
 /**
@@ -132,6 +155,22 @@ export async function performApplyDns(
   const stored = ctx.dnsPlanRef ? await getArtifact(db, ctx.dnsPlanRef) : null;
   if (!stored) throw new Error(`run ${runId} has no DNS plan to apply (${ctx.dnsPlanRef ?? "none"})`);
   const plan = dnsPlanSchema.parse(JSON.parse(stored.body));
+  // The DNS gate approved pointing at the promoted version: it must still be the one live.
+  if (!ctx.rollbackOf) {
+    const target = await ports.deployer.observe({
+      runId,
+      workerName: env.job.deploy.workerName,
+      account: ctx.account,
+      sandbox,
+      in: "organisation",
+    });
+    const drift = versionDrift(
+      ctx.promotedVersionId,
+      target.version,
+      `the target Worker ${env.job.deploy.workerName}`,
+    );
+    if (drift) return { type: "dns.failed", error: drift, at: ports.clock.now() };
+  }
   const result = await ports.dns.apply({ idempotencyKey: key, runId, plan });
   if (!result.ok) return { type: "dns.failed", error: result.error, at: ports.clock.now() };
   // The inverse is recorded before anything else can fail, so a change that serves badly can

@@ -9,6 +9,7 @@ import type { WorkEffectKind } from "../loop/effects.ts";
 import type { LoopEvent } from "../loop/types.ts";
 import type { Ports } from "../ports/index.ts";
 import { readStepStart } from "../store/runs.ts";
+import { boundReport, observeRun } from "./bound-approval.ts";
 import { withArtifacts } from "./journal.ts";
 import { performApplyDns, performPlanDns, performPromote } from "./perform-promotion.ts";
 import type { RunEnv } from "./run-env.ts";
@@ -138,7 +139,9 @@ export async function performWork(
       // Probes only talk to the deployment; commands run on the workspace, which must be the
       // snapshot that was deployed (the deploy left wrangler's build output in it).
       if (env.job.verify.commands.length > 0) await ensureAt(sandbox, ctx.snapshotId);
-      const report = await timed(runId, name, "verifier", () =>
+      // The version live while the probes ran, read before and after them: what an approval binds to.
+      const before = await observeRun(env, sandbox, ctx);
+      const probed = await timed(runId, name, "verifier", () =>
         ports.verifier.verify({
           idempotencyKey: key,
           runId,
@@ -148,14 +151,12 @@ export async function performWork(
           sandbox,
         }),
       );
+      const report = boundReport(probed, before.version, (await observeRun(env, sandbox, ctx)).version);
       const at = ports.clock.now();
       const reportRef = `${key}:report`;
-      const event = {
-        type: report.passed ? ("verify.passed" as const) : ("verify.failed" as const),
-        reportRef,
-        sandboxMs: elapsed(),
-        at,
-      };
+      const event = report.passed
+        ? { type: "verify.passed" as const, reportRef, versionId: report.versionId, sandboxMs: elapsed(), at }
+        : { type: "verify.failed" as const, reportRef, sandboxMs: elapsed(), at };
       // The report is written by this step's journal, with the event that refers to it.
       return withArtifacts(event, {
         ref: reportRef,

@@ -84,7 +84,7 @@ export function runEffects(env: RunEnv, params: RunParams): LoopEffects {
     init: async () => loopInputFor(params, await tosSignedOff(env)),
     work: (effect, name, snapshot) => performWork(env, effect, name, snapshot),
     openGate: (effect, snapshot) => openRunGate(env, effect, snapshot),
-    settleGate: (effect, _snapshot, waited) => settleRunGate(env, effect, waited),
+    settleGate: (effect, snapshot, waited) => settleRunGate(env, effect, waited, snapshot),
     journal: ({ step, from, event, to }) => {
       // A sleep comes next: its end goes into D1 so the sweeper can wake a run whose
       // engine forgot the sleep (local restarts).

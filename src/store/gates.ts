@@ -91,6 +91,21 @@ export async function decideGate(db: D1Database, id: string, decision: Decision)
   return result.meta.changes === 1;
 }
 
+/** Records, once, that the gate's account was claimed before the gate was approved; true the first time. */
+export async function markClaimedBeforeApproval(
+  db: D1Database,
+  id: string,
+  claimedAt: number,
+): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE gates SET claimed_before_approval_at = ?2 WHERE id = ?1 AND claimed_before_approval_at IS NULL`,
+    )
+    .bind(id, claimedAt)
+    .run();
+  return result.meta.changes === 1;
+}
+
 export async function markDelivered(db: D1Database, id: string, at: number): Promise<void> {
   await db
     .prepare(`UPDATE gates SET delivered_at = ?2 WHERE id = ?1 AND delivered_at IS NULL`)

@@ -66,6 +66,8 @@ export const gateRow = z.object({
   delivered_at: z.number().nullable(),
   /** How many different people must approve (migration 0004; 2 only for a `dns` gate that asks for it). */
   required_approvals: z.number().int().min(1),
+  /** When the temporary account was claimed before this claim gate was approved (migration 0005). */
+  claimed_before_approval_at: z.number().nullable().default(null),
 });
 export type GateRow = z.output<typeof gateRow>;
 

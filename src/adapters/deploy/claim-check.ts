@@ -11,6 +11,8 @@ export type ClaimStatus = "claimed" | "unclaimed" | "expired" | "unknown";
 
 export interface ClaimCheck {
   status: ClaimStatus;
+  /** When the account was claimed (ms since epoch), when the page says so. */
+  claimedAt?: number;
   /** How the status was found, in words, for the audit record. */
   how: string;
 }
@@ -28,7 +30,10 @@ export async function checkClaim(
   }
   try {
     const response = await options.fetch(claimUrl, { redirect: "manual" });
-    await response.body?.cancel();
+    // A used link's page says when it was claimed: what tells a claim before the approval.
+    let claimedAt: number | null = null;
+    if (response.status === 409) claimedAt = claimedAtOf(await response.text());
+    else await response.body?.cancel();
     const status: ClaimStatus =
       response.status === 409
         ? "claimed"
@@ -37,8 +42,19 @@ export async function checkClaim(
           : response.status === 200
             ? "unclaimed"
             : "unknown";
-    return { status, how: `the emulator's claim page answered ${response.status}` };
+    return {
+      status,
+      how: `the emulator's claim page answered ${response.status}`,
+      ...(claimedAt !== null ? { claimedAt } : {}),
+    };
   } catch (error) {
     return { status: "unknown", how: `the claim page could not be reached: ${(error as Error).message}` };
   }
+}
+
+/** The emulator's "Already claimed" page marks the time: `<time data-claimed-at="ISO">`. */
+function claimedAtOf(html: string): number | null {
+  const iso = /data-claimed-at="([^"]+)"/.exec(html)?.[1];
+  const at = iso ? Date.parse(iso) : Number.NaN;
+  return Number.isFinite(at) ? at : null;
 }

@@ -32,6 +32,7 @@ import type {
 import { err, ok, type Result } from "../../ports/result.ts";
 import { WORKSPACE_DIR } from "../../ports/sandbox.ts";
 import type { OrganisationAccount } from "../cloudflare/organisation.ts";
+import { observeDeployment } from "./deployed-version.ts";
 import { promoteByClaim } from "./promote-claim.ts";
 import { promoteByDeploy } from "./promote-deploy.ts";
 import { lastLine, SANDBOX_CONFIG_HOME, WRAPPER, wranglerEnv } from "./wrangler-run.ts";
@@ -77,6 +78,8 @@ export interface WranglerDeployerOptions {
   grants?: EgressGrantConfig;
   fetch?: typeof fetch;
   timeoutMs?: number;
+  /** The temporary account's token as the orchestrator holds it (see deployed-version.ts). */
+  accountToken?: (request: { runId: string; accountId: string }) => Promise<string | null>;
 }
 
 export function createWranglerDeployer(options: WranglerDeployerOptions): Deployer {
@@ -171,7 +174,19 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
     );
   }
 
-  return { deploy, promote };
+  const observe: Deployer["observe"] = (request) =>
+    observeDeployment(
+      {
+        apiBase: options.apiBase,
+        ...(options.emulatorUrl ? { emulatorUrl: options.emulatorUrl } : {}),
+        ...(options.organisation ? { organisation: options.organisation } : {}),
+        ...(options.accountToken ? { accountToken: options.accountToken } : {}),
+        fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      },
+      request,
+    );
+
+  return { deploy, promote, observe };
 }
 
 function readSuccess(input: {

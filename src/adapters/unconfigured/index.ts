@@ -24,6 +24,10 @@ export const missingDeployer: Deployer = {
     err({ code: "deploy_failed", message: "no deployer is configured in this deployment", logRef: null }),
   promote: async () =>
     err({ code: "deploy_failed", message: "no deployer is configured in this deployment", logRef: null }),
+  observe: async () => ({
+    version: null,
+    claim: { status: "unknown", at: null, how: "no deployer is configured in this deployment" },
+  }),
 };
 
 export const missingVerifier: Verifier = {

@@ -8,6 +8,7 @@ import { type DnsResource, dnsPlanSchema } from "../../ports/dns.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { parseUnifiedDiff } from "../diff.ts";
 import { isoTime, timeLeft } from "../format.ts";
+import { bindingSection } from "../gate-binding.ts";
 import type { GateView } from "../gate-view.ts";
 import { type Html, html } from "../html.ts";
 import { page } from "../layout.ts";
@@ -168,6 +169,7 @@ export function gatePage(
   const claimExpires = typeof shown.accountExpiresAt === "number" ? shown.accountExpiresAt : null;
   const body = html`<p><span class="badge">${gate.kind}</span> gate #${gate.seq} of run <a href="/inbox/runs/${gate.run_id}">${gate.run_id}</a> (job <strong>${job}</strong>) · status <strong id="gate-status">${gate.status}</strong></p>
 <p>${ASKS[gate.kind] ?? ""}</p>
+${bindingSection(view)}
 <dl>
 <dt>Opened</dt><dd>${isoTime(gate.opened_at)}</dd>
 <dt>Decide by</dt><dd>${isoTime(gate.deadline_at)} (${gate.status === "pending" ? countdown(gate.deadline_at, now) : "closed"})</dd>

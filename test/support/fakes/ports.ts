@@ -81,9 +81,11 @@ function deployer(world: FakeWorld): Deployer {
           .run();
       }
       await world.record(req.runId, req.idempotencyKey, "deploy");
+      const versionId = crypto.randomUUID();
+      await world.setLiveVersion(account.id, req.workerName, versionId);
       return ok({
         url: `https://${req.workerName}.${account.id}.workers.dev`,
-        versionId: crypto.randomUUID(),
+        versionId,
         account: {
           id: account.id,
           claimUrl: `https://dash.fake.test/claim/${account.id}`,
@@ -101,6 +103,18 @@ function deployer(world: FakeWorld): Deployer {
         how: "fake",
         logRef: null,
       });
+    },
+    async observe(req) {
+      const id =
+        req.account && !req.claimOnly ? await world.liveVersion(req.account.id, req.workerName) : null;
+      const claimedAt = req.account ? await world.claimedAt(req.account.id) : null;
+      return {
+        version: id ? { id, where: "temporary" as const } : null,
+        claim:
+          claimedAt === null
+            ? { status: "unclaimed" as const, at: null, how: "fake" }
+            : { status: "claimed" as const, at: claimedAt, how: "fake claim page" },
+      };
     },
   };
 }

@@ -27,6 +27,8 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS fake_calls (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT, key TEXT, kind TEXT, at INTEGER)`,
   `CREATE TABLE IF NOT EXISTS fake_attempts (key TEXT PRIMARY KEY, n INTEGER)`,
   `CREATE TABLE IF NOT EXISTS fake_accounts (id TEXT PRIMARY KEY, run_id TEXT, n INTEGER, expires_at INTEGER)`,
+  `CREATE TABLE IF NOT EXISTS fake_versions (account_id TEXT, worker TEXT, version_id TEXT, PRIMARY KEY (account_id, worker))`,
+  `CREATE TABLE IF NOT EXISTS fake_claims (account_id TEXT PRIMARY KEY, at INTEGER)`,
 ];
 
 export class FakeWorld {
@@ -36,6 +38,45 @@ export class FakeWorld {
   init(): Promise<void> {
     this.ready ??= this.db.batch(SCHEMA.map((sql) => this.db.prepare(sql))).then(() => undefined);
     return this.ready;
+  }
+
+  /** The version a deploy made live in the fake Cloudflare account. */
+  async setLiveVersion(accountId: string, worker: string, versionId: string): Promise<void> {
+    await this.init();
+    await this.db
+      .prepare(
+        `INSERT INTO fake_versions (account_id, worker, version_id) VALUES (?1, ?2, ?3)
+         ON CONFLICT (account_id, worker) DO UPDATE SET version_id = excluded.version_id`,
+      )
+      .bind(accountId, worker, versionId)
+      .run();
+  }
+
+  async liveVersion(accountId: string, worker: string): Promise<string | null> {
+    await this.init();
+    const row = await this.db
+      .prepare(`SELECT version_id FROM fake_versions WHERE account_id = ?1 AND worker = ?2`)
+      .bind(accountId, worker)
+      .first<{ version_id: string }>();
+    return row?.version_id ?? null;
+  }
+
+  /** Someone used the account's claim URL at `at` (ms). */
+  async claim(accountId: string, at: number): Promise<void> {
+    await this.init();
+    await this.db
+      .prepare(`INSERT INTO fake_claims (account_id, at) VALUES (?1, ?2) ON CONFLICT DO NOTHING`)
+      .bind(accountId, at)
+      .run();
+  }
+
+  async claimedAt(accountId: string): Promise<number | null> {
+    await this.init();
+    const row = await this.db
+      .prepare(`SELECT at FROM fake_claims WHERE account_id = ?1`)
+      .bind(accountId)
+      .first<{ at: number }>();
+    return row?.at ?? null;
   }
 
   async script(runId: string): Promise<FakeScript> {

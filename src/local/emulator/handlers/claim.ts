@@ -24,11 +24,19 @@ function page(status: number, title: string, body: string): Reply {
   };
 }
 
+/** A used link: when it was claimed, machine-readable too (nightshift tells a claim before approval by it). */
+function alreadyClaimed(at: string): Reply {
+  return page(
+    409,
+    "Already claimed",
+    `<p>This account was claimed on <time datetime="${esc(at)}" data-claimed-at="${esc(at)}">${esc(at)}</time>.</p>`,
+  );
+}
+
 export const showClaim: Handler = (ctx, svc) => {
   const token = param(ctx, "token");
   const used = svc.store.state.claimed[token];
-  if (used?.outcome === "claimed")
-    return page(409, "Already claimed", `<p>This account was claimed on ${esc(used.at)}.</p>`);
+  if (used?.outcome === "claimed") return alreadyClaimed(used.at);
   const account = findClaim(svc, token);
   if (used?.outcome === "expired" || (account && isExpired(account, svc.now()))) {
     return page(
@@ -84,7 +92,7 @@ export const postClaim: Handler = async (ctx, svc) => {
       );
     }
     case "already-claimed":
-      return page(409, "Already claimed", `<p>This account was claimed on ${esc(outcome.at)}.</p>`);
+      return alreadyClaimed(outcome.at);
     case "expired":
       return page(
         410,
