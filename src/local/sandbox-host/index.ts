@@ -17,6 +17,8 @@ import { join, resolve } from "node:path";
 import { z } from "zod";
 import { AfterAnswer } from "./after-answer.ts";
 import { IdempotencyStore } from "./idempotency.ts";
+import { describeLimits } from "./limits.ts";
+import { HostLimits } from "./limits-host.ts";
 import { SandboxManager } from "./manager.ts";
 import { type HealthInfo, sandboxRoutes } from "./routes.ts";
 import { bindTargetProblem } from "./bwrap-args.ts";
@@ -87,6 +89,23 @@ export const SandboxHostOptionsSchema = z.strictObject({
     .int()
     .positive()
     .default(15 * 60_000),
+  // ---- resource limits per Sandbox (limits.ts), held by the kernel while commands run
+  /** Memory (cgroup, swap included): `npm ci` of a large project, wrangler dev and an agent fit in 2 GiB. */
+  memoryBytes: z
+    .number()
+    .int()
+    .min(16 << 20)
+    .default(2 * 2 ** 30),
+  /** Processes and threads (pids cgroup): node and workerd run ~10-30 threads each. */
+  maxProcesses: z.number().int().min(8).default(1024),
+  /** Size of each Sandbox's /home/sandbox + /tmp filesystem (sparse: costs only what is written). */
+  scratchBytes: z
+    .number()
+    .int()
+    .min(8 << 20)
+    .default(8 * 2 ** 30),
+  /** `require`: refuse to start where a limit cannot be enforced; `auto`: start with a FALLBACK line. */
+  resourceLimits: z.enum(["auto", "require"]).default("auto"),
   /** Where the start-up line goes; tests silence it. */
   log: z.custom<(line: string) => void>((v) => typeof v === "function").optional(),
 });
@@ -168,6 +187,17 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
     }
   }
 
+  const resourceLimits = await HostLimits.probe(stateDir, {
+    memoryBytes: o.memoryBytes,
+    maxProcesses: o.maxProcesses,
+    scratchBytes: o.scratchBytes,
+    quotaBytes: o.quotaBytes,
+  });
+  if (o.resourceLimits === "require" && resourceLimits.health.fallbackReasons.length)
+    throw new SandboxHostStartError(
+      `resource limits cannot be enforced: ${resourceLimits.health.fallbackReasons.join("; ")}`,
+    );
+
   const afterAnswer = new AfterAnswer();
   const manager = new SandboxManager({
     stateDir,
@@ -179,6 +209,7 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
     publicHost: o.host === "0.0.0.0" || o.host === "::" ? "127.0.0.1" : o.host,
     keepSnapshots: o.keepSnapshots,
     afterAnswer,
+    resourceLimits,
     limits: {
       timeoutMs: o.timeoutMs,
       maxTimeoutMs: o.maxTimeoutMs,
@@ -196,6 +227,7 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
     snapshotsFallbackReason: fallbackReason,
     network: o.network,
     stateDir,
+    limits: resourceLimits.health,
   };
   const app = sandboxRoutes({
     manager,
@@ -210,7 +242,7 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
   log(
     `sandbox-host: ${url} · isolation ${health.isolation} · snapshots ${mode}` +
       (fallbackReason && mode === "copy" ? ` (FALLBACK: ${fallbackReason})` : "") +
-      ` · network ${o.network}${netns && o.network === "isolated" ? ` (gateways: ${o.gateways.map((g) => g.port).join(", ") || "none"})` : ""} · state ${stateDir}`,
+      ` · network ${o.network}${netns && o.network === "isolated" ? ` (gateways: ${o.gateways.map((g) => g.port).join(", ") || "none"})` : ""} · ${describeLimits(resourceLimits.health)} · state ${stateDir}`,
   );
   return {
     url,
@@ -218,6 +250,7 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
     close: async () => {
       await closeServer(server);
       await manager.close();
+      await resourceLimits.close();
     },
   };
 }

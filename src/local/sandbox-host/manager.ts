@@ -16,6 +16,7 @@ import {
   unreferencedLayers,
 } from "./layer-policy.ts";
 import type { AfterAnswer } from "./after-answer.ts";
+import type { HostLimits } from "./limits-host.ts";
 import { LayerStore, newId, type SandboxMeta, type SnapshotMode } from "./layers.ts";
 import { type Gateway, type NetnsTools, SandboxNetwork } from "./netns.ts";
 import type { Isolation } from "./runner.ts";
@@ -39,6 +40,8 @@ export interface ManagerConfig {
   keepSnapshots: number;
   /** Where background work that starts processes waits for the answers being written. */
   afterAnswer?: AfterAnswer;
+  /** Memory, process and disk limits per Sandbox (limits-host.ts); absent: none. */
+  resourceLimits?: HostLimits;
 }
 
 export class SandboxManager {
@@ -74,6 +77,7 @@ export class SandboxManager {
       },
       recordSnapshot: (input, alongside) => this.recordSnapshot(input, alongside),
       defer: (fn) => (config.afterAnswer ? config.afterAnswer.defer(fn) : fn()),
+      limiter: (name) => config.resourceLimits?.forSandbox(name, this.store.dirs(name).root) ?? null,
     };
   }
 

@@ -28,6 +28,7 @@ import {
   WriteFileRequestSchema,
 } from "../../ports/sandbox.ts";
 import type { IdempotencyStore } from "./idempotency.ts";
+import type { LimitsHealth } from "./limits.ts";
 import type { SnapshotRecord } from "./layer-policy.ts";
 import type { SandboxManager } from "./manager.ts";
 
@@ -38,6 +39,8 @@ export interface HealthInfo {
   snapshotsFallbackReason: string | null;
   network: string;
   stateDir: string;
+  /** Which resource limits are enforced (limits.ts). */
+  limits: LimitsHealth;
 }
 
 function toInfo(r: SnapshotRecord): SnapshotInfo {

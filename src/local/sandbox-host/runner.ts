@@ -54,6 +54,8 @@ export function spawnConfined(
   mounts: SandboxMounts,
   command: CommandSpec,
   enter: readonly string[] = [],
+  // ---- resource limits (limits.ts): the cgroup + fsize prefix runs first, then nsenter, then bwrap.
+  limits: readonly string[] = [],
 ): ChildProcess {
   if (isolation.kind === "bwrap") {
     const args = buildBwrapArgs({
@@ -62,10 +64,10 @@ export function spawnConfined(
       command,
       ...(isolation.readOnlyBinds ? { readOnlyBinds: isolation.readOnlyBinds } : {}),
     });
-    const [program, ...rest] = [...enter, isolation.bwrap, ...args];
+    const [program, ...rest] = [...limits, ...enter, isolation.bwrap, ...args];
     return spawn(program!, rest, { stdio: ["ignore", "pipe", "pipe"], env: {} });
   }
-  const [program, ...rest] = command.argv;
+  const [program, ...rest] = [...limits, ...command.argv];
   const env = {
     ...command.env,
     HOME: mounts.home,

@@ -26,6 +26,8 @@ import { BackgroundProcess, dialHostLoopback } from "./processes.ts";
 import { type Isolation, runToCompletion, spawnConfined } from "./runner.ts";
 import { RwLock } from "./rw-lock.ts";
 import { diskUsage } from "./system.ts";
+import type { SandboxLimiter } from "./limits-host.ts";
+import { oomMessage } from "./limits.ts";
 
 export interface SandboxLimits {
   /** Default and maximum wall time of one command. */
@@ -57,6 +59,8 @@ export interface SandboxRuntime {
   ): Promise<SnapshotRecord>;
   /** Runs background work that starts processes once the answers being written are out. */
   defer(fn: () => void): void;
+  /** The Sandbox's memory, process and disk limits (limits-host.ts); null: none enforced. */
+  limiter(name: string): SandboxLimiter | null;
 }
 
 export class HostedSandbox {
@@ -72,6 +76,7 @@ export class HostedSandbox {
   private measuring = false;
   private readonly files: WorkspaceFiles;
   private readonly net: SandboxNetwork | null;
+  private readonly limiter: SandboxLimiter | null;
   /** Host-side listeners of `exposePort`, by Sandbox port. */
   private readonly exposed = new Map<number, { server: Server; url: string }>();
 
@@ -81,6 +86,7 @@ export class HostedSandbox {
   ) {
     this.files = new WorkspaceFiles(rt.store.dirs(meta.name).ws);
     this.net = rt.network(meta.name);
+    this.limiter = rt.limiter(meta.name);
   }
 
   /** Starts a command in this Sandbox: in its own network namespace when it has one. */
@@ -90,12 +96,46 @@ export class HostedSandbox {
     env?: Record<string, string> | undefined;
   }) {
     await this.net?.ready();
-    return spawnConfined(
+    // ---- resource limits (limits.ts): /home + /tmp mounted, the cgroup joined before bwrap starts.
+    await this.limiter?.mountScratch();
+    const limits = (await this.limiter?.prefix()) ?? [];
+    const child = spawnConfined(
       this.rt.isolation,
       this.mounts,
       { argv: toArgv(req.command), cwd: this.insidePath(req.cwd), env: sandboxEnv(req.env) },
       this.net?.prefix() ?? [],
+      limits,
     );
+    this.watchDisk();
+    return child;
+  }
+
+  /** While commands run, the bytes they add to the workspace are watched; past the quota, they are killed. */
+  private watchDisk(): void {
+    const d = this.rt.store.dirs(this.name);
+    this.limiter?.watch(
+      this.rt.store.mode === "overlay" ? d.upper : d.ws,
+      () => this.runningExecs.size > 0 || [...this.processes.values()].some((p) => p.running),
+      (message) => {
+        for (const abort of this.runningExecs) abort(new SandboxError("quota_exceeded", message));
+        for (const p of this.processes.values()) void p.kill();
+        this.measureUsage();
+      },
+    );
+  }
+
+  /** With every command gone: the scratch filesystem unmounted, the cgroup removed (both come back lazily). */
+  private async releaseLimits(): Promise<void> {
+    await this.limiter?.unmountScratch();
+    await this.limiter?.release();
+  }
+
+  /** A command that failed after the OOM killer ended one of its processes fails as `killed`. */
+  private async memoryVerdict(result: ExecResult, oomBefore: number): Promise<ExecResult> {
+    const limiter = this.limiter;
+    if (!limiter || limiter.memoryBytes === null || result.exitCode === 0) return result;
+    if ((await limiter.oomKills()) <= oomBefore) return result;
+    throw new SandboxError("killed", oomMessage(limiter.memoryBytes, result.exitCode));
   }
 
   /** Closes what connects the Sandbox's network to the host (its namespace stays). */
@@ -116,7 +156,7 @@ export class HostedSandbox {
 
   private get mounts(): SandboxMounts {
     const d = this.rt.store.dirs(this.name);
-    return { workspace: d.ws, home: d.home, tmp: d.tmp };
+    return { workspace: d.ws, ...(this.limiter?.dirs(d) ?? { home: d.home, tmp: d.tmp }) };
   }
 
   // ------------------------------------------------------------ lifecycle
@@ -227,6 +267,7 @@ export class HostedSandbox {
       await this.stopAll("the Sandbox went to sleep");
       await this.closeNetwork();
       await this.unmount();
+      await this.releaseLimits();
     });
   }
 
@@ -265,6 +306,7 @@ export class HostedSandbox {
   ): Promise<ExecResult> {
     return this.use(
       async () => {
+        const oomBefore = (await this.limiter?.oomKills()) ?? 0;
         const child = await this.spawn(req);
         const { result, abort } = runToCompletion(child, {
           timeoutMs: Math.min(req.timeoutMs ?? this.rt.limits.timeoutMs, this.rt.limits.maxTimeoutMs),
@@ -276,7 +318,7 @@ export class HostedSandbox {
         });
         this.runningExecs.add(abort);
         try {
-          return await result;
+          return await this.memoryVerdict(await result, oomBefore);
         } finally {
           this.runningExecs.delete(abort);
         }
@@ -496,6 +538,7 @@ export class HostedSandbox {
       await this.closeNetwork();
       await this.net?.remove();
       await this.unmount();
+      await this.releaseLimits();
       await this.rt.store.trash(this.rt.store.dirs(this.name).root);
     });
   }
