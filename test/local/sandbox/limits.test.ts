@@ -132,7 +132,9 @@ describe("resource limits inside a real Sandbox", () => {
       workspaceBytes: 32 * MiB,
       fallbackReasons: [],
     });
-    expect(lines.join("\n")).toMatch(/limits memory 192 MiB, processes 64, home\+tmp 16 MiB, workspace 32 MiB/);
+    expect(lines.join("\n")).toMatch(
+      /limits memory 192 MiB, processes 64, home\+tmp 16 MiB, workspace 32 MiB/,
+    );
     expect(lines.join("\n")).not.toMatch(/FALLBACK/);
   });
 
@@ -156,7 +158,9 @@ setTimeout(() => {}, 60000);`,
     expect(started).toBeLessThan(LIMITS.maxProcesses);
     expect(failed).toBeGreaterThan(2000 - LIMITS.maxProcesses);
     // While the bomb holds every process it may have: another Sandbox forks freely, the host answers.
-    const other = await provider.get("bystander").exec("for i in 1 2 3 4 5 6 7 8; do sleep 0 & done; wait; echo ok");
+    const other = await provider
+      .get("bystander")
+      .exec("for i in 1 2 3 4 5 6 7 8; do sleep 0 & done; wait; echo ok");
     expect(other.stdout).toBe("ok\n");
     expect((await fetch(`${host.url}/health`)).status).toBe(200);
     // The bomb's own Sandbox cannot start another command until it is gone; then it can.
@@ -168,7 +172,9 @@ setTimeout(() => {}, 60000);`,
   it("kills a process allocating past the memory limit with a clear error; the Sandbox keeps working", async () => {
     const hog = provider.get("hog");
     const error = await failure(
-      hog.exec(["node", "-e", "const a = []; for (;;) a.push(Buffer.alloc(1 << 20).fill(1));"], { timeoutMs: 60_000 }),
+      hog.exec(["node", "-e", "const a = []; for (;;) a.push(Buffer.alloc(1 << 20).fill(1));"], {
+        timeoutMs: 60_000,
+      }),
     );
     expect(isSandboxError(error, "killed")).toBe(true);
     expect((error as Error).message).toMatch(/memory limit of 192 MiB reached/);
@@ -188,7 +194,9 @@ setTimeout(() => {}, 60000);`,
       expect(result.stderr).toMatch(/No space left on device/);
       expect(hostBytes(stateDir) - before).toBeLessThanOrEqual(LIMITS.scratchBytes + MiB);
       // Freeing space inside makes room again.
-      expect((await box.exec(`rm ${dir}/big && echo small > ${dir}/f && cat ${dir}/f`)).stdout).toBe("small\n");
+      expect((await box.exec(`rm ${dir}/big && echo small > ${dir}/f && cat ${dir}/f`)).stdout).toBe(
+        "small\n",
+      );
     });
   }
 
