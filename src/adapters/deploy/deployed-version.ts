@@ -87,7 +87,6 @@ export async function tokenFromSandboxCache(sandbox: Sandbox, accountId: string)
   const script = `grep -q "^[[:space:]]*id[[:space:]]*=[[:space:]]*\\"$2\\"" "$1" 2>/dev/null || exit 0
 sed -n 's/^[[:space:]]*apiToken[[:space:]]*=[[:space:]]*"\\([^"]*\\)".*$/\\1/p' "$1" | head -n 1`;
   const result = await sandbox.exec(["sh", "-c", script, "nightshift-token", ACCOUNT_CACHE, accountId], {
-    cwd: "/",
     timeoutMs: 10_000,
     maxOutputBytes: 8_192,
   });
