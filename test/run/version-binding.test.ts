@@ -74,6 +74,10 @@ describe("an approval binds to the deployed version", () => {
       gates: Array<{ ref: string; shown: { reopened?: { reason: string } } }>;
     };
     expect(view.gates.find((g) => g.ref === "claim-2")?.shown.reopened?.reason).toContain("is void");
+    const page = await (await api(`/inbox/runs/${id}/gates/claim-2`)).text();
+    expect(page).toContain('id="gate-reopened"');
+    expect(page).toContain("changed-behind-the-run");
+    expect(page).toContain(`Approving binds to Worker version <code>${redeployed}</code>`);
     const events = (await listEvents(env.DB, id)).map((e) => [
       e.type,
       (e.data_json as { error?: { code?: string } }).error?.code,
@@ -109,6 +113,9 @@ describe("an approval binds to the deployed version", () => {
       gates: Array<{ ref: string; claimedBeforeApprovalAt: number | null }>;
     };
     expect(view.gates[0]).toMatchObject({ ref: "claim-1", claimedBeforeApprovalAt: claimedAt });
+    const page = await (await api(`/inbox/runs/${id}/gates/claim-1`)).text();
+    expect(page).toContain('id="gate-claimed-early"');
+    expect(page).toContain(new Date(claimedAt).toISOString().slice(0, 16));
   });
 
   it("records nothing unusual when the claim comes after the approval", async () => {
@@ -122,5 +129,8 @@ describe("an approval binds to the deployed version", () => {
     expect(types).not.toContain("claim.before_approval");
     const [gate] = await listGates(env.DB, { runId: id });
     expect(gate!.claimed_before_approval_at).toBeNull();
+    const page = await (await api(`/inbox/runs/${id}/gates/claim-1`)).text();
+    expect(page).not.toContain('id="gate-claimed-early"');
+    expect(page).not.toContain('id="gate-reopened"');
   });
 });
