@@ -7,6 +7,7 @@ export {};
 const benches: Record<string, () => Promise<{ main(): Promise<unknown> }>> = {
   agents: () => import("./agents.ts"),
   emulator: () => import("./emulator.ts"),
+  limits: () => import("./limits.ts"),
   loop: () => import("./loop.ts"),
   sandbox: () => import("./sandbox.ts"),
 };
