@@ -4,11 +4,15 @@
  * records what reaches it, the real proxy in between. The grant adds its token
  * in place of whatever the caller sent; revoked, expired and unknown grants
  * get 403; the admin API wants the admin secret; no token appears in the
- * proxy's log, its answers or its refusals.
+ * proxy's log, its answers or its refusals. A capturing grant (a deploy step's)
+ * takes a temporary account provisioned through it: the caller gets
+ * placeholders, the admin the real token and claim URL, and only the exact
+ * placeholder is swapped for that token.
  */
 import { createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { openGrant, revokeGrant } from "../../src/adapters/egress/grants.ts";
+import { PLACEHOLDER_CLAIM_URL } from "../../src/adapters/egress/grant-api.ts";
+import { openGrant, readGrantCapture, revokeGrant } from "../../src/adapters/egress/grants.ts";
 import {
   type EgressLogEntry,
   type EgressProxy,
@@ -18,6 +22,22 @@ import {
 const TOKEN = "cf-org-token-7d1c0a59e2";
 const ADMIN = "admin-secret-4b9e";
 const PLACEHOLDER = "placeholder-the-sandbox-sent";
+/** What the upstream's provisioning call hands out: a temporary account's token and claim URL. */
+const ACCOUNT_TOKEN = "emu_account-token-51f0c2d9a8b7";
+const CLAIM_URL = "http://127.0.0.1:1/claim/claim-secret-0e6a91";
+const ASSETS_JWT = "eyJhbGciOiJIUzI1NiJ9.assets-session.c2lnbmVk";
+let provisioningAnswer: () => { status: number; body: string } = () => ({
+  status: 200,
+  body: JSON.stringify({
+    success: true,
+    errors: [],
+    messages: [],
+    result: {
+      account: { id: "acc1", name: "quiet-fox", apiToken: ACCOUNT_TOKEN, expiresAt: "2030-01-01T00:00:00Z" },
+      claim: { url: CLAIM_URL, expiresAt: "2030-01-01T00:00:00Z" },
+    },
+  }),
+});
 
 interface Seen {
   method: string;
@@ -36,6 +56,14 @@ const config = () => ({ EGRESS_PROXY_URL: proxy.url, EGRESS_PROXY_SECRET: ADMIN 
 
 beforeAll(async () => {
   upstream = createServer((req, res) => {
+    if (req.url === "/client/v4/provisioning/previews" && req.method === "POST") {
+      seen.push({ method: req.method, url: req.url, headers: req.headers, body: "" });
+      req.resume();
+      const { status, body } = provisioningAnswer();
+      res.writeHead(status, { "content-type": "application/json" });
+      res.end(body);
+      return;
+    }
     if (req.url?.endsWith("/duplex")) {
       // Answers each chunk as it arrives, before the request has ended: streaming both ways.
       res.writeHead(200, { "content-type": "text/plain" });
@@ -240,5 +268,153 @@ describe("egress-proxy grants", () => {
     );
     // What `onEntry` heard carries the final outcome, as `npm start` prints it.
     expect(heard.filter((e) => e.kind === "grant" && e.status === 403).length).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe("a capturing grant (a deploy step's)", () => {
+  const open = async (token?: string) => {
+    const opened = await openGrant(config(), {
+      upstream: `${upstreamUrl}/client/v4`,
+      ...(token ? { token } : {}),
+      placeholder: PLACEHOLDER,
+      capture: true,
+      ttlMs: 60_000,
+    });
+    if (!opened.ok) throw new Error(`grant refused: ${opened.error.message}`);
+    return opened.value;
+  };
+  const provision = (baseUrl: string) =>
+    fetch(`${baseUrl}/provisioning/previews`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "accept-encoding": "gzip, br" },
+      body: "{}",
+    });
+  const answers: string[] = [];
+
+  it("gives the caller placeholders for the token and the claim URL, and the admin the real ones", async () => {
+    const { id, baseUrl } = await open();
+    const response = await provision(baseUrl);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    answers.push(text);
+    expect(JSON.parse(text).result).toEqual({
+      account: { id: "acc1", name: "quiet-fox", apiToken: PLACEHOLDER, expiresAt: "2030-01-01T00:00:00Z" },
+      claim: { url: PLACEHOLDER_CLAIM_URL, expiresAt: "2030-01-01T00:00:00Z" },
+    });
+    expect(text).not.toContain(ACCOUNT_TOKEN);
+    expect(text).not.toContain("claim-secret");
+    // Provisioning itself carries no credential; the answer came back unencoded, whole.
+    expect(seen[0]!.headers.authorization).toBeUndefined();
+    expect(seen[0]!.headers["accept-encoding"]).toBeUndefined();
+
+    const state = await readGrantCapture(config(), id);
+    expect(state).toEqual({
+      ok: true,
+      value: {
+        account: {
+          id: "acc1",
+          name: "quiet-fox",
+          apiToken: ACCOUNT_TOKEN,
+          expiresAt: "2030-01-01T00:00:00Z",
+        },
+        claim: { url: CLAIM_URL, expiresAt: "2030-01-01T00:00:00Z" },
+      },
+    });
+    // Not without the admin secret.
+    const unsigned = await fetch(`${proxy.url}/__egress/grants/${id}`);
+    expect(unsigned.status).toBe(401);
+    answers.push(await unsigned.text());
+
+    // From then on the exact placeholder becomes the captured token; an assets-upload session
+    // JWT (the upstream's own, not the account token) passes untouched; nothing else is added.
+    const asPlaceholder = await fetch(`${baseUrl}/accounts/acc1/workers/services/w`, {
+      headers: { authorization: `Bearer ${PLACEHOLDER}` },
+    });
+    answers.push(await asPlaceholder.text());
+    const asAssets = await fetch(`${baseUrl}/accounts/acc1/workers/assets/upload?base64=true`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ASSETS_JWT}` },
+      body: "x",
+    });
+    answers.push(await asAssets.text());
+    const nearly = await fetch(`${baseUrl}/accounts/acc1/workers/subdomain`, {
+      headers: { authorization: `Bearer ${PLACEHOLDER}x` },
+    });
+    answers.push(await nearly.text());
+    const bare = await fetch(`${baseUrl}/accounts/acc1/workers/subdomain`);
+    answers.push(await bare.text());
+    expect(seen.slice(1).map((s) => s.headers.authorization)).toEqual([
+      `Bearer ${ACCOUNT_TOKEN}`,
+      `Bearer ${ASSETS_JWT}`,
+      `Bearer ${PLACEHOLDER}x`,
+      undefined,
+    ]);
+
+    expect(await revokeGrant(config(), id)).toEqual({ ok: true, value: { revoked: true } });
+    const after = await fetch(`${baseUrl}/accounts/acc1/workers/services/w`, {
+      headers: { authorization: `Bearer ${PLACEHOLDER}` },
+    });
+    expect(after.status).toBe(403);
+    answers.push(await after.text());
+    expect(seen).toHaveLength(5);
+    expect(await readGrantCapture(config(), id)).toEqual({ ok: true, value: "gone" });
+  });
+
+  it("lends a held token only to that grant: another grant's placeholder gets nothing", async () => {
+    const lent = await open(ACCOUNT_TOKEN);
+    const other = await open();
+    for (const { baseUrl } of [lent, other])
+      answers.push(
+        await (
+          await fetch(`${baseUrl}/accounts/acc1/workers/services/w`, {
+            headers: { authorization: `Bearer ${PLACEHOLDER}` },
+          })
+        ).text(),
+      );
+    // The second grant captured nothing and holds no token: the placeholder is dropped, not replaced.
+    expect(seen.map((s) => s.headers.authorization)).toEqual([`Bearer ${ACCOUNT_TOKEN}`, undefined]);
+    expect(await readGrantCapture(config(), other.id)).toEqual({ ok: true, value: null });
+    for (const { id } of [lent, other]) await revokeGrant(config(), id);
+  });
+
+  it("refuses a provisioning answer it cannot check, and passes errors as they are", async () => {
+    const { id, baseUrl } = await open();
+    provisioningAnswer = () => ({
+      status: 200,
+      body: `{"success":true,"result":{"token":"${ACCOUNT_TOKEN}"}}`,
+    });
+    const odd = await provision(baseUrl);
+    expect(odd.status).toBe(502);
+    const oddText = await odd.text();
+    expect(oddText).not.toContain(ACCOUNT_TOKEN);
+    answers.push(oddText);
+    provisioningAnswer = () => ({
+      status: 429,
+      body: JSON.stringify({ success: false, errors: [{ code: 971, message: "Too many requests" }] }),
+    });
+    const limited = await provision(baseUrl);
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toMatchObject({ errors: [{ code: 971 }] });
+    expect(await readGrantCapture(config(), id)).toEqual({ ok: true, value: null });
+    await revokeGrant(config(), id);
+  });
+
+  it("refuses a capturing grant without a placeholder, and a plain grant without a token", async () => {
+    const noPlaceholder = await openGrant(config(), {
+      upstream: `${upstreamUrl}/client/v4`,
+      capture: true,
+      ttlMs: 1_000,
+    });
+    expect(noPlaceholder).toMatchObject({ ok: false, error: { status: 400, message: /placeholder/ } });
+    const noToken = await openGrant(config(), { upstream: `${upstreamUrl}/client/v4`, ttlMs: 1_000 });
+    expect(noToken).toMatchObject({ ok: false, error: { status: 400, message: /token/ } });
+  });
+
+  it("never shows the account's token or claim URL in an answer to the caller or in its log", async () => {
+    const everything = JSON.stringify([answers, proxy.log, heard]);
+    expect(answers.length).toBeGreaterThanOrEqual(9);
+    expect(everything).not.toContain(ACCOUNT_TOKEN);
+    expect(everything).not.toContain(CLAIM_URL);
+    expect(everything).not.toContain("claim-secret");
   });
 });

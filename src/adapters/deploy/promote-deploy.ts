@@ -53,6 +53,8 @@ export async function promoteByDeploy(
   const grant = await openGrant(options.grants ?? {}, {
     upstream: org.apiBase,
     token: org.apiToken,
+    // Only wrangler's own bearer is swapped: an assets-upload session JWT passes untouched.
+    placeholder: PLACEHOLDER_TOKEN,
     ttlMs: options.timeoutMs + 60_000,
   });
   if (!grant.ok)

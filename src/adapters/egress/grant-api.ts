@@ -9,10 +9,23 @@
  * the step ends; the grant also expires by itself.
  *
  *   POST   /__egress/grants        Authorization: Bearer <admin secret>
- *          { upstream, token, ttlMs }  → 201 { id, baseUrl, expiresAt }
+ *          { upstream, token?, ttlMs, placeholder?, capture? }  → 201 { id, baseUrl, expiresAt }
+ *   GET    /__egress/grants/<id>   → 200 { id, expiresAt, captured } (404 when unknown or gone)
  *   DELETE /__egress/grants/<id>   → 204 (404 when unknown or already gone)
  *   ANY    /__grant/<id>/<rest>    → upstream/<rest>, Authorization replaced by `Bearer <token>`;
  *                                     403 once unknown, revoked or expired
+ *
+ * With `placeholder`, only `Authorization: Bearer <placeholder>` is replaced; any other
+ * Authorization (e.g. an assets-upload session JWT the upstream itself handed out) passes
+ * untouched, and a request without one gets none. Without it, whatever the client sent is
+ * replaced (the original behaviour).
+ *
+ * With `capture: true` (a `wrangler deploy --temporary` step, which needs `placeholder`), a
+ * successful `POST <upstream>/provisioning/previews` answer is rewritten on its way back:
+ * `account.apiToken` becomes the placeholder and `claim.url` becomes `PLACEHOLDER_CLAIM_URL`.
+ * The proxy keeps the real values, uses the captured token as the grant's token from then on,
+ * and shows them only to the admin (`GET /__egress/grants/<id>`), so the orchestrator can keep
+ * them and lend the token to the run's next deploy step. The Sandbox sees neither.
  */
 import { z } from "zod";
 
@@ -21,21 +34,64 @@ export const GRANT_PATH_PREFIX = "/__grant/";
 /** Grants are meant for one step; a longer lifetime is refused. */
 export const MAX_GRANT_TTL_MS = 60 * 60_000;
 
-export const grantRequestSchema = z.strictObject({
-  /** Base URL requests under the grant go to, e.g. `https://api.cloudflare.com/client/v4`. */
-  upstream: z.url({ protocol: /^https?$/ }).refine((value) => {
-    const url = new URL(value);
-    return !url.username && !url.password && !url.search && !url.hash;
-  }, "upstream must be a plain base URL (no credentials, query or fragment)"),
-  /** The bearer token added to every forwarded request. Never echoed, never logged. */
-  token: z
-    .string()
-    .min(1)
-    .max(4_096)
-    .regex(/^[\x21-\x7e]+$/, "token must be printable ASCII without spaces"),
-  ttlMs: z.number().int().positive().max(MAX_GRANT_TTL_MS),
-});
+const tokenSchema = z
+  .string()
+  .min(1)
+  .max(4_096)
+  .regex(/^[\x21-\x7e]+$/, "token must be printable ASCII without spaces");
+
+export const grantRequestSchema = z
+  .strictObject({
+    /** Base URL requests under the grant go to, e.g. `https://api.cloudflare.com/client/v4`. */
+    upstream: z.url({ protocol: /^https?$/ }).refine((value) => {
+      const url = new URL(value);
+      return !url.username && !url.password && !url.search && !url.hash;
+    }, "upstream must be a plain base URL (no credentials, query or fragment)"),
+    /**
+     * The bearer token added to forwarded requests. Never echoed, never logged. Optional only
+     * for a capturing grant (its token is then the one it captures).
+     */
+    token: tokenSchema.optional(),
+    ttlMs: z.number().int().positive().max(MAX_GRANT_TTL_MS),
+    /** Replace only `Bearer <placeholder>`; every other Authorization passes untouched. */
+    placeholder: tokenSchema.optional(),
+    /** Capture a temporary account provisioned through the grant (see above). */
+    capture: z.boolean().optional(),
+  })
+  .refine((g) => g.token !== undefined || g.capture === true, {
+    message: "token is required unless the grant captures one",
+    path: ["token"],
+  })
+  .refine((g) => !g.capture || g.placeholder !== undefined, {
+    message: "a capturing grant needs a placeholder",
+    path: ["placeholder"],
+  });
 export type GrantRequest = z.infer<typeof grantRequestSchema>;
+
+/** The provisioning path a capturing grant watches, under its upstream. */
+export const PROVISIONING_PATH = "/provisioning/previews";
+
+/** What the Sandbox's wrangler sees (and prints) instead of the claim URL. */
+export const PLACEHOLDER_CLAIM_URL = "https://claim-url.nightshift.invalid/held-by-the-orchestrator";
+
+/** A temporary account as the provisioning call answered it, real token and claim URL included. */
+export const grantCaptureSchema = z.object({
+  account: z.object({
+    id: z.string().min(1),
+    name: z.string().min(1),
+    apiToken: tokenSchema,
+    expiresAt: z.string().min(1),
+  }),
+  claim: z.object({ url: z.url(), expiresAt: z.string().min(1) }),
+});
+export type GrantCapture = z.infer<typeof grantCaptureSchema>;
+
+/** `GET /__egress/grants/<id>` (admin only): what a capturing grant captured, if anything. */
+export interface GrantState {
+  id: string;
+  expiresAt: number;
+  captured: GrantCapture | null;
+}
 
 export interface GrantResponse {
   id: string;

@@ -8,7 +8,13 @@
  * throw `EgressProxyUnavailable` so a step retries them.
  */
 import { err, ok, type Result } from "../../ports/result.ts";
-import { GRANTS_PATH, type GrantRequest, type GrantResponse } from "./grant-api.ts";
+import {
+  type GrantCapture,
+  GRANTS_PATH,
+  type GrantRequest,
+  type GrantResponse,
+  grantCaptureSchema,
+} from "./grant-api.ts";
 
 /** The orchestrator's env, or any object with the two variables. */
 export interface EgressGrantConfig {
@@ -117,4 +123,31 @@ export async function revokeGrant(
     return ok({ revoked: false });
   }
   return refusal(response);
+}
+
+/**
+ * What a capturing grant captured (the temporary account provisioned through it, real token and
+ * claim URL included), or null when it captured nothing. `gone` when the proxy no longer knows
+ * the grant (expired or revoked). Read it before revoking; keep what it returns out of step
+ * results, events and logs.
+ */
+export async function readGrantCapture(
+  config: EgressGrantConfig,
+  id: string,
+): Promise<Result<GrantCapture | null | "gone", EgressGrantFailure>> {
+  const e = endpoint(config);
+  if (!e) return notConfigured();
+  const response = await call(e, `${GRANTS_PATH}/${encodeURIComponent(id)}`, { method: "GET" });
+  if (response.status === 404) {
+    await response.body?.cancel();
+    return ok("gone");
+  }
+  if (response.status !== 200) return refusal(response);
+  const body = (await response.json().catch(() => null)) as { captured?: unknown } | null;
+  if (!body || !("captured" in body))
+    throw new EgressProxyUnavailable("egress proxy answered a grant without its state");
+  if (body.captured === null) return ok(null);
+  const captured = grantCaptureSchema.safeParse(body.captured);
+  if (!captured.success) throw new EgressProxyUnavailable("egress proxy answered a malformed capture");
+  return ok(captured.data);
 }

@@ -38,13 +38,23 @@ export function refuse(res: ServerResponse, status: number, message: string, cod
   res.end(JSON.stringify({ error: { code, message } }));
 }
 
-/** Sends the request on to `target` and pipes the answer back, streaming both ways. */
+/**
+ * Rewrites a whole answer body before it goes back (a capturing grant); null refuses the answer
+ * with 502 instead, so nothing the rewrite could not check reaches the client.
+ */
+export type AnswerRewrite = (status: number, body: Buffer) => Buffer | null;
+
+/**
+ * Sends the request on to `target` and pipes the answer back, streaming both ways; with
+ * `rewrite`, the answer is read whole and rewritten first (send no `accept-encoding` then).
+ */
 export function forward(
   req: IncomingMessage,
   res: ServerResponse,
   target: URL,
   headers: Array<[string, string]>,
   entry: EgressLogEntry,
+  rewrite?: AnswerRewrite,
 ): void {
   const send = target.protocol === "https:" ? httpsRequest : httpRequest;
   const outgoing: Record<string, string | string[]> = {};
@@ -58,8 +68,25 @@ export function forward(
     const back: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(answer.headers))
       if (value !== undefined && !HOP_BY_HOP.has(name)) back[name] = value;
-    res.writeHead(answer.statusCode ?? 502, back);
-    answer.pipe(res);
+    if (!rewrite) {
+      res.writeHead(answer.statusCode ?? 502, back);
+      answer.pipe(res);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    answer.on("data", (chunk: Buffer) => chunks.push(chunk));
+    answer.on("end", () => {
+      const encoded = (answer.headers["content-encoding"] ?? "identity") !== "identity";
+      const body = encoded ? null : rewrite(answer.statusCode ?? 502, Buffer.concat(chunks));
+      if (!body) {
+        entry.status = 502;
+        entry.reason = "answer not inspectable";
+        return refuse(res, 502, `the answer of ${target.host} could not be checked, so it is not passed on`);
+      }
+      res.writeHead(answer.statusCode ?? 502, { ...back, "content-length": String(body.length) });
+      res.end(body);
+    });
+    answer.on("error", (error) => res.destroy(error));
   });
   upstream.on("error", (error) => {
     entry.status = 502;

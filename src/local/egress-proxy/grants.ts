@@ -5,6 +5,12 @@
  * upstream with `Authorization: Bearer <token>` instead of whatever the client
  * sent, until the grant is revoked or expires. Tokens stay in this process:
  * never in an answer, an error or the request log.
+ *
+ * A capturing grant (a `wrangler deploy --temporary` step) also takes the
+ * temporary account wrangler provisions through it: the Sandbox gets the
+ * answer with a placeholder token and claim URL, the grant keeps the real ones
+ * and swaps the token in for `Bearer <placeholder>` only; the orchestrator reads
+ * them once with the admin secret (`GET /__egress/grants/<id>`) before revoking.
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -12,16 +18,69 @@ import { withCredential } from "../../adapters/agent/egress-routes.ts";
 import {
   GRANT_PATH_PREFIX,
   GRANTS_PATH,
+  type GrantCapture,
   type GrantRefusal,
   type GrantResponse,
+  type GrantState,
+  grantCaptureSchema,
   grantRequestSchema,
+  PLACEHOLDER_CLAIM_URL,
+  PROVISIONING_PATH,
 } from "../../adapters/egress/grant-api.ts";
-import { type EgressLogEntry, forward, headerPairs, refuse } from "./forward.ts";
+import { type AnswerRewrite, type EgressLogEntry, forward, headerPairs, refuse } from "./forward.ts";
 
 interface Grant {
   upstream: URL;
-  token: string;
+  /** null: a capturing grant that has captured nothing yet. */
+  token: string | null;
+  /** Only `Bearer <placeholder>` is replaced (null: any Authorization is). */
+  placeholder: string | null;
+  capture: boolean;
+  captured: GrantCapture | null;
   expiresAt: number;
+}
+
+/**
+ * The headers forwarded under a grant. With a placeholder, only that exact bearer value is
+ * swapped for the token (dropped while there is none); other credentials pass as they are.
+ */
+function grantHeaders(req: IncomingMessage, grant: Grant): Array<[string, string]> {
+  const pairs = headerPairs(req);
+  if (grant.placeholder === null)
+    return withCredential(pairs, { header: "authorization" }, grant.token ?? "");
+  const out: Array<[string, string]> = [];
+  for (const [name, value] of pairs) {
+    if (name.toLowerCase() === "authorization" && value === `Bearer ${grant.placeholder}`) {
+      if (grant.token) out.push([name, `Bearer ${grant.token}`]);
+      continue;
+    }
+    out.push([name, value]);
+  }
+  return out;
+}
+
+/**
+ * The rewrite of a provisioning answer under a capturing grant: the real token and claim URL
+ * are kept in the grant, the Sandbox gets placeholders. A 2xx answer not of the documented
+ * shape is refused (502): nothing unchecked reaches the Sandbox. Errors pass as they are.
+ */
+function captureInto(grant: Grant, placeholder: string): AnswerRewrite {
+  return (status, body) => {
+    if (status < 200 || status >= 300) return body;
+    let answer: { result?: { account?: Record<string, unknown>; claim?: Record<string, unknown> } };
+    try {
+      answer = JSON.parse(body.toString("utf8"));
+    } catch {
+      return null;
+    }
+    const parsed = grantCaptureSchema.safeParse(answer?.result);
+    if (!parsed.success || !answer.result?.account || !answer.result.claim) return null;
+    grant.captured = parsed.data;
+    grant.token = parsed.data.account.apiToken;
+    answer.result.account.apiToken = placeholder;
+    answer.result.claim.url = PLACEHOLDER_CLAIM_URL;
+    return Buffer.from(JSON.stringify(answer));
+  };
 }
 
 /** Ended grants are remembered a while so a late caller learns why it was refused. */
@@ -91,8 +150,15 @@ export function createGrants(options: GrantsOptions) {
         return fail(400, "invalid_grant_request", `${issue?.path.join(".") || "body"}: ${issue?.message}`);
       }
       const id = randomBytes(24).toString("base64url");
-      const { upstream, token, ttlMs } = parsed.data;
-      const grant: Grant = { upstream: new URL(upstream), token, expiresAt: options.now() + ttlMs };
+      const { upstream, token, ttlMs, placeholder, capture } = parsed.data;
+      const grant: Grant = {
+        upstream: new URL(upstream),
+        token: token ?? null,
+        placeholder: placeholder ?? null,
+        capture: capture === true,
+        captured: null,
+        expiresAt: options.now() + ttlMs,
+      };
       grants.set(id, grant);
       entry.target = `open grant ${shortId(id)} → ${grant.upstream.host}`;
       entry.status = 201;
@@ -107,6 +173,18 @@ export function createGrants(options: GrantsOptions) {
     }
     req.resume();
     const match = /^\/__egress\/grants\/([A-Za-z0-9_-]+)$/.exec(path);
+    if (req.method === "GET" && match) {
+      const id = match[1]!;
+      entry.target = `read grant ${shortId(id)}`;
+      const grant = grants.get(id);
+      if (!grant || grant.expiresAt <= options.now())
+        return fail(404, "not_found", "no such grant (unknown, expired or revoked)");
+      entry.status = 200;
+      const state: GrantState = { id, expiresAt: grant.expiresAt, captured: grant.captured };
+      res.writeHead(200, { "content-type": "application/json", "cache-control": "no-store" });
+      res.end(JSON.stringify(state));
+      return;
+    }
     if (req.method === "DELETE" && match) {
       const id = match[1]!;
       entry.target = `revoke grant ${shortId(id)}`;
@@ -155,14 +233,21 @@ export function createGrants(options: GrantsOptions) {
       return deny("grant_unknown", "the path leaves the grant's upstream");
     entry.allowed = true;
     entry.target = `grant ${shortId(id)} → ${grant.upstream.host}`;
-    // Whatever credential the client sent (a placeholder) is dropped; the grant's token is added.
-    forward(
-      req,
-      res,
-      target,
-      withCredential(headerPairs(req), { header: "authorization" }, grant.token),
-      entry,
-    );
+    // Whatever credential the client sent (a placeholder) is dropped and the grant's token added;
+    // with a placeholder, only that one is (see grantHeaders).
+    let headers = grantHeaders(req, grant);
+    let rewrite: AnswerRewrite | undefined;
+    if (
+      grant.capture &&
+      grant.placeholder &&
+      req.method === "POST" &&
+      target.pathname === `${base}${PROVISIONING_PATH}`
+    ) {
+      rewrite = captureInto(grant, grant.placeholder);
+      // The answer is read whole: it must come back unencoded.
+      headers = headers.filter(([name]) => name.toLowerCase() !== "accept-encoding");
+    }
+    forward(req, res, target, headers, entry, rewrite);
   }
 
   return {
