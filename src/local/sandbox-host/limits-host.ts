@@ -10,8 +10,19 @@
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { access, chmod, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import {
+  access,
+  chmod,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  statfs,
+  writeFile,
+} from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { SandboxError } from "../../ports/sandbox.ts";
 import {
@@ -24,7 +35,8 @@ import {
   limitsPrefix,
   ownCgroups,
   parseOomKills,
-  watchDelayMs,
+  shouldMeasure,
+  WATCH_POLL_MS,
 } from "./limits.ts";
 import { isMountPoint, unmount, which } from "./system.ts";
 
@@ -299,18 +311,41 @@ export class SandboxLimiter {
   watch(dir: string, busy: () => boolean, exceeded: (message: string) => void): void {
     if (this.watching) return;
     this.watching = true;
-    const quota = this.options.quotaBytes;
+    const quotaBytes = this.options.quotaBytes;
+    // The Sandbox's directory: there even while the upper dir is being replaced (restore, remount).
+    const free = () =>
+      statfs(dirname(dir)).then(
+        (s) => s.bavail * s.bsize,
+        () => 0,
+      );
+    let last = { bytes: 0, free: 0, at: performance.now(), tookMs: 0 };
     const tick = async (): Promise<void> => {
       if (!busy()) {
         this.watching = false;
         return;
       }
-      const started = performance.now();
-      const bytes = await bytesUnder(dir);
-      if (bytes > quota)
-        exceeded(`disk quota exceeded: the workspace grew by ${bytes} bytes, more than ${quota}`);
-      setTimeout(() => void tick(), watchDelayMs(performance.now() - started)).unref();
+      const freeNow = await free();
+      const sinceMs = performance.now() - last.at;
+      const measure = shouldMeasure({
+        quotaBytes,
+        lastBytes: last.bytes,
+        freeAtLast: last.free,
+        freeNow,
+        lastMeasureMs: last.tookMs,
+        sinceMs,
+      });
+      if (measure) {
+        const started = performance.now();
+        const bytes = await bytesUnder(dir);
+        last = { bytes, free: freeNow, at: performance.now(), tookMs: performance.now() - started };
+        if (bytes > quotaBytes)
+          exceeded(`disk quota exceeded: the workspace grew by ${bytes} bytes, more than ${quotaBytes}`);
+      }
+      setTimeout(() => void tick(), WATCH_POLL_MS).unref();
     };
-    setTimeout(() => void tick(), watchDelayMs(0)).unref();
+    void free().then((f) => {
+      last = { ...last, free: f, at: performance.now() };
+      setTimeout(() => void tick(), WATCH_POLL_MS).unref();
+    });
   }
 }

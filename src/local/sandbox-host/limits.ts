@@ -15,7 +15,8 @@
  *   a write past it gets ENOSPC from the filesystem.
  * - /workspace: RLIMIT_FSIZE at `quotaBytes` (a single file past it: SIGXFSZ / EFBIG), and a
  *   watch of the overlay's upper dir while a command runs, which kills the Sandbox's commands
- *   once the bytes written since the last snapshot or restore pass `quotaBytes`.
+ *   once the bytes written since the last snapshot or restore pass `quotaBytes` (measured with
+ *   `du` on a cadence, and at once when the host filesystem's free space drops fast).
  */
 
 export type CgroupFlavor =
@@ -168,4 +169,26 @@ export function oomMessage(memoryBytes: number, exitCode: number): string {
  */
 export function watchDelayMs(lastMeasureMs: number): number {
   return Math.min(5000, Math.max(200, Math.round(lastMeasureMs * 10)));
+}
+
+/** How often the watch looks at the host filesystem's free space (`statfs`, no process). */
+export const WATCH_POLL_MS = 50;
+
+/**
+ * Whether the watch measures the upper dir now (pure): on its regular cadence, or sooner when
+ * the filesystem holding it lost more free space since the last measurement than half of what
+ * the quota has left (other writers on that filesystem can only make it measure early, never
+ * kill: the kill follows the measurement), but never more than half of the time.
+ */
+export function shouldMeasure(s: {
+  quotaBytes: number;
+  lastBytes: number;
+  freeAtLast: number;
+  freeNow: number;
+  lastMeasureMs: number;
+  sinceMs: number;
+}): boolean {
+  if (s.sinceMs >= watchDelayMs(s.lastMeasureMs)) return true;
+  const used = s.freeAtLast - s.freeNow;
+  return used > (s.quotaBytes - s.lastBytes) / 2 && s.sinceMs >= s.lastMeasureMs;
 }
