@@ -19,6 +19,7 @@ import {
   limitsPrefix,
   ownCgroups,
   parseOomKills,
+  shouldMeasure,
 } from "../../../src/local/sandbox-host/limits.ts";
 import { isSandboxError, type SandboxProvider } from "../../../src/ports/sandbox.ts";
 import { removeStateDir, tempStateDir } from "./host-process.ts";
@@ -76,6 +77,17 @@ describe("resource limit plans (pure)", () => {
     } finally {
       removeStateDir(dir);
     }
+  });
+
+  it("measures the workspace on a cadence, and at once when the host disk's free space drops fast", () => {
+    const base = { quotaBytes: 100, lastBytes: 40, freeAtLast: 1000, lastMeasureMs: 10 };
+    expect(shouldMeasure({ ...base, freeNow: 1000, sinceMs: 150 })).toBe(false);
+    expect(shouldMeasure({ ...base, freeNow: 1000, sinceMs: 200 })).toBe(true);
+    // 31 bytes gone with 60 left under the quota: more than half, measure now...
+    expect(shouldMeasure({ ...base, freeNow: 969, sinceMs: 50 })).toBe(true);
+    expect(shouldMeasure({ ...base, freeNow: 971, sinceMs: 50 })).toBe(false);
+    // ...but never more than half of the time.
+    expect(shouldMeasure({ ...base, freeNow: 0, sinceMs: 5 })).toBe(false);
   });
 
   it("reads the OOM counter, this process's cgroups, and says FALLBACK for what is not enforced", () => {
