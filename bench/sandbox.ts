@@ -92,7 +92,7 @@ export interface SandboxBenchResult {
 export async function main(): Promise<SandboxBenchResult> {
   const stateDir = mkdtempSync(join(tmpdir(), "sandbox-bench-"));
   const host = await startSandboxHost({ port: 0, stateDir, log: () => {}, keepSnapshots: 50 });
-  const provider = createLocalSandboxProvider({ url: host.url });
+  const provider = createLocalSandboxProvider({ url: host.url, secret: host.secret });
   const record = (id: string) =>
     JSON.parse(readFileSync(join(stateDir, "snapshots", `${id}.json`), "utf8")) as SnapshotRecord;
   try {

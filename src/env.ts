@@ -12,6 +12,8 @@ export interface Env {
   CLOUDFLARE_API_BASE_URL?: string;
   /** Local mode: the Sandbox host's URL. */
   SANDBOX_HOST_URL?: string;
+  /** Local mode: the Sandbox host's bearer secret (a secret: from the stack's 0600 vars file, never argv). */
+  SANDBOX_HOST_SECRET?: string;
   /**
    * Local mode: the Cloudflare API emulator's URL. Deployed `*.workers.dev` URLs are probed
    * through it, its claim pages say whether an account was claimed, and (with

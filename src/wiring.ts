@@ -29,7 +29,10 @@ export function portsFor(env: Env): Ports {
   const organisation = organisationOf(env, apiBase);
   return {
     sandboxes: env.SANDBOX_HOST_URL
-      ? createLocalSandboxProvider({ url: env.SANDBOX_HOST_URL })
+      ? createLocalSandboxProvider({
+          url: env.SANDBOX_HOST_URL,
+          ...(env.SANDBOX_HOST_SECRET ? { secret: env.SANDBOX_HOST_SECRET } : {}),
+        })
       : env.Sandbox && env.BACKUP_BUCKET && env.NIGHTSHIFT_PUBLIC_URL
         ? cloudflareSandboxProvider(
             { Sandbox: env.Sandbox, BACKUP_BUCKET: env.BACKUP_BUCKET },

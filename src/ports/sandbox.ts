@@ -45,6 +45,7 @@ export const SANDBOX_ERROR_CODES = [
   "quota_exceeded", // the Sandbox's disk quota is used up
   "unsupported", // the adapter cannot do this (e.g. ports with network "none")
   "unavailable", // transient: the host/container is not reachable, retry
+  "unauthorized", // the caller did not show the host's secret (a misconfiguration, not retried)
   "internal", // a bug or an unexpected host failure
 ] as const;
 export type SandboxErrorCode = (typeof SANDBOX_ERROR_CODES)[number];
@@ -61,6 +62,7 @@ export const SANDBOX_ERROR_STATUS: Record<SandboxErrorCode, number> = {
   quota_exceeded: 507,
   unsupported: 501,
   unavailable: 503,
+  unauthorized: 401,
   internal: 500,
 };
 

@@ -13,7 +13,7 @@ import { type DnsJournal, d1DnsJournal } from "../../src/adapters/dns/journal.ts
 import { inversePlan } from "../../src/dns/inverse.ts";
 import { type Emulator, startEmulator } from "../../src/local/emulator/index.ts";
 import type { DesiredDns, Dns, DnsPlan } from "../../src/ports/dns.ts";
-import { getWithHost, REPO, uploadWorker, waitFor } from "../local/emulator/support.ts";
+import { adminFetch, getWithHost, REPO, uploadWorker, waitFor } from "../local/emulator/support.ts";
 
 let emu: Emulator;
 let mf: Miniflare;
@@ -22,7 +22,7 @@ let org: { id: string; apiToken: string; subdomain: string };
 
 beforeAll(async () => {
   emu = await startEmulator({ log: () => {} });
-  const made = await fetch(`${emu.url}/__emulator/accounts`, {
+  const made = await adminFetch(emu, `/__emulator/accounts`, {
     method: "POST",
     body: JSON.stringify({ name: "Acme DNS" }),
   });
@@ -66,7 +66,7 @@ async function cf<T>(method: string, path: string, body?: unknown): Promise<T> {
 }
 
 async function seedZone(name: string): Promise<string> {
-  const res = await fetch(`${emu.url}/__emulator/zones`, {
+  const res = await adminFetch(emu, `/__emulator/zones`, {
     method: "POST",
     body: JSON.stringify({ name, accountId: org.id }),
   });
@@ -278,7 +278,7 @@ describe("apply", () => {
       "record:TXT:_v.crash.example",
     ]);
     // The route is made, and its answer never comes back.
-    const fault = await fetch(`${emu.url}/__emulator/faults`, {
+    const fault = await adminFetch(emu, `/__emulator/faults`, {
       method: "POST",
       body: JSON.stringify({
         method: "POST",
@@ -318,13 +318,13 @@ describe("apply", () => {
       ["POST", `/client/v4/zones/${zoneId}/dns_records`, `${key}:2`, null],
     ]);
     expect((await zoneState(zoneId)).routes).toEqual([{ pattern: "app.crash.example/*", script: "shop" }]);
-    await fetch(`${emu.url}/__emulator/faults`, { method: "DELETE" });
+    await adminFetch(emu, `/__emulator/faults`, { method: "DELETE" });
   });
 
   test("a dropped request (never made) is made by the next apply", async () => {
     const zoneId = await seedZone("drop.example");
     const plan = await planOk(adapter(), job("drop.example"));
-    await fetch(`${emu.url}/__emulator/faults`, {
+    await adminFetch(emu, `/__emulator/faults`, {
       method: "POST",
       body: JSON.stringify({
         method: "POST",

@@ -17,6 +17,7 @@ import {
   type TestStack,
   until,
 } from "./stack-support.ts";
+import { adminFetch } from "../local/emulator/support.ts";
 
 const LIFETIME_MS = 25_000;
 let stack: TestStack;
@@ -40,7 +41,7 @@ describe("a temporary account that expires mid-run", () => {
     await until(
       "the temporary account to expire",
       async () => {
-        const accounts = (await (await fetch(`${stack.emulator.url}/__emulator/accounts`)).json()) as Array<{
+        const accounts = (await (await adminFetch(stack.emulator, `/__emulator/accounts`)).json()) as Array<{
           id: string;
         }>;
         return accounts.some((a) => a.id === account.id) ? undefined : true;

@@ -164,7 +164,9 @@ describe("a grant, used from inside a Sandbox", () => {
     );
     if (!opened.ok) throw new Error(opened.error.message);
 
-    const sandbox = createLocalSandboxProvider({ url: stack.sandboxes.url }).get(`grant-${process.pid}`);
+    const sandbox = createLocalSandboxProvider({ url: stack.sandboxes.url, secret: stack.sandboxSecret }).get(
+      `grant-${process.pid}`,
+    );
     // As wrangler would: the API base and a token from the environment, here the grant and a placeholder.
     const call = () =>
       sandbox.exec(

@@ -41,7 +41,7 @@ async function cf<T>(path: string, init: { method?: string; json?: unknown } = {
 async function admin(path: string, method: string, json?: unknown): Promise<unknown> {
   const response = await fetch(`${stack.emulator.url}${path}`, {
     method,
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${stack.emulator.adminSecret}` },
     ...(json === undefined ? {} : { body: JSON.stringify(json) }),
   });
   if (response.status >= 300)

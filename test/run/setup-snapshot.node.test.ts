@@ -49,7 +49,7 @@ afterAll(async () => {
 
 describe("prepare with a setup snapshot", () => {
   it("runs setup once, then restores it for the next run; a change in its inputs runs setup again", async () => {
-    const sandboxes = createLocalSandboxProvider({ url: host.url });
+    const sandboxes = createLocalSandboxProvider({ url: host.url, secret: host.secret });
     const prepare = async (run: string, setup = [INSTALL]) => {
       const sandbox = sandboxes.get(run);
       const result = await prepareWorkspace(sandboxes, sandbox, job(setup), `${run}:prepare#1`);

@@ -6,7 +6,7 @@
  * reached is `unavailable` and a connection dropped mid-call `interrupted`.
  *
  * @example
- * const sandboxes = createLocalSandboxProvider({ url: "http://127.0.0.1:8789" });
+ * const sandboxes = createLocalSandboxProvider({ url: "http://127.0.0.1:8789", secret: env.SANDBOX_HOST_SECRET });
  * const box = sandboxes.get("run-42");
  * const { exitCode } = await box.exec(["npm", "ci"], { timeoutMs: 120_000 });
  */
@@ -34,6 +34,8 @@ import {
 export interface LocalSandboxOptions {
   /** Base URL of the host, e.g. `http://127.0.0.1:8789`. */
   url: string;
+  /** The host's bearer secret (`SandboxHost.secret`; the orchestrator's `SANDBOX_HOST_SECRET`). */
+  secret?: string;
   /** Injected for tests or service bindings; defaults to the global fetch. */
   fetch?: typeof fetch;
 }
@@ -43,9 +45,11 @@ type Method = "GET" | "POST" | "DELETE";
 class HostClient {
   private readonly base: string;
   private readonly doFetch: typeof fetch;
+  private readonly auth: Record<string, string>;
 
   constructor(opts: LocalSandboxOptions) {
     this.base = opts.url.replace(/\/$/, "");
+    this.auth = opts.secret ? { authorization: `Bearer ${opts.secret}` } : {};
     this.doFetch = opts.fetch ?? ((input, init) => fetch(input, init));
   }
 
@@ -55,8 +59,8 @@ class HostClient {
       response = await this.doFetch(`${this.base}${path}`, {
         method,
         ...(body === undefined
-          ? {}
-          : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+          ? { headers: this.auth }
+          : { body: JSON.stringify(body), headers: { ...this.auth, "content-type": "application/json" } }),
       });
     } catch (error) {
       throw new SandboxError("unavailable", `Sandbox host unreachable at ${this.base}: ${String(error)}`, {

@@ -1,10 +1,16 @@
 /**
- * `nightshift emulator [--port 8788] [--host 127.0.0.1] [--state-dir DIR] [--account-lifetime 60m] [--zone example.com]…`
+ * `nightshift emulator [--port 8788] [--host 127.0.0.1] [--state-dir DIR] [--account-lifetime 60m]
+ * [--zone example.com]… [--admin-secret-file PATH]`
  * Runs the local Cloudflare API emulator in the foreground and prints the
  * `CLOUDFLARE_API_BASE_URL` to deploy to it with the unmodified wrangler CLI.
+ * The admin routes (`/__emulator/*` but health and terms) take the bearer secret in
+ * `--admin-secret-file` (default `<state-dir>/admin-secret`, mode 0600, made when missing);
+ * the secret itself is never printed.
  */
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { parseDuration } from "../../jobs/duration.ts";
+import { secretFile } from "../../local/bearer-secret.ts";
 import { startEmulator } from "../../local/emulator/index.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
@@ -25,6 +31,7 @@ export const emulator: Command = {
       "state-dir"?: string;
       "account-lifetime"?: string;
       zone?: string[];
+      "admin-secret-file"?: string;
     };
     try {
       ({ values } = parseArgs({
@@ -35,6 +42,7 @@ export const emulator: Command = {
           "state-dir": { type: "string", default: ".nightshift/emulator" },
           "account-lifetime": { type: "string", default: "60m" },
           zone: { type: "string", multiple: true },
+          "admin-secret-file": { type: "string" },
         },
       }));
     } catch (error) {
@@ -43,16 +51,31 @@ export const emulator: Command = {
     const port = Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new UserError(`invalid --port ${values.port}`);
+    const stateDir = values["state-dir"] ?? ".nightshift/emulator";
+    const secretPath = values["admin-secret-file"] ?? join(stateDir, "admin-secret");
+    let adminSecret: string;
+    try {
+      adminSecret = await secretFile(secretPath);
+    } catch (error) {
+      throw new UserError(`--admin-secret-file: ${error instanceof Error ? error.message : String(error)}`);
+    }
     const emu = await startEmulator({
       port,
       host: values.host ?? "127.0.0.1",
-      stateDir: values["state-dir"] ?? ".nightshift/emulator",
+      stateDir,
+      adminSecret,
       accountLifetimeMs: durationArg(values["account-lifetime"] ?? "60m"),
     });
     for (const zone of values.zone ?? []) {
-      await fetch(`${emu.url}/__emulator/zones`, { method: "POST", body: JSON.stringify({ name: zone }) });
+      await fetch(`${emu.url}/__emulator/zones`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${adminSecret}` },
+        body: JSON.stringify({ name: zone }),
+      });
     }
     console.log(`Cloudflare API emulator listening on ${emu.url} (state in ${emu.stateDir})`);
+    // Before the base URL line, which callers wait for.
+    console.log(`Admin API (/__emulator/*): Authorization: Bearer <the secret in ${secretPath}>`);
     console.log(`CLOUDFLARE_API_BASE_URL=${emu.apiBaseUrl}`);
     console.log(
       `Workers: ${emu.url}/__workers/<script>.<subdomain>.workers.dev/  (or Host: <script>.<subdomain>.workers.dev)`,

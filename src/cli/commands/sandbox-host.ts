@@ -1,10 +1,17 @@
 /**
  * `nightshift sandbox-host [--port 8789] [--host 127.0.0.1] [--state-dir DIR]
  * [--network isolated|none|host] [--gateway PORT]... [--snapshot-mode auto|overlay|copy]
- * [--keep-snapshots N] [--unsafe-no-bwrap]`: runs the local Sandbox host
+ * [--keep-snapshots N] [--secret-file PATH] [--unsafe-no-bwrap]`: runs the local Sandbox host
  * until SIGINT/SIGTERM, then stops processes and unmounts workspaces.
+ *
+ * Its clients authenticate with the bearer secret in `--secret-file` (default
+ * `<state-dir>/host-secret`): read from there when the file exists (mode 0600 only), made at
+ * random and written there with mode 0600 when not. The secret is never printed or taken on
+ * the command line (every user of the machine can read argv); the start-up line names the file.
  */
+import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { secretFile } from "../../local/bearer-secret.ts";
 import { SandboxHostStartError, startSandboxHost } from "../../local/sandbox-host/index.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
@@ -34,12 +41,23 @@ export const sandboxHost: Command = {
     if (snapshotMode !== "auto" && snapshotMode !== "overlay" && snapshotMode !== "copy") {
       throw new UserError(`--snapshot-mode must be auto, overlay or copy, got "${snapshotMode}"`);
     }
+    const stateDir = values["state-dir"] ?? ".nightshift/sandboxes";
+    const secretPath = values["secret-file"] ?? join(stateDir, "host-secret");
+    let secret: string;
+    try {
+      secret = await secretFile(secretPath);
+    } catch (error) {
+      throw new UserError(`--secret-file: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    // Before the start-up line, which callers wait for.
+    console.log(`sandbox-host: clients send Authorization: Bearer <the secret in ${secretPath}>`);
     let host: Awaited<ReturnType<typeof startSandboxHost>>;
     try {
       host = await startSandboxHost({
         port: int(values.port, "--port") ?? 8789,
         host: values.host ?? "127.0.0.1",
-        stateDir: values["state-dir"] ?? ".nightshift/sandboxes",
+        stateDir,
+        secret,
         network,
         gateways: (values.gateway ?? []).map((port) => ({ port: int(port, "--gateway") ?? 0 })),
         snapshotMode,
@@ -73,6 +91,7 @@ function parse(args: string[]) {
       gateway: { type: "string", multiple: true },
       "snapshot-mode": { type: "string" },
       "keep-snapshots": { type: "string" },
+      "secret-file": { type: "string" },
       "unsafe-no-bwrap": { type: "boolean" },
     },
     strict: true,

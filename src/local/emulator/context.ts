@@ -41,6 +41,8 @@ export interface Services {
   deleteAccount(accountId: string): Promise<void>;
   /** The Miniflare spec of one stored version (reads module bytes from disk). */
   versionSpec(script: ScriptRecord, version: VersionRecord): HostSpec;
+  /** Whether an `Authorization` header carries the admin secret (constant time; routes with auth "admin"). */
+  isAdmin(authorization: string | undefined): boolean;
 }
 
 export interface RequestContext {
@@ -64,9 +66,10 @@ export type Handler = (ctx: RequestContext, svc: Services) => Reply | Promise<Re
 
 /**
  * none: no credentials; account: bearer token of the account named in the path;
- * token: any valid account token; assets: an assets upload-session JWT.
+ * token: any valid account token; assets: an assets upload-session JWT;
+ * admin: the emulator's own admin secret (`/__emulator/*` but health and terms).
  */
-export type AuthMode = "none" | "account" | "token" | "assets";
+export type AuthMode = "none" | "account" | "token" | "assets" | "admin";
 
 export interface RouteValue {
   auth: AuthMode;

@@ -34,14 +34,17 @@ export interface Outgoing {
 
 function adminRoutes(log: RequestLog): RouteEntry<RouteValue>[] {
   const requests = admin.requestLogHandlers(log);
-  const r = (method: string, pattern: string, handler: Handler): RouteEntry<RouteValue> => ({
+  const r = (method: string, pattern: string, handler: Handler, auth: AuthMode = "admin") => ({
     method,
     pattern,
-    value: { auth: "none", handler },
+    value: { auth, handler },
   });
+  // Open: what real Cloudflare shows anyone (terms; the claim page, reached by a person with the
+  // claim URL) and a health line that tells nothing a caller could use. The rest, which can make
+  // accounts, end them, inject faults and read the request log, needs the admin secret.
   return [
-    r("GET", "/__emulator/health", admin.health),
-    r("GET", "/__emulator/terms", admin.terms),
+    r("GET", "/__emulator/health", admin.health, "none"),
+    r("GET", "/__emulator/terms", admin.terms, "none"),
     r("GET", "/__emulator/requests", requests.list),
     r("DELETE", "/__emulator/requests", requests.clear),
     r("GET", "/__emulator/zones", admin.listAllZones),
@@ -52,10 +55,13 @@ function adminRoutes(log: RequestLog): RouteEntry<RouteValue>[] {
     r("GET", "/__emulator/faults", admin.listFaults),
     r("POST", "/__emulator/faults", admin.addFault),
     r("DELETE", "/__emulator/faults", admin.clearFaults),
-    r("GET", "/claim/:token", showClaim),
-    r("POST", "/claim/:token", postClaim),
-  ];
+    r("GET", "/claim/:token", showClaim, "none"),
+    r("POST", "/claim/:token", postClaim, "none"),
+  ] satisfies RouteEntry<RouteValue>[];
 }
+
+const ADMIN_REFUSED =
+  "The emulator's admin API needs its admin secret: Authorization: Bearer <secret> (Emulator.adminSecret, or the file `nightshift emulator` names)";
 
 function bearerOf(headers: IncomingHttpHeaders): string | null {
   const m = /^Bearer\s+(.+)$/i.exec(headers.authorization ?? "");
@@ -68,8 +74,13 @@ function authenticate(
   auth: AuthMode,
   bearer: string | null,
   params: Record<string, string>,
+  authorization: string | undefined,
 ): AccountRecord | null {
   if (auth === "none" || auth === "assets") return null;
+  if (auth === "admin") {
+    if (!svc.isAdmin(authorization)) throw new CfApiError(401, CfCode.authentication, ADMIN_REFUSED);
+    return null;
+  }
   const account = bearer ? svc.store.accountByToken(bearer) : undefined;
   if (!account) throw new CfApiError(401, CfCode.authentication, "Authentication error");
   if (auth === "account" && params.account !== account.id)
@@ -171,7 +182,7 @@ export async function dispatch(svc: Services, log: RequestLog, incoming: Incomin
       query: url.searchParams,
       headers: incoming.headers,
       body: incoming.body,
-      account: authenticate(svc, value.auth, bearer, params),
+      account: authenticate(svc, value.auth, bearer, params, incoming.headers.authorization),
       bearer,
     };
     const { reply, replayed } = await runIdempotent(ctx, svc, value.handler);

@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { bearerCheck, newSecret } from "../bearer-secret.ts";
 import { expireDueAccounts } from "./accounts.ts";
 import type { Challenge, Services } from "./context.ts";
 import { dispatch, faultReply, requestKind } from "./dispatch.ts";
@@ -45,6 +46,11 @@ export interface EmulatorOptions {
   sweepIntervalMs?: number;
   /** Receives informational log lines; default console.log. Unknown endpoints also go to console.warn. */
   log?: (line: string) => void;
+  /**
+   * The bearer secret the admin routes (`/__emulator/*` but health and terms) demand. Default:
+   * random per start, read back from `Emulator.adminSecret`. Never put it on a command line.
+   */
+  adminSecret?: string;
 }
 
 export interface Emulator {
@@ -53,6 +59,8 @@ export interface Emulator {
   /** The value for `CLOUDFLARE_API_BASE_URL`: `<url>/client/v4`. */
   apiBaseUrl: string;
   stateDir: string;
+  /** The admin routes' bearer secret: for the stack and tests only (never logged, never on argv). */
+  adminSecret: string;
   requestLog: RequestLog;
   /** Maps a public Worker URL (`https://s.sub.workers.dev/p`) to one reachable through this emulator. */
   localUrl(publicUrl: string): string;
@@ -89,6 +97,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
  * const emu = await startEmulator({ stateDir: ".nightshift/emulator", accountLifetimeMs: 10_000 });
  * // CLOUDFLARE_API_BASE_URL=emu.apiBaseUrl npx wrangler deploy --temporary
  * await fetch(emu.localUrl("https://hello.tmp-1a2b3c4d.workers.dev/"));
+ * await fetch(`${emu.url}/__emulator/accounts`, { headers: { authorization: `Bearer ${emu.adminSecret}` } });
  * await emu.close();
  */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -99,6 +108,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const requestLog = new RequestLog();
   const faults = new FaultTable();
   const bindHost = options.host ?? "127.0.0.1";
+  const adminSecret = options.adminSecret ?? newSecret();
+  const isAdmin = bearerCheck(adminSecret);
   let baseUrl = "";
 
   const svc: Services = {
@@ -114,6 +125,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     baseUrl: () => baseUrl,
     now: () => new Date(),
     log,
+    isAdmin,
     async deleteAccount(accountId) {
       const { state } = store;
       for (const script of store.scriptsOf(accountId)) {
@@ -263,6 +275,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     url: baseUrl,
     apiBaseUrl: `${baseUrl}${API_PREFIX}`,
     stateDir,
+    adminSecret,
     requestLog,
     localUrl: (publicUrl) => toLocalUrl(publicUrl, baseUrl),
     async close() {

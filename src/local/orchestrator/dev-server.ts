@@ -3,9 +3,23 @@
  * dev does not apply them), state persisted on disk so runs, gates and
  * Workflow instances survive a restart, and a `stop()` that ends the whole
  * process group.
+ *
+ * Secrets (the API token, the egress proxy's and the Sandbox host's secrets, the
+ * organisation's Cloudflare token) never go on wrangler's command line, which
+ * every user of the machine can read in `ps`: they go into a vars file only the
+ * owner can read (mode 0600, in the wrangler state dir), handed over with
+ * `--env-file`; wrangler binds them as secrets (and does not print them).
+ * Plain variables stay `--var`s.
+ *
+ * The debugger: wrangler 4.156's `dev` command always opens an inspector (no
+ * flag turns it off; only its programmatic API can). It is bound to
+ * 127.0.0.1 of the host, which no Sandbox reaches: each Sandbox has a
+ * network namespace of its own (docs/sandbox.md).
  */
 import type { ChildProcess } from "node:child_process";
-import { mkdir } from "node:fs/promises";
+import { constants } from "node:fs";
+import { chmod, mkdir, open, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { runWrangler, spawnWrangler } from "./wrangler.ts";
 
 export interface DevServerOptions {
@@ -19,6 +33,8 @@ export interface DevServerOptions {
   /** Where wrangler's own config, logs and caches go. */
   stateDir: string;
   vars?: Record<string, string>;
+  /** Variables the Worker gets as secrets, through the 0600 vars file (never argv). */
+  secrets?: Record<string, string>;
   /** Called with each line wrangler prints (non-durable, for logs). */
   onLine?: (line: string) => void;
 }
@@ -49,8 +65,36 @@ export async function applyMigrations(options: DevServerOptions): Promise<void> 
   );
 }
 
+/** Where `secrets` are written for wrangler dev (its state dir, mode 0600). */
+export function secretVarsPath(options: Pick<DevServerOptions, "stateDir">): string {
+  return join(options.stateDir, "secret.vars");
+}
+
+/**
+ * Writes `secrets` as a dotenv file only the owner can read. wrangler expands `$NAME` in
+ * values, so every `$` is escaped; a quote or line break cannot be written safely and is refused.
+ */
+async function writeSecretVars(path: string, secrets: Record<string, string>): Promise<void> {
+  const lines = Object.entries(secrets).map(([key, value]) => {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new Error(`bad secret name ${key}`);
+    if (/['\r\n]/.test(value)) throw new Error(`the secret ${key} holds a quote or a line break`);
+    return `${key}='${value.replaceAll("$", "\\$")}'`;
+  });
+  await rm(path, { force: true });
+  // O_EXCL with 0600: the file is never readable by others, not even for a moment.
+  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+  try {
+    await handle.writeFile(`${lines.join("\n")}\n`);
+  } finally {
+    await handle.close();
+  }
+  await chmod(path, 0o600);
+}
+
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   await applyMigrations(options);
+  const secretsFile = secretVarsPath(options);
+  await writeSecretVars(secretsFile, options.secrets ?? {});
   const args = [
     "dev",
     "--config",
@@ -59,11 +103,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     "127.0.0.1",
     "--port",
     String(options.port),
+    // Cannot be turned off from the CLI (see the header): loopback only, never another address.
+    "--inspector-ip",
+    "127.0.0.1",
     "--inspector-port",
     String(options.port + 1000),
     "--persist-to",
     options.persistTo,
     "--show-interactive-dev-session=false",
+    "--env-file",
+    secretsFile,
     ...Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
   const child = spawnWrangler(args, options);

@@ -16,6 +16,7 @@
  * Sandbox (`SANDBOX_WRANGLER`).
  */
 import { join } from "node:path";
+import { newSecret } from "../bearer-secret.ts";
 import type { EgressRoute } from "../../adapters/agent/egress-routes.ts";
 import type { EgressProxy } from "../egress-proxy/index.ts";
 import { type Emulator, startEmulator } from "../emulator/index.ts";
@@ -101,10 +102,10 @@ async function sweepAfterRestart(url: string, token: string): Promise<void> {
 }
 
 /** Creates the organisation's permanent account in the emulator (its admin API). */
-async function createOrganisation(emulatorUrl: string, name: string): Promise<OrganisationAccount> {
-  const response = await fetch(`${emulatorUrl}/__emulator/accounts`, {
+async function createOrganisation(emulator: Emulator, name: string): Promise<OrganisationAccount> {
+  const response = await fetch(`${emulator.url}/__emulator/accounts`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${emulator.adminSecret}` },
     body: JSON.stringify({ name }),
   });
   if (response.status !== 200 && response.status !== 201)
@@ -121,6 +122,13 @@ export interface LocalStack {
   emulator: Emulator;
   sandboxes: SandboxHost;
   egress: EgressProxy;
+  /**
+   * The Sandbox host's bearer secret (random per start): the orchestrator gets it as the secret
+   * SANDBOX_HOST_SECRET; tests use it for their own clients. Never logged, never on argv.
+   */
+  sandboxSecret: string;
+  /** The emulator's admin secret (random per start), for `/__emulator/*`: the stack and tests only. */
+  emulatorSecret: string;
   /** Which keys the egress proxy can add (names only). */
   egressKeys: string[];
   readonly orchestrator: DevServer;
@@ -141,7 +149,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const log = options.log ?? (() => {});
   // Before anything is started, so no process of the stack inherits the keys.
   const keys = options.egress?.keys ?? takeKeysFromEnvironment(options.egress?.routes);
+  // Per start: only the orchestrator (through its 0600 vars file) and the caller hold them.
+  const sandboxSecret = newSecret();
+  const emulatorSecret = newSecret();
   const emulator = await startEmulator({
+    adminSecret: emulatorSecret,
     port: options.emulatorPort ?? options.port + 1,
     host: "127.0.0.1",
     stateDir: join(options.stateDir, "emulator"),
@@ -160,6 +172,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   });
   const sandboxes = await startSandboxHost({
     port: options.sandboxPort ?? options.port + 2,
+    secret: sandboxSecret,
     stateDir: join(options.stateDir, "sandboxes"),
     unsafeNoBwrap: options.unsafeNoBwrap ?? false,
     readOnlyBinds: [
@@ -175,7 +188,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     throw new SandboxHostUnavailable((error as Error).message);
   });
   const organisation = options.organisation
-    ? await createOrganisation(emulator.url, options.organisation.name).catch(async (error: unknown) => {
+    ? await createOrganisation(emulator, options.organisation.name).catch(async (error: unknown) => {
         await Promise.allSettled([sandboxes.close(), egress.proxy.close(), emulator.close()]);
         throw error;
       })
@@ -188,19 +201,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stateDir: join(options.stateDir, "wrangler"),
     vars: {
       NIGHTSHIFT_MODE: options.mode ?? "local",
-      NIGHTSHIFT_TOKEN: options.token,
       CLOUDFLARE_API_BASE_URL: emulator.apiBaseUrl,
       SANDBOX_HOST_URL: sandboxes.url,
       EMULATOR_URL: emulator.url,
       SANDBOX_WRANGLER: `${SANDBOX_TOOLS_DIR}/wrangler/bin/wrangler.js`,
       EGRESS_PROXY_URL: egress.proxy.url,
+      ...(organisation ? { CLOUDFLARE_ACCOUNT_ID: organisation.id } : {}),
+    },
+    // Through a file only the owner can read, never wrangler's command line (dev-server.ts).
+    secrets: {
+      NIGHTSHIFT_TOKEN: options.token,
+      SANDBOX_HOST_SECRET: sandboxSecret,
       // The grant API's admin secret; model keys stay in the proxy.
       EGRESS_PROXY_SECRET: egress.secret,
       // The organisation's own account (claims land there, DNS lives there): its token is a
       // secret of the orchestrator, as in production.
-      ...(organisation
-        ? { CLOUDFLARE_ACCOUNT_ID: organisation.id, CLOUDFLARE_API_TOKEN: organisation.apiToken }
-        : {}),
+      ...(organisation ? { CLOUDFLARE_API_TOKEN: organisation.apiToken } : {}),
     },
     ...(options.onLine ? { onLine: options.onLine } : {}),
   };
@@ -224,6 +240,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     emulator,
     sandboxes,
     egress: egress.proxy,
+    sandboxSecret,
+    emulatorSecret,
     egressKeys: egress.keyNames,
     organisation,
     get orchestrator() {

@@ -6,7 +6,7 @@
  *
  * @example
  * const host = await startSandboxHost({ port: 0, stateDir: ".nightshift/sandboxes" });
- * const provider = createLocalSandboxProvider({ url: host.url });
+ * const provider = createLocalSandboxProvider({ url: host.url, secret: host.secret });
  * await provider.get("run-1").exec("node -v");
  * await host.close();
  */
@@ -15,6 +15,7 @@ import { access } from "node:fs/promises";
 import type { Server } from "node:http";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { newSecret } from "../bearer-secret.ts";
 import { AfterAnswer } from "./after-answer.ts";
 import { IdempotencyStore } from "./idempotency.ts";
 import { describeLimits } from "./limits.ts";
@@ -30,6 +31,11 @@ import { probeOverlay, which } from "./system.ts";
 export const SandboxHostOptionsSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(8789),
   host: z.string().default("127.0.0.1"),
+  /**
+   * The bearer secret every route but `/health` demands (`Authorization: Bearer <secret>`).
+   * Default: random per start, read back from `SandboxHost.secret`. Never put it on a command line.
+   */
+  secret: z.string().min(16, "the secret must be at least 16 characters").optional(),
   stateDir: z.string().default(".nightshift/sandboxes"),
   /**
    * `isolated` (default): each Sandbox has a network namespace of its own, with only its loopback
@@ -113,6 +119,8 @@ export type SandboxHostOptions = z.input<typeof SandboxHostOptionsSchema>;
 
 export interface SandboxHost {
   url: string;
+  /** The bearer secret the host demands: for its clients only (never logged, never on argv). */
+  secret: string;
   health: HealthInfo;
   close(): Promise<void>;
 }
@@ -229,7 +237,9 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
     stateDir,
     limits: resourceLimits.health,
   };
+  const secret = o.secret ?? newSecret();
   const app = sandboxRoutes({
+    secret,
     manager,
     idempotency: new IdempotencyStore(join(stateDir, "idempotency")),
     health,
@@ -246,6 +256,7 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
   );
   return {
     url,
+    secret,
     health,
     close: async () => {
       await closeServer(server);

@@ -27,6 +27,7 @@ import {
   WaitForPortRequestSchema,
   WriteFileRequestSchema,
 } from "../../ports/sandbox.ts";
+import { bearerCheck, UNAUTHORIZED_BODY } from "../bearer-secret.ts";
 import type { IdempotencyStore } from "./idempotency.ts";
 import type { LimitsHealth } from "./limits.ts";
 import type { SnapshotRecord } from "./layer-policy.ts";
@@ -84,9 +85,12 @@ export function sandboxRoutes(deps: {
   manager: SandboxManager;
   idempotency: IdempotencyStore;
   health: HealthInfo;
+  /** The bearer secret every route but `/health` demands (issue 15: only the orchestrator and tests hold it). */
+  secret: string;
 }): Hono {
   const { manager, idempotency } = deps;
   const app = new Hono();
+  const allowed = bearerCheck(deps.secret);
   const sb = async (c: Context) => manager.get(sandboxName(c));
   const existing = (c: Context) => {
     const found = manager.peek(sandboxName(c));
@@ -100,7 +104,14 @@ export function sandboxRoutes(deps: {
   });
   app.notFound((c) => c.json({ error: { code: "not_found", message: `no route ${c.req.path}` } }, 404));
 
-  app.get("/health", (c) => c.json(deps.health));
+  // Open, so a supervisor can see the host is up; it tells nothing a caller could use (no
+  // state dir, no Sandbox names). Everything else needs the secret.
+  const { stateDir: _hidden, ...publicHealth } = deps.health;
+  app.get("/health", (c) => c.json(publicHealth));
+  app.use("*", async (c, next) => {
+    if (!allowed(c.req.header("authorization"))) return c.json(UNAUTHORIZED_BODY, 401);
+    await next();
+  });
 
   app.get("/sandboxes/:name", (c) => {
     const name = sandboxName(c);

@@ -28,7 +28,7 @@ export async function startLocalSandboxes(
 ): Promise<LocalSandboxes> {
   const stateDir = tempStateDir(prefix);
   const host = await startSandboxHost({ ...options, port: 0, stateDir, log: () => {} });
-  const provider = createLocalSandboxProvider({ url: host.url });
+  const provider = createLocalSandboxProvider({ url: host.url, secret: host.secret });
   return {
     host,
     provider,

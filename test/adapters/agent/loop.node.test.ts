@@ -48,6 +48,7 @@ beforeAll(async () => {
       MODEL_BASE_URL: `${model.url}/v1`,
       OPENAI_API_KEY: "sk-loop",
     },
+    secrets: { SANDBOX_HOST_SECRET: sandboxes.host.secret },
   });
 }, 120_000);
 

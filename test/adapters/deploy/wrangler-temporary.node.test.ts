@@ -18,6 +18,7 @@ import { type Emulator, startEmulator } from "../../../src/local/emulator/index.
 import { type SandboxHost, startSandboxHost } from "../../../src/local/sandbox-host/index.ts";
 import type { Deployer, DeployOutput } from "../../../src/ports/deployer.ts";
 import type { Sandbox } from "../../../src/ports/sandbox.ts";
+import { adminFetch } from "../../local/emulator/support.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
 const TOOLS = "/opt/nightshift/node_modules";
@@ -65,7 +66,7 @@ beforeAll(async () => {
       { source: join(ROOT, "node_modules"), target: TOOLS },
     ],
   });
-  sandbox = createLocalSandboxProvider({ url: host.url }).get(RUN);
+  sandbox = createLocalSandboxProvider({ url: host.url, secret: host.secret }).get(RUN);
   const copied = await sandbox.exec(["cp", "-a", "/sources/workflows/hello-kv/project/.", "/workspace/"]);
   expect(copied.exitCode).toBe(0);
   deployer = createWranglerDeployer({
@@ -149,7 +150,7 @@ describe("wrangler deploy --temporary inside the run's Sandbox", () => {
   });
 
   it("reports an account that expired under it as account_expired, then deploys fresh into a new one", async () => {
-    const expired = await fetch(`${emu.url}/__emulator/accounts/${first.account.id}/expire`, {
+    const expired = await adminFetch(emu, `/__emulator/accounts/${first.account.id}/expire`, {
       method: "POST",
     });
     expect(expired.ok).toBe(true);
@@ -209,7 +210,7 @@ describe("wrangler deploy --temporary inside the run's Sandbox", () => {
     });
 
     const other = value(await deploy(true));
-    await fetch(`${emu.url}/__emulator/accounts/${other.account.id}/expire`, { method: "POST" });
+    await adminFetch(emu, `/__emulator/accounts/${other.account.id}/expire`, { method: "POST" });
     const late = await deployer.promote({
       idempotencyKey: `${RUN}:promote#3`,
       runId: RUN,

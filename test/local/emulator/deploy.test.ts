@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
-import { copyFixture, deployTemporary, getWithHost, type Project, wrangler } from "./support.ts";
+import { adminFetch, copyFixture, deployTemporary, getWithHost, type Project, wrangler } from "./support.ts";
 
 let emu: Emulator;
 const projects: Project[] = [];
@@ -76,7 +76,7 @@ describe("wrangler deploy --temporary against the emulator", () => {
     const output = run.stdout + run.stderr;
     expect(output).toContain("boom at startup");
     expect(output).toContain("10021");
-    const accounts = (await (await fetch(`${emu.url}/__emulator/accounts`)).json()) as {
+    const accounts = (await (await adminFetch(emu, `/__emulator/accounts`)).json()) as {
       workers: string[];
     }[];
     expect(accounts.flatMap((a) => a.workers)).not.toContain("broken-startup");
@@ -127,7 +127,7 @@ describe("wrangler deploy --temporary against the emulator", () => {
     expect((await fetch(out.claimUrl, { method: "POST" })).status).toBe(409);
     expect((await fetch(out.claimUrl)).status).toBe(409);
 
-    const accounts = (await (await fetch(`${emu.url}/__emulator/accounts`)).json()) as {
+    const accounts = (await (await adminFetch(emu, `/__emulator/accounts`)).json()) as {
       id: string;
       temporary: boolean;
       expiresAt: string | null;
@@ -140,7 +140,7 @@ describe("wrangler deploy --temporary against the emulator", () => {
   });
 
   test("a custom-domain route goes through wrangler's changeset and records calls and serves that hostname", async () => {
-    await fetch(`${emu.url}/__emulator/zones`, {
+    await adminFetch(emu, `/__emulator/zones`, {
       method: "POST",
       body: JSON.stringify({ name: "example.com" }),
     });

@@ -6,7 +6,7 @@
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
-import { getWithHost, provisionAccount, uploadWorker } from "./support.ts";
+import { adminFetch, getWithHost, provisionAccount, uploadWorker } from "./support.ts";
 
 interface Envelope<T> {
   success: boolean;
@@ -46,7 +46,7 @@ async function api<T>(method: string, path: string, body?: unknown, headers: Rec
 beforeAll(async () => {
   emu = await startEmulator({ log: () => {} });
   account = await provisionAccount(emu);
-  const seeded = await fetch(`${emu.url}/__emulator/zones`, {
+  const seeded = await adminFetch(emu, `/__emulator/zones`, {
     method: "POST",
     body: JSON.stringify({ name: "example.com" }),
   });

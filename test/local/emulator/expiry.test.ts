@@ -9,7 +9,14 @@ import { join } from "node:path";
 import { parse } from "smol-toml";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
-import { copyFixture, deployTemporary, type Project, provisioningCalls, waitFor } from "./support.ts";
+import {
+  adminFetch,
+  copyFixture,
+  deployTemporary,
+  type Project,
+  provisioningCalls,
+  waitFor,
+} from "./support.ts";
 
 const LIFETIME_MS = 8_000;
 let emu: Emulator;
@@ -37,7 +44,7 @@ test("an expired account is deleted with its Workers, and the next deploy provis
   };
 
   await waitFor(
-    async () => ((await (await fetch(`${emu.url}/__emulator/accounts`)).json()) as unknown[]).length === 0,
+    async () => ((await (await adminFetch(emu, `/__emulator/accounts`)).json()) as unknown[]).length === 0,
   );
 
   const gone = await fetch(emu.localUrl(first.workersDevUrl));

@@ -6,14 +6,14 @@
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
-import { provisionAccount, waitFor } from "./support.ts";
+import { adminFetch, provisionAccount, waitFor } from "./support.ts";
 
 let emu: Emulator;
 let account: { id: string; token: string };
 let zoneId: string;
 
 const admin = (method: string, path: string, body?: unknown) =>
-  fetch(`${emu.url}/__emulator/${path}`, {
+  adminFetch(emu, `/__emulator/${path}`, {
     method,
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });

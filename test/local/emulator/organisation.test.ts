@@ -6,7 +6,7 @@
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
-import { getWithHost, provisionAccount, uploadWorker } from "./support.ts";
+import { adminFetch, getWithHost, provisionAccount, uploadWorker } from "./support.ts";
 
 let emu: Emulator;
 
@@ -25,8 +25,8 @@ interface AccountView {
 }
 
 const createOrg = (body: unknown) =>
-  fetch(`${emu.url}/__emulator/accounts`, { method: "POST", body: JSON.stringify(body) });
-const accounts = async () => (await (await fetch(`${emu.url}/__emulator/accounts`)).json()) as AccountView[];
+  adminFetch(emu, `/__emulator/accounts`, { method: "POST", body: JSON.stringify(body) });
+const accounts = async () => (await (await adminFetch(emu, `/__emulator/accounts`)).json()) as AccountView[];
 
 /** A temporary account with one Worker (`text` is what it answers). */
 async function temporaryWithWorker(script: string, text: string) {
@@ -93,7 +93,7 @@ describe("organisation accounts", () => {
       temporary: false,
       expiresAt: null,
     });
-    expect((await fetch(`${emu.url}/__emulator/accounts/${org.id}/expire`, { method: "POST" })).status).toBe(
+    expect((await adminFetch(emu, `/__emulator/accounts/${org.id}/expire`, { method: "POST" })).status).toBe(
       404,
     );
   });
@@ -114,7 +114,7 @@ describe("organisation accounts", () => {
 describe("claiming into an existing account", () => {
   test("the Workers and their custom domains move in and take the account's subdomain", async () => {
     const org = (await (await createOrg({ name: "Claimers" })).json()) as Org;
-    await fetch(`${emu.url}/__emulator/zones`, {
+    await adminFetch(emu, `/__emulator/zones`, {
       method: "POST",
       body: JSON.stringify({ name: "claim.example" }),
     });

@@ -11,6 +11,7 @@ import {
   startEmulator,
   verifyProofOfWork,
 } from "../../../src/local/emulator/index.ts";
+import { adminFetch } from "./support.ts";
 
 let emu: Emulator;
 
@@ -85,7 +86,7 @@ describe("POST /provisioning/previews", () => {
     // The challenge is used up, so even the right answer no longer counts.
     const right = solveProofOfWork({ seed: Buffer.from(c.seed, "base64url"), k: c.k, g: c.g });
     expect((await createAccount(c.challengeToken, right)).status).toBe(400);
-    const accounts = (await (await fetch(`${emu.url}/__emulator/accounts`)).json()) as unknown[];
+    const accounts = (await (await adminFetch(emu, `/__emulator/accounts`)).json()) as unknown[];
     expect(accounts).toHaveLength(0);
   });
 
@@ -139,7 +140,7 @@ describe("errors in Cloudflare's shape", () => {
   });
 
   test("the health endpoint reports the API base URL", async () => {
-    const health = (await (await fetch(`${emu.url}/__emulator/health`)).json()) as {
+    const health = (await (await adminFetch(emu, `/__emulator/health`)).json()) as {
       ok: boolean;
       apiBaseUrl: string;
     };

@@ -6,7 +6,7 @@
 import { rmSync } from "node:fs";
 import { afterAll, expect, test } from "vitest";
 import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
-import { copyFixture, deployTemporary } from "./support.ts";
+import { adminFetch, copyFixture, deployTemporary } from "./support.ts";
 
 const project = copyFixture("kv");
 const emulators: Emulator[] = [];
@@ -22,7 +22,7 @@ test("accounts, Workers, KV data and zones survive an emulator restart", async (
   emulators.push(first);
   const out = await deployTemporary(project, first);
   expect(await (await fetch(first.localUrl(out.workersDevUrl))).text()).toBe("count=1");
-  await fetch(`${first.url}/__emulator/zones`, {
+  await adminFetch(first, `/__emulator/zones`, {
     method: "POST",
     body: JSON.stringify({ name: "example.org" }),
   });
@@ -33,7 +33,7 @@ test("accounts, Workers, KV data and zones survive an emulator restart", async (
   emulators.push(second);
   expect(second.url).not.toBe(first.url);
   expect(await (await fetch(second.localUrl(out.workersDevUrl))).text()).toBe("count=2");
-  const zones = (await (await fetch(`${second.url}/__emulator/zones`)).json()) as {
+  const zones = (await (await adminFetch(second, `/__emulator/zones`)).json()) as {
     result: { name: string }[];
   };
   expect(zones.result.map((z) => z.name)).toEqual(["example.org"]);

@@ -116,8 +116,22 @@ export async function deployTemporary(project: Project, emu: Emulator): Promise<
   return parseDeploy(run);
 }
 
+/**
+ * A call to the emulator's admin API (`/__emulator/…`) with its admin secret, as the stack and
+ * the tests hold it: `adminFetch(emu, "/__emulator/zones", { method: "POST", body })`.
+ */
+export function adminFetch(
+  emu: Pick<Emulator, "url" | "adminSecret">,
+  path: string,
+  init: RequestInit = {},
+): Promise<Response> {
+  const headers = new Headers(init.headers);
+  headers.set("authorization", `Bearer ${emu.adminSecret}`);
+  return fetch(`${emu.url}${path}`, { ...init, headers });
+}
+
 export async function provisioningCalls(emu: Emulator): Promise<number> {
-  const res = await fetch(`${emu.url}/__emulator/requests?path=/provisioning/previews&method=POST`);
+  const res = await adminFetch(emu, "/__emulator/requests?path=/provisioning/previews&method=POST");
   const entries = (await res.json()) as { path: string; status: number }[];
   return entries.filter((e) => e.path.endsWith("/provisioning/previews") && e.status === 200).length;
 }

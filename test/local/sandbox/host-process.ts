@@ -32,6 +32,10 @@ export function removeStateDir(dir: string): void {
 
 export interface HostProcess {
   url: string;
+  /** The bearer secret the CLI keeps in `<state-dir>/host-secret` (the same across restarts). */
+  secret: string;
+  /** Everything the CLI printed so far (stdout and stderr). */
+  readonly printed: string;
   kill(): Promise<void>;
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -44,6 +48,7 @@ export async function spawnHost(opts: {
 }): Promise<HostProcess> {
   const port = await freePort();
   let child: ChildProcess | null = null;
+  let printed = "";
   const start = async () => {
     const proc = spawn(
       process.execPath,
@@ -65,6 +70,7 @@ export async function spawnHost(opts: {
     await new Promise<void>((resolve, reject) => {
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
+        printed += chunk.toString();
         if (output.includes("sandbox-host: http://")) resolve();
       };
       proc.stdout?.on("data", onData);
@@ -81,6 +87,10 @@ export async function spawnHost(opts: {
   await start();
   return {
     url: `http://127.0.0.1:${port}`,
+    secret: readFileSync(join(opts.stateDir, "host-secret"), "utf8").trim(),
+    get printed() {
+      return printed;
+    },
     async kill() {
       if (child) await waitExit(child, "SIGKILL");
     },

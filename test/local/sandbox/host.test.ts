@@ -33,7 +33,7 @@ async function host(options: SandboxHostOptions = {}) {
     await close();
     if (!options.stateDir) removeStateDir(stateDir);
   });
-  return { ...h, close, stateDir, provider: createLocalSandboxProvider({ url: h.url }) };
+  return { ...h, close, stateDir, provider: createLocalSandboxProvider({ url: h.url, secret: h.secret }) };
 }
 
 function record(stateDir: string, id: string): SnapshotRecord {
@@ -62,7 +62,7 @@ describe("local Sandbox host", () => {
     cleanups.push(() => h.close());
     expect(h.health.isolation).toBe("unsafe-no-isolation");
     expect(lines.join("\n")).toMatch(/NOT FOUND.*UNCONFINED/);
-    const box = createLocalSandboxProvider({ url: h.url }).get("unsafe");
+    const box = createLocalSandboxProvider({ url: h.url, secret: h.secret }).get("unsafe");
     await box.writeFile("f.txt", "x");
     expect((await box.exec("cat f.txt")).stdout).toBe("x");
   });

@@ -23,7 +23,7 @@ for (const mode of ["overlay", "copy"] as const) {
     const outside = join(stateDir, "outside");
     mkdirSync(outside);
     return {
-      provider: createLocalSandboxProvider({ url: host.url }),
+      provider: createLocalSandboxProvider({ url: host.url, secret: host.secret }),
       hostEnv: secret,
       hostFilesOutside: [
         join(import.meta.dirname, "..", "..", "..", "package.json"), // the checkout

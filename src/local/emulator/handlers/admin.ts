@@ -1,8 +1,9 @@
 /**
- * The emulator's own endpoints under `/__emulator/` (no credentials; the
- * emulator binds to loopback): health, the request log, zone seeding, an
- * account view without tokens, organisation (permanent) accounts, and fault
- * injection. Not part of Cloudflare's API.
+ * The emulator's own endpoints under `/__emulator/`: health and terms open,
+ * everything else behind the admin secret (dispatch.ts; issue 15: code in a
+ * Sandbox must not make accounts, end them or inject faults): the request
+ * log, zone seeding, an account view without tokens, organisation
+ * (permanent) accounts, and fault injection. Not part of Cloudflare's API.
  */
 import { z } from "zod";
 import { AccountInputError, createPermanentAccount, expireDueAccounts } from "../accounts.ts";

@@ -16,7 +16,12 @@ import type { JobInput } from "../../../../src/jobs/schema.ts";
 import { createRunWorkflow } from "../../../../src/run/workflow.ts";
 import { fakePorts } from "../../../support/fakes/ports.ts";
 
-type LoopEnv = Env & { SANDBOX_HOST_URL: string; MODEL_BASE_URL: string; OPENAI_API_KEY: string };
+type LoopEnv = Env & {
+  SANDBOX_HOST_URL: string;
+  SANDBOX_HOST_SECRET: string;
+  MODEL_BASE_URL: string;
+  OPENAI_API_KEY: string;
+};
 
 export const AGENT_LOOP_JOB = {
   name: "agent-loop",
@@ -41,7 +46,7 @@ export const RunWorkflow = createRunWorkflow((env) => {
   const fakes = fakePorts(env.DB);
   return {
     ...fakes,
-    sandboxes: createLocalSandboxProvider({ url: e.SANDBOX_HOST_URL }),
+    sandboxes: createLocalSandboxProvider({ url: e.SANDBOX_HOST_URL, secret: e.SANDBOX_HOST_SECRET }),
     agentFor: (spec) => agentFor({ ...spec, options: { ...spec.options, baseUrl: e.MODEL_BASE_URL } }, e),
     verifier: createHttpVerifier(),
   };
