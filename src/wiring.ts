@@ -17,6 +17,7 @@ import { createHttpVerifier } from "./adapters/verify/http-verifier.ts";
 import type { Env } from "./env.ts";
 import { systemClock } from "./ports/clock.ts";
 import type { AutomaticSignoff, Ports } from "./ports/index.ts";
+import { heldAccountOf, heldToken, holdAccount } from "./store/account-secrets.ts";
 import { putArtifact } from "./store/artifacts.ts";
 import { findGateSignoff, findSignoff } from "./store/signoffs.ts";
 import { cloudflareSandboxProvider } from "./adapters/sandbox/cloudflare-binding.ts";
@@ -51,6 +52,12 @@ export function portsFor(env: Env): Ports {
       ...(emulatorUrl ? { emulatorUrl } : {}),
       ...(organisation ? { organisation } : {}),
       grants: env,
+      // The temporary account's token and claim URL are held here, never in the Sandbox (issue 15).
+      accounts: {
+        held: (runId) => heldAccountOf(env.DB, runId),
+        hold: (runId, account) => holdAccount(env.DB, runId, account, systemClock.now()),
+      },
+      accountToken: ({ runId, accountId }) => heldToken(env.DB, runId, accountId),
     }),
     verifier: createHttpVerifier(emulatorUrl ? { resolveUrl: (url) => viaEmulator(url, emulatorUrl) } : {}),
     dns: organisation

@@ -11,8 +11,17 @@
  *   is named after the run, and its home directory (`/home/sandbox`) is not
  *   covered by workspace snapshots, so restores never roll the cache back and
  *   redeploys of the run reuse its account. `freshAccount` deletes the cache
- *   first. The account's token stays in the Sandbox: the wrapper drops it
- *   before the cache text leaves, so it never reaches a step result, D1 or a log.
+ *   first.
+ * - **No credential rests in the Sandbox** (issue 15). wrangler talks to the
+ *   Cloudflare API only through a capturing egress grant opened for this step
+ *   (grant-api.ts): the provisioning answer reaches it with a placeholder token
+ *   and claim URL, so its cache holds placeholders only; the proxy keeps the
+ *   real ones, which the orchestrator reads when the step ends and holds
+ *   (`accounts`, D1 in the Worker). A later deploy of the run lends the held
+ *   token to its grant, which swaps it in for `Bearer <placeholder>` only (the
+ *   assets-upload session JWT passes untouched). The grant is revoked when the
+ *   step ends. The token never reaches a step result, an event or a log; the
+ *   claim URL only the run's account record (for the claim gate).
  * - **Durability.** wrangler, the cache read and the trailer run as one exec
  *   with the step's idempotency key: a retried step gets the first answer
  *   back instead of deploying (or provisioning) twice.
@@ -34,11 +43,11 @@ import { WORKSPACE_DIR } from "../../ports/sandbox.ts";
 import type { OrganisationAccount } from "../cloudflare/organisation.ts";
 import { observeDeployment } from "./deployed-version.ts";
 import { promoteByClaim } from "./promote-claim.ts";
-import { promoteByDeploy } from "./promote-deploy.ts";
+import { PLACEHOLDER_TOKEN, promoteByDeploy } from "./promote-deploy.ts";
 import { lastLine, SANDBOX_CONFIG_HOME, WRAPPER, wranglerEnv } from "./wrangler-run.ts";
 
 export { SANDBOX_CONFIG_HOME };
-import type { EgressGrantConfig } from "../egress/grants.ts";
+import { type EgressGrantConfig, openGrant, readGrantCapture, revokeGrant } from "../egress/grants.ts";
 import {
   classifyFailure,
   parseAccountCache,
@@ -50,6 +59,24 @@ import {
 
 export const ACCOUNT_CACHE = `${SANDBOX_CONFIG_HOME}/.wrangler/wrangler-temporary-account.toml`;
 const OUTPUT_FILE = "/tmp/nightshift-wrangler-output.ndjson";
+
+/** A run's temporary account as the orchestrator holds it, token and claim URL included. */
+export interface HeldAccount {
+  id: string;
+  name: string;
+  apiToken: string;
+  claimUrl: string;
+  /** ms since epoch */
+  expiresAt: number;
+  claimExpiresAt: number;
+}
+
+/** Where the orchestrator keeps runs' temporary accounts (D1 in the Worker); never a step result. */
+export interface AccountVault {
+  /** The run's newest account, or null. */
+  held(runId: string): Promise<HeldAccount | null>;
+  hold(runId: string, account: HeldAccount): Promise<void>;
+}
 
 /** A legal sign-off on record for an API base (who, when). */
 export interface SignoffOnRecord {
@@ -74,8 +101,14 @@ export interface WranglerDeployerOptions {
   emulatorUrl?: string;
   /** The organisation's own account: where claims land and the `deploy` promotion goes. */
   organisation?: OrganisationAccount;
-  /** The egress proxy that lends the organisation's token to one promotion step (never to the Sandbox itself). */
+  /**
+   * The egress proxy: the only way wrangler in the Sandbox reaches the Cloudflare API. It lends
+   * the temporary account's token to deploy steps and the organisation's to a promotion step
+   * (never to the Sandbox itself).
+   */
   grants?: EgressGrantConfig;
+  /** Where the run's temporary accounts are held; deploys refuse to run without it. */
+  accounts?: AccountVault;
   fetch?: typeof fetch;
   timeoutMs?: number;
   /** The temporary account's token as the orchestrator holds it (see deployed-version.ts). */
@@ -94,6 +127,28 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
         logRef: null,
       });
     }
+    const vault = options.accounts;
+    if (!vault || !options.grants)
+      return err({
+        code: "deploy_failed",
+        message:
+          "deploying needs the egress proxy (EGRESS_PROXY_URL, EGRESS_PROXY_SECRET) and an account store: the temporary account's token is never given to the Sandbox",
+        logRef: null,
+      });
+    const held = request.freshAccount ? null : await vault.held(request.runId);
+    const grant = await openGrant(options.grants, {
+      upstream: options.apiBase,
+      ...(held ? { token: held.apiToken } : {}),
+      placeholder: PLACEHOLDER_TOKEN,
+      capture: true,
+      ttlMs: timeoutMs + 60_000,
+    });
+    if (!grant.ok)
+      return err({
+        code: "deploy_failed",
+        message: `cannot open an egress grant for the Cloudflare API: ${grant.error.message}`,
+        logRef: null,
+      });
     const argv = [
       ...options.wrangler,
       "deploy",
@@ -103,30 +158,41 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
       "--name",
       request.workerName,
     ];
-    const result = await request.sandbox.exec(
-      [
-        "sh",
-        "-c",
-        WRAPPER,
-        "nightshift-deploy",
-        ACCOUNT_CACHE,
-        OUTPUT_FILE,
-        request.freshAccount ? "1" : "0",
-        ...argv,
-      ],
-      {
-        cwd: WORKSPACE_DIR,
-        env: wranglerEnv(options.apiBase),
-        timeoutMs,
-        idempotencyKey: `${request.idempotencyKey}:wrangler`,
-      },
-    );
+    let captured: HeldAccount | null = null;
+    let result: Awaited<ReturnType<typeof request.sandbox.exec>>;
+    try {
+      result = await request.sandbox.exec(
+        [
+          "sh",
+          "-c",
+          WRAPPER,
+          "nightshift-deploy",
+          ACCOUNT_CACHE,
+          OUTPUT_FILE,
+          request.freshAccount ? "1" : "0",
+          ...argv,
+        ],
+        {
+          cwd: WORKSPACE_DIR,
+          // The grant's URL is the only Cloudflare API the Sandbox is told of.
+          env: wranglerEnv(grant.value.baseUrl),
+          timeoutMs,
+          idempotencyKey: `${request.idempotencyKey}:wrangler`,
+        },
+      );
+    } finally {
+      // What wrangler provisioned is held before the grant goes: the Sandbox has placeholders only.
+      captured = await takeCapture(options.grants, grant.value.id, request.runId, vault);
+    }
+    const secrets = [captured, held].flatMap((a) => (a ? [a.apiToken, a.claimUrl] : []));
+    const redact = (text: string) => redactAll(text, secrets, grant.value.baseUrl);
     const { output, trailer } = splitTrailer(result.stdout);
     const log = [
       `$ ${argv.join(" ")}`,
       `# sign-off ${signoff.id} by ${signoff.signedBy}${signoff.automatic ? " (automatic, local mode)" : ""}`,
-      stripAnsi(output).trimEnd(),
-      stripAnsi(result.stderr).trimEnd(),
+      "# through an egress grant: the account's token and claim URL are held by nightshift, not the Sandbox",
+      redact(stripAnsi(output).trimEnd()),
+      redact(stripAnsi(result.stderr).trimEnd()),
       `# exit ${trailer?.exitCode ?? result.exitCode}${trailer ? ` after ${trailer.wranglerMs} ms in wrangler` : ""}`,
     ].join("\n");
     const logRef = await options.putLog({
@@ -138,15 +204,19 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
     if (!trailer) {
       return err({
         code: "deploy_failed",
-        message: `the deploy wrapper exited ${result.exitCode} without a result: ${lastLine(result.stderr)}`,
+        message: redact(
+          `the deploy wrapper exited ${result.exitCode} without a result: ${lastLine(result.stderr)}`,
+        ),
         logRef,
       });
     }
     if (trailer.exitCode !== 0) {
       const failure = classifyFailure(`${output}\n${result.stderr}`);
-      return err({ ...failure, logRef });
+      return err({ ...failure, message: redact(failure.message), logRef });
     }
-    return readSuccess({ request, trailer, output, logRef });
+    // A replayed step (same idempotency key) captured nothing this time: its first attempt held it.
+    const account = captured ?? (await vault.held(request.runId));
+    return readSuccess({ request, trailer, output, logRef, account });
   }
 
   async function promote(request: PromoteRequest): Promise<Result<PromoteOutcome, DeployError>> {
@@ -189,13 +259,53 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
   return { deploy, promote, observe };
 }
 
+/**
+ * Reads what the step's grant captured and holds it for the run; null when nothing was
+ * provisioned through it. A proxy that cannot be reached throws (the step retries); the grant
+ * is revoked only once its capture is safe (otherwise it expires by itself).
+ */
+async function takeCapture(
+  grants: EgressGrantConfig,
+  grantId: string,
+  runId: string,
+  vault: AccountVault,
+): Promise<HeldAccount | null> {
+  const state = await readGrantCapture(grants, grantId);
+  let captured: HeldAccount | null = null;
+  if (state.ok && state.value && state.value !== "gone") {
+    const { account, claim } = state.value;
+    captured = {
+      id: account.id,
+      name: account.name,
+      apiToken: account.apiToken,
+      claimUrl: claim.url,
+      expiresAt: Date.parse(account.expiresAt),
+      claimExpiresAt: Date.parse(claim.expiresAt),
+    };
+    await vault.hold(runId, captured);
+  }
+  await revokeGrant(grants, grantId).catch((error: unknown) =>
+    console.log(`nightshift deploy: revoking egress grant failed: ${(error as Error).message}`),
+  );
+  return captured;
+}
+
+/** Every secret (and the grant's URL) out of a text bound for a log or a step result. */
+function redactAll(text: string, secrets: readonly string[], grantUrl: string): string {
+  let out = text.split(grantUrl).join("<egress grant>");
+  for (const secret of secrets) if (secret) out = out.split(secret).join("[held by nightshift]");
+  return out;
+}
+
 function readSuccess(input: {
   request: DeployRequest;
   trailer: { ndjson: string | null; account: string | null };
   output: string;
   logRef: string;
+  /** The account the orchestrator holds for the run (captured now, or held from before). */
+  account: HeldAccount | null;
 }): Result<DeployOutput, DeployError> {
-  const { trailer, logRef } = input;
+  const { trailer, logRef, account } = input;
   if (!trailer.account) {
     return err({
       code: "deploy_failed",
@@ -205,6 +315,14 @@ function readSuccess(input: {
   }
   const cache = parseAccountCache(trailer.account);
   if (!cache.ok) return err({ code: "deploy_failed", message: cache.message, logRef });
+  // The Sandbox's cache only says which account wrangler used; everything else comes from what
+  // the orchestrator holds, so code in the Sandbox cannot swap in another account or claim URL.
+  if (!account || account.id !== cache.value.account.id)
+    return err({
+      code: "deploy_failed",
+      message: `wrangler deployed with account ${cache.value.account.id}, whose token nightshift does not hold (it was not provisioned through this run's egress grant); deploy again with a fresh account`,
+      logRef,
+    });
   const record = trailer.ndjson ? parseDeployRecord(trailer.ndjson) : null;
   const fallback = parseDeployStdout(input.output);
   const url = record?.url ?? fallback.url;
@@ -219,10 +337,10 @@ function readSuccess(input: {
     url,
     versionId: record?.versionId ?? fallback.versionId,
     account: {
-      id: cache.value.account.id,
-      claimUrl: cache.value.claim.url,
-      expiresAt: cache.value.account.expiresAt,
-      claimExpiresAt: cache.value.claim.expiresAt,
+      id: account.id,
+      claimUrl: account.claimUrl,
+      expiresAt: account.expiresAt,
+      claimExpiresAt: account.claimExpiresAt,
     },
     logRef,
   });

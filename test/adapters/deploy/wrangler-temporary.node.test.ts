@@ -2,8 +2,10 @@
  * The wrangler --temporary deployer for real: the pinned, unmodified wrangler
  * runs inside a Sandbox of the local Sandbox host (bubblewrap, overlay
  * snapshots) and deploys the example job's Worker to the local Cloudflare API
- * emulator. The sign-off lookup and the log store are the adapter's injected
- * functions (D1 in the Worker), here plain in-memory ones.
+ * emulator, reaching it only through the real egress proxy (the Sandbox has a
+ * network of its own with the proxy as its one gateway). The sign-off lookup,
+ * the log store and the account vault are the adapter's injected functions
+ * (D1 in the Worker), here plain in-memory ones.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,9 +13,11 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createWranglerDeployer,
+  type HeldAccount,
   type SignoffOnRecord,
 } from "../../../src/adapters/deploy/wrangler-temporary.ts";
 import { createLocalSandboxProvider } from "../../../src/adapters/sandbox/local.ts";
+import { type EgressProxy, startEgressProxy } from "../../../src/local/egress-proxy/index.ts";
 import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
 import { type SandboxHost, startSandboxHost } from "../../../src/local/sandbox-host/index.ts";
 import type { Deployer, DeployOutput } from "../../../src/ports/deployer.ts";
@@ -27,6 +31,10 @@ const RUN = "deploy-adapter-run";
 let dir: string;
 let emu: Emulator;
 let host: SandboxHost;
+let proxy: EgressProxy;
+const ADMIN = "deployer-test-admin-secret";
+/** The vault: what the orchestrator holds per run (D1 in the Worker). */
+const vault = new Map<string, HeldAccount>();
 let sandbox: Sandbox;
 let signoff: SignoffOnRecord | null = null;
 const logs = new Map<string, string>();
@@ -57,8 +65,10 @@ const provisioningCalls = () =>
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "nightshift-deployer-"));
   emu = await startEmulator({ port: 0, stateDir: join(dir, "emulator"), log: () => {} });
+  proxy = await startEgressProxy({ keys: {}, adminSecret: ADMIN });
   host = await startSandboxHost({
     port: 0,
+    gateways: [{ port: Number(new URL(proxy.url).port) }],
     stateDir: join(dir, "sandboxes"),
     log: () => {},
     readOnlyBinds: [
@@ -78,11 +88,19 @@ beforeAll(async () => {
       return log.ref;
     },
     emulatorUrl: emu.url,
+    grants: { EGRESS_PROXY_URL: proxy.url, EGRESS_PROXY_SECRET: ADMIN },
+    accounts: {
+      held: async (runId) => vault.get(runId) ?? null,
+      hold: async (runId, account) => {
+        vault.set(runId, account);
+      },
+    },
   });
 });
 
 afterAll(async () => {
   await host?.close();
+  await proxy?.close();
   await emu?.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -113,6 +131,28 @@ describe("wrangler deploy --temporary inside the run's Sandbox", () => {
     expect(log).toContain("(created)");
     expect(log).toContain("sign-off tos-test by legal-1");
     expect(log).not.toMatch(/apiToken|emu_[A-Za-z0-9_-]{20,}/);
+
+    // The orchestrator holds the real token and claim URL; the Sandbox and the log have neither.
+    const held = vault.get(RUN)!;
+    expect(held).toMatchObject({ id: first.account.id, claimUrl: first.account.claimUrl });
+    expect(held.apiToken).toMatch(/^emu_/);
+    expect(log).not.toContain(held.apiToken);
+    expect(log).not.toContain(held.claimUrl);
+    expect(log).toContain("Claim URL: https://claim-url.nightshift.invalid/");
+    const grep = await sandbox.exec(
+      [
+        "sh",
+        "-c",
+        'grep -rlF -e "$1" -e "$2" /home /tmp /workspace; env | grep -cF -e "$1" -e "$2"',
+        "find",
+        held.apiToken,
+        held.claimUrl,
+      ],
+      { timeoutMs: 60_000 },
+    );
+    expect(grep.stdout.trim()).toBe("0");
+    // wrangler reached the API only through the step's grant, which is revoked now.
+    expect(proxy.log.filter((e) => e.kind === "grant" && e.allowed).length).toBeGreaterThan(3);
   });
 
   it("redeploys into the same account after the workspace is restored (the cache lives outside /workspace)", async () => {
