@@ -87,7 +87,14 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   };
 
   const server: Server = createServer((req, res) => {
-    const raw = req.url ?? "/";
+    let raw = req.url ?? "/";
+    // A client that sends everything through HTTP(S)_PROXY (wrangler does, once HTTPS_PROXY is
+    // set) addresses the proxy's own routes in absolute form: they are served as they are.
+    if (/^https?:\/\//i.test(raw)) {
+      const target = URL.parse(raw);
+      if (!target) return refuse(res, 400, "not a URL");
+      if (target.origin === url) raw = `${target.pathname}${target.search}`;
+    }
     const path = raw.split("?")[0] ?? "/";
     if (grants.handles(path)) return grants.handle(req, res, raw);
     if (/^https?:\/\//i.test(raw)) {
@@ -141,7 +148,8 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     const entry: EgressLogEntry = {
       kind: "connect",
       target: req.url ?? "",
-      allowed: allow.has(hostname.toLowerCase()),
+      // TLS to an allowlisted host, nothing else: no other port of it, no raw TCP.
+      allowed: allow.has(hostname.toLowerCase()) && portText === "443",
       status: null,
     };
     if (!entry.allowed) {

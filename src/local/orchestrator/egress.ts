@@ -14,6 +14,8 @@ export interface StackEgressOptions {
   keys?: Record<string, string | undefined>;
   /** Default: random per start. */
   adminSecret?: string;
+  /** Hosts a Sandbox may open a TLS tunnel to (CONNECT …:443), e.g. the npm registry. */
+  allowHosts?: readonly string[];
   /** Each refusal, one line (never a key or token). */
   log?: (line: string) => void;
 }
@@ -45,6 +47,7 @@ export async function startStackEgress(options: StackEgressOptions): Promise<Sta
     port: options.port,
     keys,
     adminSecret: secret,
+    ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}),
     ...(options.routes ? { routes: options.routes } : {}),
     ...(log
       ? {

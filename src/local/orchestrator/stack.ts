@@ -80,6 +80,17 @@ export interface LocalStackOptions {
   egressLog?: (line: string) => void;
 }
 
+/**
+ * The npm registry this stack was started against (`npm start` sets npm_config_registry) and
+ * the public one: the hosts a job's `npm ci` may reach from a Sandbox, through the proxy.
+ */
+export function packageRegistryHosts(env: NodeJS.ProcessEnv = process.env): string[] {
+  const hosts = new Set(["registry.npmjs.org"]);
+  const configured = URL.parse(env.npm_config_registry ?? "")?.hostname;
+  if (configured) hosts.add(configured);
+  return [...hosts];
+}
+
 export interface OrganisationAccount {
   id: string;
   apiToken: string;
@@ -163,6 +174,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const egress = await startStackEgress({
     port: options.egressPort ?? options.port + 3,
     keys,
+    allowHosts: packageRegistryHosts(),
     ...(options.egress?.routes ? { routes: options.egress.routes } : {}),
     ...(options.egress?.adminSecret ? { adminSecret: options.egress.adminSecret } : {}),
     ...(options.egressLog ? { log: options.egressLog } : {}),
@@ -182,6 +194,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Each Sandbox has a network of its own: the egress proxy is the only way out (the
     // Cloudflare API, model APIs, allowlisted hosts), at the same URL as on the host.
     gateways: [{ port: Number(new URL(egress.proxy.url).port) }],
+    // Package managers (npm in a job's setup) reach the registry through the proxy's allowlist;
+    // the proxy's own URL stays direct.
+    env: {
+      HTTPS_PROXY: egress.proxy.url,
+      https_proxy: egress.proxy.url,
+      NO_PROXY: "127.0.0.1,localhost",
+      no_proxy: "127.0.0.1,localhost",
+    },
     log,
   }).catch(async (error: unknown) => {
     await Promise.allSettled([egress.proxy.close(), emulator.close()]);

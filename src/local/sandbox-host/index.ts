@@ -45,6 +45,11 @@ export const SandboxHostOptionsSchema = z.strictObject({
   network: z.enum(["isolated", "none", "host"]).default("isolated"),
   /** Ports of the host's loopback reachable from inside every `isolated` Sandbox at the same address (the egress proxy). */
   gateways: z.array(z.strictObject({ port: z.number().int().min(1).max(65535) })).default([]),
+  /**
+   * Variables every command starts with, under the caller's own (e.g. `HTTPS_PROXY` naming the
+   * egress proxy, so package managers reach allowlisted registries through it).
+   */
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a variable name"), z.string()).default({}),
   /** Run commands unconfined when bubblewrap is missing. Never in CI or with untrusted code. */
   unsafeNoBwrap: z.boolean().default(false),
   /** Force the copy fallback even where overlay mounts work (tests, comparisons). */
@@ -214,6 +219,7 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
     isolation,
     network: o.network,
     netns,
+    baseEnv: o.env,
     publicHost: o.host === "0.0.0.0" || o.host === "::" ? "127.0.0.1" : o.host,
     keepSnapshots: o.keepSnapshots,
     afterAnswer,

@@ -35,6 +35,8 @@ export interface ManagerConfig {
   network: NetworkPolicy;
   /** Where `isolated` / `none` Sandboxes get their own network namespace; null: the host's. */
   netns: { tools: NetnsTools; gateways: readonly Gateway[] } | null;
+  /** Variables every command starts with, under the caller's own. */
+  baseEnv?: Readonly<Record<string, string>>;
   limits: SandboxLimits;
   publicHost: string;
   keepSnapshots: number;
@@ -68,6 +70,7 @@ export class SandboxManager {
               config.network === "isolated" ? config.netns.gateways : [],
             )
           : null,
+      baseEnv: config.baseEnv ?? {},
       limits: config.limits,
       publicHost: config.publicHost,
       findSnapshot: (id) => this.snapshots.get(id),

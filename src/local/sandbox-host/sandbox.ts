@@ -46,6 +46,8 @@ export interface SandboxRuntime {
   isolation: Isolation;
   /** The Sandbox's own network (netns.ts), or null where commands share the host's. */
   network(name: string): SandboxNetwork | null;
+  /** Variables every command starts with, under the caller's own. */
+  baseEnv: Readonly<Record<string, string>>;
   limits: SandboxLimits;
   /** Host name put into exposed port URLs. */
   publicHost: string;
@@ -102,7 +104,11 @@ export class HostedSandbox {
     const child = spawnConfined(
       this.rt.isolation,
       this.mounts,
-      { argv: toArgv(req.command), cwd: this.insidePath(req.cwd), env: sandboxEnv(req.env) },
+      {
+        argv: toArgv(req.command),
+        cwd: this.insidePath(req.cwd),
+        env: sandboxEnv({ ...this.rt.baseEnv, ...req.env }),
+      },
       this.net?.prefix() ?? [],
       limits,
     );
