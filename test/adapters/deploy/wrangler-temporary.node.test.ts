@@ -222,6 +222,29 @@ describe("wrangler deploy --temporary inside the run's Sandbox", () => {
     first = a;
   });
 
+  it("deploys into a fresh account when wrangler used one whose token nightshift does not hold", async () => {
+    const request = {
+      idempotencyKey: `${RUN}:deploy#cut-off`,
+      runId: RUN,
+      workerName: "hello-kv",
+      config: "wrangler.jsonc",
+      freshAccount: false,
+      sandbox,
+    };
+    const a = value(await deployer.deploy(request));
+    // As when the step was cut off after wrangler provisioned but before the capture was stored:
+    // the retried step replays wrangler's answer, naming an account nightshift holds no token for.
+    vault.delete(RUN);
+    const before = provisioningCalls().length;
+    const b = value(await deployer.deploy(request));
+    expect(b.account.id).not.toBe(a.account.id);
+    expect(vault.get(RUN)).toMatchObject({ id: b.account.id, claimUrl: b.account.claimUrl });
+    expect(provisioningCalls()).toHaveLength(before + 1);
+    expect(b.logRef).toBe(`${RUN}:deploy#cut-off:reprovision:log`);
+    expect(logs.get(b.logRef!)).toContain("(created)");
+    first = b;
+  });
+
   it("promotes by claim: waits while unclaimed, done once claimed, an expired account is not", async () => {
     const promote = (n: number) =>
       deployer.promote({
