@@ -18,11 +18,12 @@ import { runIdSchema } from "../run/params.ts";
 import { listEvents } from "../store/events.ts";
 import { approvalsOfRun, listApprovals, listGates } from "../store/gates.ts";
 import { getArtifact } from "../store/artifacts.ts";
-import { RUN_STATUSES } from "../store/rows.ts";
+import { type GateRow, RUN_STATUSES, type RunRow } from "../store/rows.ts";
 import { createInbox } from "../ui/routes.ts";
 import { getRun, listRuns } from "../store/runs.ts";
 import { listSignoffs, recordSignoff } from "../store/signoffs.ts";
 import { type AppEnv, authenticate, demand } from "./auth.ts";
+import { maySeeClaimUrl } from "./claim-url.ts";
 import { ApiError } from "./errors.ts";
 import { eventStreamResponse, resumeAfter } from "./event-stream.ts";
 import { mountPeopleRoutes } from "./people-routes.ts";
@@ -31,8 +32,9 @@ import { jobStates, jobStateView, mountTriggerRoutes } from "./trigger-routes.ts
 import { createWebhooks } from "./webhooks.ts";
 import { canOperate, canView, hasRole, isAutomationIdentity, mayDecide, type Principal } from "./roles.ts";
 import { DEFAULT_LINK_TTL_MS, issueLink } from "./signed-links.ts";
+import { apiRequestGuard } from "./request-guard.ts";
 import { jsonBody, query } from "./validate.ts";
-import { eventView, gateView, runView } from "./views.ts";
+import { claimSecretsOf, eventView, gateView, runView, type ViewOptions } from "./views.ts";
 
 export interface AppOptions {
   registry: JobRegistry;
@@ -88,6 +90,26 @@ export function createApp(options: AppOptions) {
   const { registry } = options;
   const app = new Hono<AppEnv>();
 
+  /**
+   * Whether `principal` sees the claim URL in views of `run` (and `gate`): it may decide
+   * the run's claim gate, by the gate row's approvers, else the latest claim gate's,
+   * else the job's current policy.
+   */
+  const visibility = (
+    principal: Principal,
+    run: Pick<RunRow, "id" | "job">,
+    gates: readonly GateRow[] = [],
+  ): ViewOptions => {
+    const claimGate = gates.filter((g) => g.kind === "claim").at(-1);
+    const approvers = claimGate?.approvers_json ??
+      registry.jobs.get(run.job)?.gates.claim.approvers ?? ["approver"];
+    return { showClaimUrl: maySeeClaimUrl(principal, { runId: run.id, approvers }) };
+  };
+  const gateVisibility = (principal: Principal, gate: GateRow): ViewOptions =>
+    gate.kind === "claim"
+      ? { showClaimUrl: maySeeClaimUrl(principal, { runId: gate.run_id, approvers: gate.approvers_json }) }
+      : { showClaimUrl: false };
+
   app.onError((error, c) => {
     if (error instanceof ApiError) return error.toResponse();
     console.error("nightshift api: unhandled error", error instanceof Error ? error.stack : String(error));
@@ -102,6 +124,8 @@ export function createApp(options: AppOptions) {
   app.route("/inbox", createInbox({ now }));
   // Webhooks authenticate by signature, never by the API's credentials (src/api/webhooks.ts).
   app.route("/webhooks", createWebhooks({ registry, now, notifierFor: options.notifierFor }));
+  // Not a form target: exact Origin, JSON bodies only (request-guard.ts), bearer credentials only (auth.ts).
+  app.use("/api/*", apiRequestGuard());
   app.use("/api/*", authenticate(now));
   // Reading needs some role; every write below checks its own.
   app.use("/api/*", async (c, next) => {
@@ -148,12 +172,15 @@ export function createApp(options: AppOptions) {
     }
     if (!result.ok) throw new ApiError("unavailable", `could not start the run: ${result.message}`);
     const run = await getRun(c.env.DB, runId);
-    return c.json({ run: run ? runView(run) : { id: runId } }, 201);
+    return c.json({ run: run ? runView(run, visibility(c.get("principal"), run)) : { id: runId } }, 201);
   });
 
   app.get("/api/runs", async (c) => {
     const q = query(c, listQuery);
-    return c.json({ runs: (await listRuns(c.env.DB, q)).map(runView) });
+    const principal = c.get("principal");
+    return c.json({
+      runs: (await listRuns(c.env.DB, q)).map((run) => runView(run, visibility(principal, run))),
+    });
   });
 
   app.get("/api/runs/:id", async (c) => {
@@ -161,7 +188,11 @@ export function createApp(options: AppOptions) {
     if (!run) throw new ApiError("not_found", `no run "${c.req.param("id")}"`, "id");
     const gates = await listGates(c.env.DB, { runId: run.id });
     const approvals = await approvalsOfRun(c.env.DB, run.id);
-    return c.json({ run: runView(run), gates: gates.map((g) => gateView(g, approvals.get(g.id))) });
+    const principal = c.get("principal");
+    return c.json({
+      run: runView(run, visibility(principal, run, gates)),
+      gates: gates.map((g) => gateView(g, approvals.get(g.id), gateVisibility(principal, g))),
+    });
   });
 
   app.get("/api/runs/:id/events", async (c) => {
@@ -177,9 +208,12 @@ export function createApp(options: AppOptions) {
         db: c.env.DB,
         runId: run.id,
         after: resumeAfter(c.req.header("last-event-id"), c.req.query("after")),
-        render: eventView,
+        render: (event) => eventView(event, claimSecretsOf(run)),
       });
-    return c.json({ events: (await listEvents(c.env.DB, run.id, q.after)).map(eventView) });
+    const secrets = claimSecretsOf(run);
+    return c.json({
+      events: (await listEvents(c.env.DB, run.id, q.after)).map((e) => eventView(e, secrets)),
+    });
   });
 
   app.get("/api/runs/:id/artifacts/:ref{.+}", async (c) => {
@@ -197,7 +231,10 @@ export function createApp(options: AppOptions) {
         status: z.enum(["pending", "approved", "rejected", "expired", "cancelled"]).optional(),
       }),
     );
-    return c.json({ gates: (await listGates(c.env.DB, q)).map((g) => gateView(g)) });
+    const principal = c.get("principal");
+    return c.json({
+      gates: (await listGates(c.env.DB, q)).map((g) => gateView(g, [], gateVisibility(principal, g))),
+    });
   });
 
   for (const decision of ["approve", "reject"] as const) {
@@ -225,7 +262,8 @@ export function createApp(options: AppOptions) {
         },
       });
       if (!result.ok) {
-        const gate = "gate" in result ? { gate: gateView(result.gate) } : {};
+        const gate =
+          "gate" in result ? { gate: gateView(result.gate, [], gateVisibility(principal, result.gate)) } : {};
         const approvals = "approvals" in result ? { approvals: result.approvals } : {};
         throw new ApiError(result.code, result.message, result.code === "not_found" ? "gate" : undefined, {
           ...gate,
@@ -233,7 +271,11 @@ export function createApp(options: AppOptions) {
         });
       }
       const approvals = result.approvals ? { approvals: result.approvals } : {};
-      const gate = gateView(result.gate, await listApprovals(c.env.DB, result.gate.id));
+      const gate = gateView(
+        result.gate,
+        await listApprovals(c.env.DB, result.gate.id),
+        gateVisibility(principal, result.gate),
+      );
       // 202: the approval is on record, and the gate waits for a second, different approver.
       return c.json({ gate, delivered: result.delivered, ...approvals }, result.decided ? 200 : 202);
     });
@@ -249,6 +291,8 @@ export function createApp(options: AppOptions) {
     if (!verdict.ok) throw new ApiError("forbidden", `cannot hand out a link to decide: ${verdict.message}`);
     if (gate.status !== "pending")
       throw new ApiError("gate_not_pending", `gate ${gate.kind}-${gate.seq} is already ${gate.status}`);
+    if (body.to !== undefined && isAutomationIdentity(body.to))
+      throw new ApiError("forbidden", `"${body.to}" is reserved for automation`, "body.to");
     const issued = await issueLink(c.env, {
       gate,
       issuedTo: body.to ?? principal.identity,
@@ -313,13 +357,26 @@ export function createApp(options: AppOptions) {
 }
 
 /**
- * Who a decision is recorded under. Identity comes from authentication; the
- * body's `by` is honoured only for the bootstrap token (the operator acting for
- * a named person, e.g. in scripts), and never names the run's own automation.
+ * Who a decision (or sign-off, or cancel) is recorded under. Identity comes from
+ * authentication. The body's `by` may repeat it; naming anyone else is refused
+ * (403), except for the bootstrap token, the operator's root credential from
+ * configuration, which may record a named person (scripts, tests) since it can
+ * mint that person's token anyway. Nobody's `by` may name the run's automation.
  */
 function deciderOf(principal: Principal, by: string | undefined): Principal {
-  if (by === undefined || principal.via !== "bootstrap") return principal;
+  if (by === undefined) return principal;
   if (isAutomationIdentity(by))
-    throw new ApiError("forbidden", `"${by}" is automation; automation never decides a gate`, "body.by");
-  return { ...principal, identity: by };
+    throw new ApiError(
+      "forbidden",
+      `"${by}" is reserved for automation; a person never acts as it`,
+      "body.by",
+    );
+  if (by.trim().toLowerCase() === principal.identity.toLowerCase()) return principal;
+  if (principal.via !== "bootstrap")
+    throw new ApiError(
+      "forbidden",
+      `${principal.identity} may not act as "${by}": decisions are recorded under the caller's own identity (leave out "by")`,
+      "body.by",
+    );
+  return { ...principal, identity: by.trim() };
 }

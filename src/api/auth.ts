@@ -8,8 +8,11 @@
  * - `Cf-Access-Jwt-Assertion`: Cloudflare Access in front of the Worker;
  *   identity = the verified email, roles from the `people` table.
  *
- * The inbox also accepts a personal or bootstrap token from its sign-in cookie.
- * What a principal may do is decided in `roles.ts`. Secrets never reach logs.
+ * The inbox (`/inbox/*`) also accepts a personal or bootstrap token from its
+ * sign-in cookie; `/api/*` never does: a browser attaches cookies to requests
+ * other sites make, so the API takes only credentials a page cannot make a
+ * browser send (issue 15, item 5; docs/inbox.md, threat model). What a
+ * principal may do is decided in `roles.ts`. Secrets never reach logs.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
@@ -18,7 +21,7 @@ import { findLiveToken, getPerson } from "../store/people.ts";
 import { accessConfigured, verifyAccessJwt } from "./access-jwt.ts";
 import { timingSafeEqual } from "./auth-compare.ts";
 import { ApiError } from "./errors.ts";
-import type { Principal } from "./roles.ts";
+import { isAutomationIdentity, type Principal } from "./roles.ts";
 
 export { timingSafeEqual } from "./auth-compare.ts";
 
@@ -42,6 +45,9 @@ export async function principalForSecret(env: Env, secret: string, now: number):
     return { ok: true, principal: BOOTSTRAP_PRINCIPAL };
   if (secret.startsWith("nst_")) {
     const token = await findLiveToken(env.DB, secret, now);
+    // A token minted for an automation identity before such names were reserved acts as nobody.
+    if (token && isAutomationIdentity(token.identity))
+      return { ok: false, message: "this API token names an identity reserved for automation" };
     if (token)
       return {
         ok: true,
@@ -52,8 +58,15 @@ export async function principalForSecret(env: Env, secret: string, now: number):
   return { ok: false, message: "missing or wrong bearer token (Authorization: Bearer <token>)" };
 }
 
-/** Who sent this request, from its header, Access JWT or sign-in cookie (in that order). */
-export async function resolvePrincipal(c: Context<AppEnv>, now: number): Promise<Resolved> {
+/**
+ * Who sent this request, from its header, Access JWT or (with `cookie`, the
+ * inbox only) sign-in cookie, in that order.
+ */
+export async function resolvePrincipal(
+  c: Context<AppEnv>,
+  now: number,
+  options: { cookie: boolean },
+): Promise<Resolved> {
   const header = c.req.header("authorization");
   if (header) {
     const match = /^Bearer\s+(.+)$/i.exec(header);
@@ -73,7 +86,12 @@ export async function resolvePrincipal(c: Context<AppEnv>, now: number): Promise
     };
   }
   const cookie = getCookie(c, SESSION_COOKIE);
-  if (cookie) return principalForSecret(c.env, cookie, now);
+  if (cookie && options.cookie) return principalForSecret(c.env, cookie, now);
+  if (cookie)
+    return {
+      ok: false,
+      message: "the inbox's sign-in cookie is not a credential for /api; send Authorization: Bearer <token>",
+    };
   if (!c.env.NIGHTSHIFT_TOKEN && !accessConfigured(c.env))
     return {
       ok: false,
@@ -83,10 +101,10 @@ export async function resolvePrincipal(c: Context<AppEnv>, now: number): Promise
   return { ok: false, message: "sign in: Authorization: Bearer <token>, or through Cloudflare Access" };
 }
 
-/** API middleware: 401 without a valid credential; sets `principal` for the handlers. */
+/** API middleware: 401 without a bearer credential (never the cookie); sets `principal`. */
 export function authenticate(now: () => number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const resolved = await resolvePrincipal(c, now());
+    const resolved = await resolvePrincipal(c, now(), { cookie: false });
     if (!resolved.ok) throw new ApiError("unauthorized", resolved.message);
     c.set("principal", resolved.principal);
     await next();

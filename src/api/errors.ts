@@ -20,6 +20,7 @@ export const API_ERRORS = {
   link_used: 410,
   link_expired: 410,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   invalid_payload: 422,
   no_schedule: 409,
   unavailable: 503,

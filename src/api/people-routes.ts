@@ -2,7 +2,9 @@
  * People and credentials over the API: personal tokens (create, list, revoke)
  * and the roles of Cloudflare Access identities. Admins manage everyone; a
  * person may mint tokens for themselves with a subset of their own roles and
- * revoke their own tokens.
+ * revoke their own tokens. Nobody grants upward into `legal`: only a principal
+ * holding it (or the bootstrap token, from configuration) may hand it out
+ * (`mayGrant`), and no token is made for an automation identity.
  */
 import type { Hono } from "hono";
 import { z } from "zod";
@@ -18,7 +20,7 @@ import {
 } from "../store/people.ts";
 import { type AppEnv, demand } from "./auth.ts";
 import { ApiError } from "./errors.ts";
-import { hasRole, isAutomationIdentity, rolesSchema } from "./roles.ts";
+import { hasRole, isAutomationIdentity, mayGrant, type Principal, type Role, rolesSchema } from "./roles.ts";
 import { jsonBody } from "./validate.ts";
 
 const identitySchema = z
@@ -63,6 +65,7 @@ export function mountPeopleRoutes(app: Hono<AppEnv>, options: { now: () => numbe
       const extra = body.roles.filter((role) => !me.roles.includes(role));
       demand(me, extra.length === 0, `grant roles they do not hold (${extra.join(", ")})`);
     }
+    demandGrant(me, body.roles);
     const at = now();
     const { row, secret } = await createToken(c.env.DB, {
       identity,
@@ -112,6 +115,7 @@ export function mountPeopleRoutes(app: Hono<AppEnv>, options: { now: () => numbe
     const email = emailSchema.safeParse(c.req.param("email"));
     if (!email.success) throw new ApiError("invalid_request", "not an email address", "email");
     const body = await jsonBody(c, personBody);
+    demandGrant(me, body.roles);
     await setPerson(c.env.DB, {
       email: email.data,
       roles: [...new Set(body.roles)],
@@ -128,4 +132,11 @@ export function mountPeopleRoutes(app: Hono<AppEnv>, options: { now: () => numbe
       throw new ApiError("not_found", `no person ${c.req.param("email")}`, "email");
     return c.json({ removed: c.req.param("email").toLowerCase() });
   });
+}
+
+/** 403 when `me` may not hand out `roles` (the legal role needs legal). */
+function demandGrant(me: Principal, roles: readonly Role[]): void {
+  const verdict = mayGrant(me, roles);
+  if (!verdict.ok)
+    throw new ApiError("forbidden", `${me.identity} may not grant legal: ${verdict.message}`, "body.roles");
 }

@@ -27,11 +27,28 @@ export interface Principal {
   tokenId?: string;
 }
 
-/** Identities the run's own automation writes under; a person can never take one. */
-const AUTOMATION = /^(system|sweeper|api|automation|scheduler|webhook|run:.*)$/i;
+/**
+ * Identities the run's own automation writes under (audit actors, sign-offs):
+ * `system`, `sweeper`, `scheduler`, `webhook:<source>` (src/api/webhooks.ts),
+ * `nightshift` (a job pausing itself) and `nightshift (local mode, automatic)`
+ * (the local automatic signer, src/run/signoff.ts), run ids as `run:<id>`.
+ * No token, person or `by` field may take one (issue 15, item 7).
+ */
+const AUTOMATION = /^(system|sweeper|api|automation|scheduler|nightshift|webhook|run)([:\s(].*)?$/i;
 
 export function isAutomationIdentity(identity: string): boolean {
   return AUTOMATION.test(identity.trim());
+}
+
+/**
+ * Whether `granter` may hand `roles` to a token or person. `legal` comes only
+ * from configuration (the bootstrap token) or from a principal that holds it:
+ * an admin cannot mint itself, a token or a person the legal sign-off.
+ */
+export function mayGrant(granter: Pick<Principal, "roles">, roles: readonly Role[]): Verdict {
+  if (roles.includes("legal") && !hasRole(granter, "legal"))
+    return { ok: false, message: "only a principal holding the legal role may grant it" };
+  return { ok: true };
 }
 
 export function hasRole(principal: Pick<Principal, "roles">, ...wanted: Role[]): boolean {

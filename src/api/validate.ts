@@ -2,13 +2,32 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { ApiError, fromZod } from "./errors.ts";
+import { isJsonType } from "./request-guard.ts";
 
-const MAX_BODY_BYTES = 256 * 1024;
+/** Counted in bytes as they arrive (UTF-8), not in decoded characters. */
+export const MAX_BODY_BYTES = 256 * 1024;
 
+/**
+ * The body as `schema`: at most `MAX_BODY_BYTES` bytes (413), `application/json`
+ * when there is one (415; an empty body reads as `{}`), valid JSON (400).
+ */
 export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.output<T>> {
-  const text = await c.req.text();
-  if (text.length > MAX_BODY_BYTES)
-    throw new ApiError("payload_too_large", `body exceeds ${MAX_BODY_BYTES} bytes`);
+  const declared = Number(c.req.header("content-length"));
+  if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) throw tooLarge();
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge();
+  if (bytes.byteLength > 0 && !isJsonType(c.req.header("content-type")))
+    throw new ApiError(
+      "unsupported_media_type",
+      "request bodies must be application/json",
+      "headers.content-type",
+    );
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new ApiError("invalid_json", "body is not valid UTF-8", "body");
+  }
   let value: unknown = {};
   if (text.trim() !== "") {
     try {
@@ -20,6 +39,10 @@ export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Prom
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw fromZod(parsed.error, "body");
   return parsed.data;
+}
+
+function tooLarge(): ApiError {
+  return new ApiError("payload_too_large", `body exceeds ${MAX_BODY_BYTES} bytes`);
 }
 
 export function query<T extends z.ZodType>(c: Context, schema: T): z.output<T> {

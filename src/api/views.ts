@@ -1,11 +1,22 @@
-/** JSON views of store rows for the API: stable field names, no internal columns. */
+/**
+ * JSON views of store rows for the API: stable field names, no internal
+ * columns. The claim URL is in a run or claim-gate view only when the caller
+ * may decide the claim gate (`claim-url.ts`); hidden unless asked for.
+ */
 import type { LoopContext } from "../loop/types.ts";
+import { claimUrlsIn, hideClaimUrl } from "./claim-url.ts";
 import type { ApprovalRow } from "../store/gates.ts";
 import type { EventRow, GateRow, RunRow } from "../store/rows.ts";
 
-export function runView(run: RunRow) {
+export interface ViewOptions {
+  /** The caller may decide this run's claim gate, so may see its claim URL. */
+  showClaimUrl: boolean;
+}
+const HIDDEN: ViewOptions = { showClaimUrl: false };
+
+export function runView(run: RunRow, options: ViewOptions = HIDDEN) {
   const ctx = run.context_json as LoopContext | null;
-  return {
+  const view = {
     id: run.id,
     job: run.job,
     trigger: run.trigger,
@@ -23,11 +34,12 @@ export function runView(run: RunRow) {
     snapshotId: ctx?.snapshotId ?? null,
     reportRef: ctx?.reportRef ?? null,
   };
+  return options.showClaimUrl ? view : hideClaimUrl(view, claimUrlsIn(ctx));
 }
 
 /** A gate; `approvals` (who approved so far, oldest first) when it needs more than one. */
-export function gateView(gate: GateRow, approvals: ApprovalRow[] = []) {
-  return {
+export function gateView(gate: GateRow, approvals: ApprovalRow[] = [], options: ViewOptions = HIDDEN) {
+  const view = {
     id: gate.id,
     ref: `${gate.kind}-${gate.seq}`,
     runId: gate.run_id,
@@ -49,10 +61,16 @@ export function gateView(gate: GateRow, approvals: ApprovalRow[] = []) {
       ? { approvals: approvals.map((a) => ({ by: a.approver, actor: a.actor, at: a.at, reason: a.reason })) }
       : {}),
   };
+  return options.showClaimUrl ? view : hideClaimUrl(view, claimUrlsIn(gate.shown_json));
 }
 
-export function eventView(event: EventRow) {
-  return {
+/**
+ * An audit event, for every reader without the claim URL: a `deploy.done`
+ * carries the account, and free text (an error) may quote the URL, so the
+ * run's known claim URLs (`secretsOf`) are scrubbed from strings too.
+ */
+export function eventView(event: EventRow, secrets: readonly string[] = []) {
+  const view = {
     seq: event.seq,
     step: event.step,
     type: event.type,
@@ -62,4 +80,10 @@ export function eventView(event: EventRow) {
     data: event.data_json,
     at: event.at,
   };
+  return hideClaimUrl(view, [...secrets, ...claimUrlsIn(event.data_json)]);
+}
+
+/** The claim URLs a run's context knows of, to scrub from its events. */
+export function claimSecretsOf(run: RunRow): string[] {
+  return claimUrlsIn(run.context_json);
 }

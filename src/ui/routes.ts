@@ -9,6 +9,7 @@ import { type Context, Hono } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
 import { type AppEnv, principalForSecret, resolvePrincipal, SESSION_COOKIE } from "../api/auth.ts";
+import { claimUrlsIn, hideClaimUrl } from "../api/claim-url.ts";
 import { canView, mayDecide, type Principal } from "../api/roles.ts";
 import { openLink } from "../api/signed-links.ts";
 import { signingSecret } from "../api/signing.ts";
@@ -17,7 +18,7 @@ import { eventStreamResponse, resumeAfter } from "../api/event-stream.ts";
 import { listEvents } from "../store/events.ts";
 import { listGates } from "../store/gates.ts";
 import { distinctJobs, runsByIds } from "../store/inbox-queries.ts";
-import type { GateRow } from "../store/rows.ts";
+import type { EventRow, GateRow, RunRow } from "../store/rows.ts";
 import { getRun, listRuns } from "../store/runs.ts";
 import { releaseLink, useLink } from "../store/signed-links.ts";
 import { CSS, SCRIPT } from "./assets.ts";
@@ -156,7 +157,7 @@ export function createInbox(options: { now: () => number }) {
 
   // Everything else needs a signed-in person with a role.
   inbox.use("*", async (c, next) => {
-    const resolved = await resolvePrincipal(c, now());
+    const resolved = await resolvePrincipal(c, now(), { cookie: true });
     if (!resolved.ok) {
       if (c.req.method === "GET" && !c.req.path.endsWith(".json"))
         return htmlResponse(signInPage({ next: safeNext(c.req.path), message: resolved.message }), 401);
@@ -190,7 +191,7 @@ export function createInbox(options: { now: () => number }) {
     if (!run)
       return messagePage(404, "No such run", `There is no run "${c.req.param("id")}".`, c.get("principal"));
     const gates = await listGates(c.env.DB, { runId: run.id });
-    const events = await listEvents(c.env.DB, run.id, 0, 1_000);
+    const events = (await listEvents(c.env.DB, run.id, 0, 1_000)).map(withoutClaimUrl(run));
     const decided = c.req.query("decided");
     const recorded = c.req.query("recorded");
     return htmlResponse(
@@ -217,7 +218,7 @@ export function createInbox(options: { now: () => number }) {
       db: c.env.DB,
       runId: run.id,
       after: resumeAfter(c.req.header("last-event-id"), c.req.query("after")),
-      render: timelineEntry,
+      render: (event) => timelineEntry(withoutClaimUrl(run)(event)),
     });
   });
 
@@ -348,6 +349,15 @@ export function createInbox(options: { now: () => number }) {
   }
 
   return inbox;
+}
+
+/** The timeline never shows the claim URL (a credential), not even quoted in an error. */
+function withoutClaimUrl(run: RunRow): (event: EventRow) => EventRow {
+  const secrets = claimUrlsIn(run.context_json);
+  return (event) => ({
+    ...event,
+    data_json: hideClaimUrl(event.data_json, [...secrets, ...claimUrlsIn(event.data_json)]),
+  });
 }
 
 /** Whether this person approved already (a gate that needs two approvers): they may still reject. */

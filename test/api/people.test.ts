@@ -75,14 +75,21 @@ describe("roles and personal tokens", () => {
     await instance.waitForStatus("complete");
   });
 
-  it("records the token's identity as the decider, whatever the body's `by` says", async () => {
+  it("records the token's identity as the decider, and refuses a `by` naming someone else", async () => {
     const approver = await tokenFor("ann@example.com", ["approver"]);
     const id = uniqueId("approver");
     await using instance = await startRun("loop", id);
     await waitForRun(id, inState("awaitingClaim"));
-    const approved = await api(`/api/runs/${id}/gates/claim/approve`, {
+    const asSomeoneElse = await api(`/api/runs/${id}/gates/claim/approve`, {
       method: "POST",
       json: { by: "someone-else", reason: "ok" },
+      headers: as(approver.token),
+    });
+    expect(asSomeoneElse.status).toBe(403);
+    expect((await gateOf(id)).status).toBe("pending");
+    const approved = await api(`/api/runs/${id}/gates/claim/approve`, {
+      method: "POST",
+      json: { by: "ann@example.com", reason: "ok" },
       headers: as(approver.token),
     });
     expect(approved.status).toBe(200);

@@ -24,7 +24,8 @@ const runSchema = z.object({
   state: z.string(),
   currentStep: z.string().nullable(),
   deploymentUrl: z.string().nullable(),
-  account: z.object({ id: z.string(), claimUrl: z.string(), expiresAt: z.number() }).nullable(),
+  // `claimUrl` is null for a caller who may not decide the claim gate (the URL is a credential).
+  account: z.object({ id: z.string(), claimUrl: z.string().nullable(), expiresAt: z.number() }).nullable(),
   outcome: z.unknown(),
 });
 const gateSchema = z.object({
@@ -145,7 +146,7 @@ export function nextSteps(input: {
   }
   if (run.account)
     lines.push(
-      `  claim URL: ${run.account.claimUrl}  (account expires ${new Date(run.account.expiresAt).toISOString()})`,
+      `  claim URL: ${run.account.claimUrl ?? "hidden (only those who may decide the claim gate see it)"}  (account expires ${new Date(run.account.expiresAt).toISOString()})`,
     );
   const auth = `-H "authorization: Bearer ${input.tokenHint}"`;
   const gateUrl = `${input.url}/api/runs/${run.id}/gates/${gate.kind}`;

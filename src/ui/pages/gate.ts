@@ -16,7 +16,7 @@ import { page } from "../layout.ts";
 export interface GateForm {
   action: string;
   csrf: string;
-  /** Null when this person may decide; else why not. */
+  /** Null when this person may decide (and so may see the claim URL, a credential); else why not. */
   refusal: string | null;
   /** This person approved already (a gate that needs two approvers): only rejecting is left to them. */
   approvedAlready?: boolean;
@@ -177,7 +177,7 @@ ${bindingSection(view)}
 ${gate.kind !== "tos" ? html`<dt>Live preview</dt><dd>${link(shown.deploymentUrl ?? (view.run?.context_json as LoopContext | null)?.deploymentUrl)}</dd>` : ""}
 ${
   gate.kind === "claim"
-    ? html`<dt>Claim URL</dt><dd>${link(shown.claimUrl)}${claimExpires ? html` · account expires ${isoTime(claimExpires)} (<span id="claim-countdown">${countdown(claimExpires, now)}</span>)` : ""}</dd>`
+    ? html`<dt>Claim URL</dt><dd>${options.form.refusal === null ? link(shown.claimUrl) : html`<span id="claim-url-hidden">hidden: only those who may decide this gate see it</span>`}${claimExpires ? html` · account expires ${isoTime(claimExpires)} (<span id="claim-countdown">${countdown(claimExpires, now)}</span>)` : ""}</dd>`
     : ""
 }
 ${gate.kind === "tos" ? html`<dt>Terms</dt><dd>${link(shown.termsUrl)} · ${link(shown.privacyUrl)} for <code>${String(shown.apiBase ?? "")}</code></dd>` : ""}
