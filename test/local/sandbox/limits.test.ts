@@ -128,7 +128,7 @@ describe("resource limits inside a real Sandbox", () => {
       resourceLimits: "require",
       log: (l) => lines.push(l),
     });
-    provider = createLocalSandboxProvider({ url: host.url });
+    provider = createLocalSandboxProvider({ url: host.url, secret: host.secret });
   });
   afterAll(async () => {
     await host?.close();
