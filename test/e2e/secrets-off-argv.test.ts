@@ -3,10 +3,12 @@
  * read, never its command line. Before, NIGHTSHIFT_TOKEN, EGRESS_PROXY_SECRET
  * and the organisation's CLOUDFLARE_API_TOKEN were `--var K:V` arguments,
  * which `ps` shows to every user of the machine (and wrangler printed them in
- * its bindings table). On the real local stack: no process's argv holds any
- * secret of the stack, wrangler's output holds none, the vars file is 0600,
- * and every port the stack's processes listen on (the debugger included) is
- * on loopback only.
+ * its bindings table); and `wrangler dev` always opened a debugger (port + 1000,
+ * whose Origin check admits any page on 127.0.0.1, and workerd's own), through
+ * which `env.NIGHTSHIFT_TOKEN` was read. On the real local stack: no process's
+ * argv holds any secret of the stack, wrangler's output holds none, the vars
+ * file is 0600, no debugger is open, and every port the stack's processes
+ * listen on is on loopback only.
  */
 import { execFileSync } from "node:child_process";
 import { statSync } from "node:fs";
@@ -64,7 +66,7 @@ describe("the local stack's secrets", () => {
     expect(jobs.status).toBe(200);
     await jobs.body?.cancel();
     const args = execFileSync("ps", ["-eww", "-o", "args="], { encoding: "utf8", maxBuffer: 64 << 20 });
-    expect(args).toMatch(/wrangler\.js dev/); // the listing does show wrangler dev's own argv
+    expect(args).toMatch(/dev-worker\.ts/); // the listing does show the dev server's own argv
     expect(args).toMatch(/workerd/);
     for (const [name, value] of secrets()) expect(args.includes(value), `${name} in ps`).toBe(false);
   });
@@ -77,19 +79,24 @@ describe("the local stack's secrets", () => {
     for (const [name, value] of secrets()) expect(output.includes(value), `${name} printed`).toBe(false);
   });
 
-  it("leave every listening port of the stack's processes on loopback, the debugger's included", () => {
+  it("open no debugger, and leave every listening port of the stack's processes on loopback", () => {
     const pids = new Set(
-      execFileSync("pgrep", ["-f", "wrangler|workerd"], { encoding: "utf8" })
+      execFileSync("pgrep", ["-f", "dev-worker|workerd"], { encoding: "utf8" })
         .trim()
         .split("\n")
         .filter(Boolean),
     );
+    const args = execFileSync("ps", ["-eww", "-o", "args="], { encoding: "utf8", maxBuffer: 64 << 20 });
+    expect(args).toMatch(/workerd serve/);
+    expect(args).not.toMatch(/--inspector-addr/);
     const lines = execFileSync("ss", ["-Hltnp"], { encoding: "utf8" })
       .split("\n")
       .filter((line) => [...line.matchAll(/pid=(\d+)/g)].some((m) => pids.has(m[1]!)));
     expect(lines.length).toBeGreaterThan(0);
+    // The port wrangler dev's inspector proxy used to take is free.
     const inspector = Number(new URL(stack.url).port) + 1000;
-    expect(lines.some((line) => line.includes(`:${inspector} `))).toBe(true);
+    expect(lines.some((line) => line.includes(`:${inspector} `))).toBe(false);
+    expect(lines.some((line) => line.includes(`:${new URL(stack.url).port} `))).toBe(true);
     for (const line of lines) {
       const local = line.trim().split(/\s+/)[3] ?? "";
       expect(local, line).toMatch(/^(127\.0\.0\.1|\[::1\]):\d+$/);

@@ -1,5 +1,5 @@
 /**
- * The orchestrator under `wrangler dev`: D1 migrations applied first (wrangler
+ * The orchestrator under wrangler's dev server: D1 migrations applied first (wrangler
  * dev does not apply them), state persisted on disk so runs, gates and
  * Workflow instances survive a restart, and a `stop()` that ends the whole
  * process group.
@@ -8,19 +8,23 @@
  * organisation's Cloudflare token) never go on wrangler's command line, which
  * every user of the machine can read in `ps`: they go into a vars file only the
  * owner can read (mode 0600, in the wrangler state dir), handed over with
- * `--env-file`; wrangler binds them as secrets (and does not print them).
- * Plain variables stay `--var`s.
+ * its `envFiles`; wrangler binds them as secrets (and does not print them).
+ * Plain variables go in the child's one JSON argument.
  *
- * The debugger: wrangler 4.156's `dev` command always opens an inspector (no
- * flag turns it off; only its programmatic API can). It is bound to
- * 127.0.0.1 of the host, which no Sandbox reaches: each Sandbox has a
- * network namespace of its own (docs/sandbox.md).
+ * The debugger is off: wrangler 4.156's `dev` command always opens one (no
+ * flag turns it off, and its Origin check admits any page on 127.0.0.1), so
+ * the server runs through wrangler's programmatic API instead (dev-worker.ts),
+ * the same dev server without an inspector.
  */
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { chmod, mkdir, open, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { runWrangler, spawnWrangler } from "./wrangler.ts";
+import type { DevWorkerArgs } from "./dev-worker.ts";
+import { runWrangler, wranglerEnv } from "./wrangler.ts";
+
+/** The child's entry: wrangler's programmatic dev server, with the debugger off. */
+const DEV_WORKER = join(import.meta.dirname, "dev-worker.ts");
 
 export interface DevServerOptions {
   /** Project root (where wrangler resolves paths from). */
@@ -95,28 +99,21 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   await applyMigrations(options);
   const secretsFile = secretVarsPath(options);
   await writeSecretVars(secretsFile, options.secrets ?? {});
-  const args = [
-    "dev",
-    "--config",
-    options.config,
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(options.port),
-    // Cannot be turned off from the CLI (see the header): loopback only, never another address.
-    "--inspector-ip",
-    "127.0.0.1",
-    "--inspector-port",
-    String(options.port + 1000),
-    "--persist-to",
-    options.persistTo,
-    "--show-interactive-dev-session=false",
-    "--env-file",
-    secretsFile,
-    ...Object.entries(options.vars ?? {}).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
-  ];
-  const child = spawnWrangler(args, options);
-  // wrangler dev leads its own process group (so a stop takes workerd down too) and therefore
+  // No secret in here: `ps` shows it.
+  const args: DevWorkerArgs = {
+    config: options.config,
+    port: options.port,
+    persistTo: options.persistTo,
+    vars: options.vars ?? {},
+    envFile: secretsFile,
+  };
+  const child = spawn(process.execPath, ["--import", "tsx", DEV_WORKER, JSON.stringify(args)], {
+    cwd: options.cwd,
+    env: wranglerEnv(options.stateDir),
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  // The dev server leads its own process group (so a stop takes workerd down too) and therefore
   // does not get the terminal's Ctrl-C: if this process exits without stopping it, take it along.
   const reap = () => {
     try {
