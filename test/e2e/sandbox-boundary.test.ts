@@ -137,7 +137,8 @@ describe("from inside a run's Sandbox", () => {
       ),
     ) as string[];
     expect(outcome).toHaveLength(targets.length * addresses.length);
-    for (const line of outcome) expect(line).toMatch(/ (ECONNREFUSED|ENETUNREACH|EADDRNOTAVAIL|EHOSTUNREACH)$/);
+    for (const line of outcome)
+      expect(line).toMatch(/ (ECONNREFUSED|ENETUNREACH|EADDRNOTAVAIL|EHOSTUNREACH)$/);
   });
 
   it("cannot use the egress proxy to reach the host: no forward, no tunnel, no grant without the secret", async () => {
