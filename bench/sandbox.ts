@@ -15,6 +15,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLocalSandboxProvider } from "../src/adapters/sandbox/local.ts";
+import { startEgressProxy } from "../src/local/egress-proxy/index.ts";
+import { packageRegistryHosts } from "../src/local/orchestrator/stack.ts";
 import { startSandboxHost } from "../src/local/sandbox-host/index.ts";
 import type { SnapshotRecord } from "../src/local/sandbox-host/layer-policy.ts";
 import type { Sandbox } from "../src/ports/sandbox.ts";
@@ -91,7 +93,17 @@ export interface SandboxBenchResult {
 
 export async function main(): Promise<SandboxBenchResult> {
   const stateDir = mkdtempSync(join(tmpdir(), "sandbox-bench-"));
-  const host = await startSandboxHost({ port: 0, stateDir, log: () => {}, keepSnapshots: 50 });
+  // The Sandbox has a network of its own: npm reaches the registry through the egress proxy, as
+  // a job's setup does under `npm start`.
+  const proxy = await startEgressProxy({ port: 0, keys: {}, allowHosts: packageRegistryHosts() });
+  const host = await startSandboxHost({
+    port: 0,
+    stateDir,
+    log: () => {},
+    keepSnapshots: 50,
+    gateways: [{ port: Number(new URL(proxy.url).port) }],
+    env: { HTTPS_PROXY: proxy.url, NO_PROXY: "127.0.0.1,localhost" },
+  });
   const provider = createLocalSandboxProvider({ url: host.url, secret: host.secret });
   const record = (id: string) =>
     JSON.parse(readFileSync(join(stateDir, "snapshots", `${id}.json`), "utf8")) as SnapshotRecord;
@@ -204,6 +216,7 @@ export async function main(): Promise<SandboxBenchResult> {
     return result;
   } finally {
     await host.close();
+    await proxy.close();
     execFileSync("sh", [
       "-c",
       `grep -o ' ${stateDir}[^ ]*' /proc/self/mountinfo | xargs -r -n1 umount -l || true`,
@@ -220,7 +233,7 @@ function writeSection(r: SandboxBenchResult, mode: string): void {
   const section = `## Sandbox
 
 Local Sandbox host (bubblewrap, **${mode}** snapshots), a Worker project with \`wrangler@4.156.0\` as a devDependency
-and its lockfile; cold setup = write the project into a fresh Sandbox and \`npm ci\` from the npm registry with an
+and its lockfile; cold setup = write the project into a fresh Sandbox and \`npm ci\` from the npm registry (through the egress proxy: the Sandbox has its own network) with an
 empty npm cache (median of ${COLD_RUNS}); other figures median of ${RUNS}, wall time seen by the HTTP client (the
 local adapter), measured ${date} by \`npx tsx bench/sandbox.ts\` on this machine (2 cores, ext4).
 
