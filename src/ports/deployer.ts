@@ -80,7 +80,6 @@ export interface ObserveRequest {
   workerName: string;
   /** The run's temporary account; null before the first deploy. */
   account: z.infer<typeof temporaryAccountSchema> | null;
-  sandbox: Sandbox;
   /** Where to read the version: the organisation's account (a promoted Worker), else wherever the Worker is now. */
   in?: "organisation";
   /** Only the claim page: no version read (nothing to bind at a gate's settle). */

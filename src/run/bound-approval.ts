@@ -12,7 +12,6 @@
 import type { GateKind } from "../loop/effects.ts";
 import type { FailureInfo, LoopContext } from "../loop/types.ts";
 import type { Observation } from "../ports/deployer.ts";
-import type { Sandbox } from "../ports/sandbox.ts";
 import type { VerifyReport } from "../ports/verifier.ts";
 import { appendEvent } from "../store/events.ts";
 import { markClaimedBeforeApproval } from "../store/gates.ts";
@@ -23,12 +22,11 @@ import { gateId, stepName } from "./step-names.ts";
 export const CLAIM_BEFORE_APPROVAL = "claim.before_approval";
 
 /** The run's Worker as Cloudflare sees it now (the temporary account, or where a claim took it). */
-export function observeRun(env: RunEnv, sandbox: Sandbox, ctx: LoopContext): Promise<Observation> {
+export function observeRun(env: RunEnv, ctx: LoopContext): Promise<Observation> {
   return env.ports.deployer.observe({
     runId: env.runId,
     workerName: env.job.deploy.workerName,
     account: ctx.account,
-    sandbox,
   });
 }
 
@@ -112,12 +110,11 @@ export async function noteEarlyClaim(
 }
 
 /** At a claim gate's settle: was the account claimed before this gate's decision? */
-export async function noteEarlyClaimAtSettle(env: RunEnv, sandbox: Sandbox, ctx: LoopContext, row: GateRow) {
+export async function noteEarlyClaimAtSettle(env: RunEnv, ctx: LoopContext, row: GateRow) {
   const observed = await env.ports.deployer.observe({
     runId: env.runId,
     workerName: env.job.deploy.workerName,
     account: ctx.account,
-    sandbox,
     claimOnly: true,
   });
   const approved = row.status === "approved" ? (row.decided_at ?? null) : null;

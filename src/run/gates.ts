@@ -15,7 +15,6 @@ import { getArtifact } from "../store/artifacts.ts";
 import { noteEarlyClaimAtSettle, reopenedShown } from "./bound-approval.ts";
 import type { RunEnv } from "./run-env.ts";
 import { gateEventType, gateId, idempotencyKey, stepName } from "./step-names.ts";
-import { sandboxNameOf } from "./workspace.ts";
 
 /** What the approver sees for each kind of gate; the approval binds to its hash. */
 export async function shownFor(
@@ -130,13 +129,7 @@ export async function settleRunGate(
   if (row.status === "expired")
     await noticeGateExpired({ db: env.db, notifier: env.ports.notifier, now: env.ports.clock.now() }, row);
   // A claim made while this gate was pending (or without its approval) is put on record.
-  if (kind === "claim" && snapshot)
-    await noteEarlyClaimAtSettle(
-      env,
-      env.ports.sandboxes.get(sandboxNameOf(env.runId)),
-      snapshot.context,
-      row,
-    );
+  if (kind === "claim" && snapshot) await noteEarlyClaimAtSettle(env, snapshot.context, row);
   await markDelivered(env.db, id, env.ports.clock.now());
   const at = row.decided_at ?? row.deadline_at;
   switch (row.status) {

@@ -28,7 +28,7 @@ export async function performPromote(
   const { ports } = env;
   // Before the approval takes effect: the live version must still be the verified one, and a
   // claim made before the approval is put on record.
-  const live = await observeRun(env, sandbox, ctx);
+  const live = await observeRun(env, ctx);
   await noteEarlyClaimAtPromote(env, ctx, live);
   const drift = versionDrift(ctx.verifiedVersionId, live.version, `${env.job.deploy.workerName}`);
   if (drift) return { type: "promote.failed", error: drift, at: ports.clock.now() };
@@ -65,7 +65,6 @@ export async function performPromote(
     runId: env.runId,
     workerName: env.job.deploy.workerName,
     account: ctx.account,
-    sandbox,
     in: "organisation",
   });
   if (ctx.promotion === "claim") {
@@ -161,7 +160,6 @@ export async function performApplyDns(
       runId,
       workerName: env.job.deploy.workerName,
       account: ctx.account,
-      sandbox,
       in: "organisation",
     });
     const drift = versionDrift(

@@ -140,7 +140,7 @@ export async function performWork(
       // snapshot that was deployed (the deploy left wrangler's build output in it).
       if (env.job.verify.commands.length > 0) await ensureAt(sandbox, ctx.snapshotId);
       // The version live while the probes ran, read before and after them: what an approval binds to.
-      const before = await observeRun(env, sandbox, ctx);
+      const before = await observeRun(env, ctx);
       const probed = await timed(runId, name, "verifier", () =>
         ports.verifier.verify({
           idempotencyKey: key,
@@ -151,7 +151,7 @@ export async function performWork(
           sandbox,
         }),
       );
-      const report = boundReport(probed, before.version, (await observeRun(env, sandbox, ctx)).version);
+      const report = boundReport(probed, before.version, (await observeRun(env, ctx)).version);
       const at = ports.clock.now();
       const reportRef = `${key}:report`;
       const event = report.passed

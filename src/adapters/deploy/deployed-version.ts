@@ -12,10 +12,8 @@
  */
 import { z } from "zod";
 import type { Observation, ObserveRequest } from "../../ports/deployer.ts";
-import type { Sandbox } from "../../ports/sandbox.ts";
 import type { OrganisationAccount } from "../cloudflare/organisation.ts";
 import { checkClaim } from "./claim-check.ts";
-import { SANDBOX_CONFIG_HOME } from "./wrangler-run.ts";
 
 export class CloudflareApiUnavailable extends Error {
   override readonly name = "CloudflareApiUnavailable";
@@ -73,27 +71,6 @@ export async function readDeployedVersion(query: VersionQuery): Promise<string |
     .join(",");
 }
 
-/** Where wrangler caches the run's temporary account, token included (see wrangler-temporary.ts). */
-const ACCOUNT_CACHE = `${SANDBOX_CONFIG_HOME}/.wrangler/wrangler-temporary-account.toml`;
-
-/**
- * Interim token source until the orchestrator holds the temporary account's token (issue 15,
- * item 2): reads it from wrangler's cache in the run's Sandbox, for the account the run
- * recorded. Code in the Sandbox can change that file, so a token for another account only
- * makes the read fail (null), never reads another account's Worker as this one. The token
- * goes nowhere but the Authorization header of the request it is read for.
- */
-export async function tokenFromSandboxCache(sandbox: Sandbox, accountId: string): Promise<string | null> {
-  const script = `grep -q "^[[:space:]]*id[[:space:]]*=[[:space:]]*\\"$2\\"" "$1" 2>/dev/null || exit 0
-sed -n 's/^[[:space:]]*apiToken[[:space:]]*=[[:space:]]*"\\([^"]*\\)".*$/\\1/p' "$1" | head -n 1`;
-  const result = await sandbox.exec(["sh", "-c", script, "nightshift-token", ACCOUNT_CACHE, accountId], {
-    timeoutMs: 10_000,
-    maxOutputBytes: 8_192,
-  });
-  const token = result.stdout.trim();
-  return result.exitCode === 0 && /^[\x21-\x7e]{1,4096}$/.test(token) ? token : null;
-}
-
 export interface ObserveOptions {
   apiBase: string;
   emulatorUrl?: string;
@@ -143,9 +120,8 @@ export async function observeDeployment(
     });
     return { version: id ? { id, where: "organisation" } : null, claim };
   }
-  const token =
-    (await options.accountToken?.({ runId: request.runId, accountId: account.id })) ??
-    (await tokenFromSandboxCache(request.sandbox, account.id));
+  // The token the orchestrator holds for the run's account (captured by the deploy step's grant).
+  const token = (await options.accountToken?.({ runId: request.runId, accountId: account.id })) ?? null;
   if (!token) return { version: null, claim };
   const id = await readDeployedVersion({
     apiBase: options.apiBase,

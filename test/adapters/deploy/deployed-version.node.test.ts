@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkClaim } from "../../../src/adapters/deploy/claim-check.ts";
 import { observeDeployment, readDeployedVersion } from "../../../src/adapters/deploy/deployed-version.ts";
 import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
-import type { Sandbox } from "../../../src/ports/sandbox.ts";
 import { provisionAccount, uploadWorker } from "../../local/emulator/support.ts";
 
 let emu: Emulator;
@@ -22,10 +21,6 @@ afterAll(async () => {
 
 const code = (text: string) => `export default { fetch() { return new Response("${text}"); } };`;
 const send = (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init);
-/** The token comes from the orchestrator here: a Sandbox asked for anything is a test failure. */
-const noSandbox = new Proxy({} as Sandbox, {
-  get: () => () => Promise.reject(new Error("the Sandbox must not be asked")),
-});
 
 async function deployed(text: string) {
   const account = await provisionAccount(emu);
@@ -78,7 +73,6 @@ describe("the deployed version, as Cloudflare reports it", () => {
         expiresAt: Date.now() + 3_600_000,
         claimExpiresAt: Date.now() + 3_600_000,
       },
-      sandbox: noSandbox,
     };
     const before = await observeDeployment(options, request);
     expect(before.version).toEqual({ id: versionId, where: "temporary" });
