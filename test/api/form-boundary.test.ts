@@ -64,7 +64,10 @@ describe("the API is not a form target", () => {
   it.each([
     ["text/plain", '{"reason":"from a form"}'],
     ["application/x-www-form-urlencoded", "reason=from+a+form"],
-    ["multipart/form-data; boundary=x", '--x\r\nContent-Disposition: form-data; name="reason"\r\n\r\nhi\r\n--x--'],
+    [
+      "multipart/form-data; boundary=x",
+      '--x\r\nContent-Disposition: form-data; name="reason"\r\n\r\nhi\r\n--x--',
+    ],
   ])("answers 415 for a %s body and leaves the gate pending", async (type, body) => {
     await using run = await atClaim("type");
     const response = await api(`/api/runs/${run.id}/gates/claim/approve`, {
@@ -194,7 +197,13 @@ describe("roles are not self-granted upward", () => {
 });
 
 describe("automation identities are reserved for automation", () => {
-  const reserved = ["webhook:github", "webhook:generic", "nightshift (local mode, automatic)", "sweeper", "system"];
+  const reserved = [
+    "webhook:github",
+    "webhook:generic",
+    "nightshift (local mode, automatic)",
+    "sweeper",
+    "system",
+  ];
 
   it.each(reserved)("refuses a token for %s (400), even from the bootstrap token", async (identity) => {
     const { response } = await tokenFor(identity, ["approver"]);
