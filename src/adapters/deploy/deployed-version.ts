@@ -90,17 +90,20 @@ export async function observeDeployment(
 ): Promise<Observation> {
   const { account } = request;
   const org = options.organisation;
+  const versionInOrganisation = async (o: NonNullable<typeof org>): Promise<Observation["version"]> => {
+    const id = await readDeployedVersion({
+      apiBase: o.apiBase,
+      accountId: o.accountId,
+      token: o.apiToken,
+      workerName: request.workerName,
+      fetch: o.fetch ?? options.fetch,
+    });
+    return id ? { id, where: "organisation" } : null;
+  };
   if (request.in === "organisation") {
     const claim = { status: "unknown" as const, at: null, how: "the organisation's account was asked" };
     if (!org) return { version: null, claim };
-    const id = await readDeployedVersion({
-      apiBase: org.apiBase,
-      accountId: org.accountId,
-      token: org.apiToken,
-      workerName: request.workerName,
-      fetch: org.fetch ?? options.fetch,
-    });
-    return { version: id ? { id, where: "organisation" } : null, claim };
+    return { version: await versionInOrganisation(org), claim };
   }
   if (!account)
     return { version: null, claim: { status: "unknown", at: null, how: "no temporary account yet" } };
@@ -111,14 +114,7 @@ export async function observeDeployment(
   const claim = { status: page.status, at: page.claimedAt ?? null, how: page.how };
   if (request.claimOnly) return { version: null, claim };
   if (page.status === "claimed" && org) {
-    const id = await readDeployedVersion({
-      apiBase: org.apiBase,
-      accountId: org.accountId,
-      token: org.apiToken,
-      workerName: request.workerName,
-      fetch: org.fetch ?? options.fetch,
-    });
-    return { version: id ? { id, where: "organisation" } : null, claim };
+    return { version: await versionInOrganisation(org), claim };
   }
   // The token the orchestrator holds for the run's account (captured by the deploy step's grant).
   const token = (await options.accountToken?.({ runId: request.runId, accountId: account.id })) ?? null;
