@@ -102,3 +102,18 @@ export interface Deployer {
   /** Reads the live version and the claim state through the Cloudflare API; never changes anything. */
   observe(request: ObserveRequest): Promise<Observation>;
 }
+
+/**
+ * A run's temporary account as the orchestrator holds it, token and claim URL included (issue
+ * 15): captured by the deploy step's egress grant, kept in D1, never in a Sandbox, a step result,
+ * an event or a log.
+ */
+export interface HeldAccount {
+  id: string;
+  name: string;
+  apiToken: string;
+  claimUrl: string;
+  /** ms since epoch */
+  expiresAt: number;
+  claimExpiresAt: number;
+}

@@ -4,16 +4,7 @@
  * the token to a deploy step through a grant, and to read the live version) and the claim gate
  * read them; nothing here goes into a step result, an event, an artifact or a log.
  */
-
-export interface HeldAccount {
-  id: string;
-  name: string;
-  apiToken: string;
-  claimUrl: string;
-  /** ms since epoch */
-  expiresAt: number;
-  claimExpiresAt: number;
-}
+import type { HeldAccount } from "../ports/deployer.ts";
 
 interface Row {
   account_id: string;

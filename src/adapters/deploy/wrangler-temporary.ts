@@ -35,9 +35,12 @@ import type {
   Deployer,
   DeployOutput,
   DeployRequest,
+  HeldAccount,
   PromoteOutcome,
   PromoteRequest,
 } from "../../ports/deployer.ts";
+
+export type { HeldAccount };
 import { err, ok, type Result } from "../../ports/result.ts";
 import { WORKSPACE_DIR } from "../../ports/sandbox.ts";
 import type { OrganisationAccount } from "../cloudflare/organisation.ts";
@@ -61,17 +64,6 @@ import {
 const REPROVISION = ":reprovision";
 export const ACCOUNT_CACHE = `${SANDBOX_CONFIG_HOME}/.wrangler/wrangler-temporary-account.toml`;
 const OUTPUT_FILE = "/tmp/nightshift-wrangler-output.ndjson";
-
-/** A run's temporary account as the orchestrator holds it, token and claim URL included. */
-export interface HeldAccount {
-  id: string;
-  name: string;
-  apiToken: string;
-  claimUrl: string;
-  /** ms since epoch */
-  expiresAt: number;
-  claimExpiresAt: number;
-}
 
 /** Where the orchestrator keeps runs' temporary accounts (D1 in the Worker); never a step result. */
 export interface AccountVault {
