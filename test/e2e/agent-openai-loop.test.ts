@@ -131,8 +131,9 @@ describe("the example job with the OpenAI-compatible agent, through the real dep
 
   it("kept the key out of every process's command line and environment", async () => {
     const texts = await processTexts();
-    // The scan does see the orchestrator: wrangler dev got the proxy's URL (not a key) as a variable.
-    expect(texts.some((t) => t.cmdline.includes(`EGRESS_PROXY_URL:${stack.egress.url}`))).toBe(true);
+    // The scan does see the orchestrator: its dev server got the proxy's URL (not a key) as a
+    // plain variable in its one JSON argument.
+    expect(texts.some((t) => t.cmdline.includes(`"EGRESS_PROXY_URL":"${stack.egress.url}"`))).toBe(true);
     expect(texts.filter((t) => t.cmdline.includes(KEY) || t.environ.includes(KEY))).toEqual([]);
   });
 });

@@ -86,7 +86,7 @@ describe("npm start and the egress proxy", () => {
   it("keeps the key in the launcher: not in wrangler dev, workerd or anything else it started", async () => {
     expect(output).toContain("waits at the claim gate");
     const texts = await processTexts();
-    const orchestrator = texts.filter((t) => t.cmdline.includes(`EGRESS_PROXY_URL:${proxyUrl()}`));
+    const orchestrator = texts.filter((t) => t.cmdline.includes(`"EGRESS_PROXY_URL":"${proxyUrl()}"`));
     expect(orchestrator.length).toBeGreaterThan(0);
     for (const t of orchestrator) expect(t.environ + t.cmdline).not.toContain(KEY);
     // The runtime of the Worker the example deployed was started from the launcher's environment.
@@ -110,7 +110,9 @@ describe("npm start and the egress proxy", () => {
     // npm dies of the signal itself; `nightshift start` below it cleans up first and says so.
     expect(output).toContain("stopping…");
     await expect(fetch(`${proxyUrl()}/elsewhere`)).rejects.toThrow();
-    const left = (await processTexts()).filter((t) => t.cmdline.includes(`EGRESS_PROXY_URL:${proxyUrl()}`));
+    const left = (await processTexts()).filter((t) =>
+      t.cmdline.includes(`"EGRESS_PROXY_URL":"${proxyUrl()}"`),
+    );
     expect(left).toEqual([]);
   });
 });

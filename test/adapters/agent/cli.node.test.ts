@@ -25,7 +25,6 @@ const savedKey = process.env.ANTHROPIC_API_KEY;
 beforeAll(async () => {
   // The orchestrator's own environment holds the key, as an operator would set it.
   process.env.ANTHROPIC_API_KEY = KEY;
-  sandboxes = await startLocalSandboxes("agent-cli");
   model = await startScriptedModelServer({
     requireKey: KEY,
     anthropic: () => ({
@@ -38,6 +37,10 @@ beforeAll(async () => {
     keys: { ANTHROPIC_API_KEY: KEY },
     routes: [{ name: "anthropic", upstream: model.url, secret: "ANTHROPIC_API_KEY", header: "x-api-key" }],
     allowHosts: [],
+  });
+  // The Sandbox's own network reaches the host only through the proxy's port, as in the stack.
+  sandboxes = await startLocalSandboxes("agent-cli", {
+    gateways: [{ port: Number(new URL(proxy.url).port) }],
   });
 });
 
@@ -150,10 +153,10 @@ describe("claude-code adapter through the egress proxy", () => {
 
   it("fails the round when the CLI reports an error result", async () => {
     const sandbox = await withCli("claude");
-    // Straight to the model server, bypassing the proxy: no key, so the API says 401.
+    // A route the proxy does not know: it adds no key and answers 403, which the CLI reports.
     const agent = agentFor(
       { adapter: "claude-code", instructions: "x", options: { command: "/workspace/.bin/claude" } },
-      { EGRESS_PROXY_URL: `${model.url}/none` },
+      { EGRESS_PROXY_URL: `${proxy.url}/none` },
     );
     const result = await agent.write(request(sandbox));
     expect(result).toMatchObject({
