@@ -114,6 +114,34 @@ export const loopMachine = setup({
         } as const,
       ],
     })),
+    // The DNS gate's target Worker changed after the approval: that approval is void (the
+    // reason goes to the DNS gate that reopens once the Worker live now passed its probes).
+    voidDnsApproval: assign(({ context, event }) => ({
+      voided: [
+        ...context.voided,
+        {
+          gate: "dns",
+          seq: context.seq["gate:dns"] ?? 0,
+          code: "error" in event ? event.error.code : "void",
+          reason: "error" in event ? event.error.message : event.type,
+          at: event.at,
+        } as const,
+      ],
+      dnsPlanRef: null,
+    })),
+    // The version that passed again is what the reopened DNS gate points at.
+    setTargetVerified: assign(({ event }) =>
+      event.type === "verify.passed" ? { promotedVersionId: event.versionId ?? null } : {},
+    ),
+    targetFailed: assign(({ context }) => {
+      const voided = context.voided.at(-1);
+      return {
+        outcome: {
+          reason: `${voided?.reason ?? "the DNS target changed"}; the Worker live now fails its probes, so no DNS change is asked for`,
+          code: DNS_FAILURE.versionChanged,
+        },
+      };
+    }),
     deployVerifiedAgain: assign(({ context }) => ({
       snapshotId: context.verifiedSnapshotId,
       verifiedVersionId: null,
@@ -197,6 +225,10 @@ export const loopMachine = setup({
     isRollbackRun: ({ context }) => context.rollbackOf !== null,
     planBlocked: ({ event }) => event.type === "dns.planned" && event.blocked !== null,
     planEmpty: ({ event }) => event.type === "dns.planned" && event.changes === 0,
+    canReverifyTarget: ({ context, event }) =>
+      failureIs(event, DNS_FAILURE.versionChanged) &&
+      context.rollbackOf === null &&
+      (context.seq.planDns ?? 0) < MAX_DNS_PLANS,
     canReplan: ({ context, event }) =>
       failureIs(event, DNS_FAILURE.drift) &&
       context.rollbackOf === null &&
@@ -418,8 +450,18 @@ export const loopMachine = setup({
         "dns.failed": [
           // The zone changed after the approval: the approval is void, plan again and ask again.
           { guard: "canReplan", target: "planningDns", actions: ["absorb", "clearPlan"] },
+          // The target Worker changed: void, verify what is live now, then plan and ask again.
+          { guard: "canReverifyTarget", target: "reverifyingTarget", actions: ["absorb", "voidDnsApproval"] },
           { target: "failed", actions: ["absorb", "fail"] },
         ],
+      },
+    },
+    reverifyingTarget: {
+      meta: { effect: "verify" },
+      entry: [{ type: "enterEffect", params: { kind: "verify" } }],
+      on: {
+        "verify.passed": { target: "planningDns", actions: ["absorb", "setReport", "setTargetVerified"] },
+        "verify.failed": { target: "failed", actions: ["absorb", "setReport", "targetFailed"] },
       },
     },
     succeeded: { type: "final" },

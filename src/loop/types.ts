@@ -200,6 +200,11 @@ export const PROMOTE_FAILURE = {
 export const DNS_FAILURE = {
   /** The zone changed since the plan was approved: the approval is void, plan again. */
   drift: "drift",
+  /**
+   * The target Worker no longer serves the version promoted: the DNS approval is void; the
+   * Worker live now is verified (its probes), and a passing one is planned and asked for again.
+   */
+  versionChanged: "version_changed",
 } as const;
 
 /** How many times a run plans its DNS change before drift fails it. */

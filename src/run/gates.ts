@@ -54,7 +54,12 @@ export async function shownFor(
         planRef: ctx.dnsPlanRef,
         plan: await planShown(env, ctx.dnsPlanRef),
         promotedUrl: ctx.promotedUrl,
-        ...(kind === "dns" ? { targetVersionId: ctx.promotedVersionId ?? null } : {}),
+        ...(kind === "dns"
+          ? {
+              targetVersionId: ctx.promotedVersionId ?? null,
+              ...reopenedShown(ctx, kind, ctx.seq["gate:dns"] ?? 1),
+            }
+          : {}),
         ...(kind === "rollback" ? { rollbackOf: ctx.rollbackOf } : {}),
       };
   }

@@ -145,7 +145,8 @@ export async function performWork(
         ports.verifier.verify({
           idempotencyKey: key,
           runId,
-          url: ctx.deploymentUrl ?? "",
+          // Once promoted, what is live is the promoted Worker (a DNS target re-verified).
+          url: ctx.promotedUrl ?? ctx.deploymentUrl ?? "",
           probes: env.job.verify.probes,
           commands: env.job.verify.commands,
           sandbox,

@@ -18,7 +18,7 @@ export function bindingSection(view: GateView): Html {
   const early = gate.claimed_before_approval_at;
   return html`${
     reopened
-      ? html`<p class="warning" id="gate-reopened"><strong>Reopened:</strong> the approval of gate ${text(reopened.voidedGate) ?? "before"} is void: ${text(reopened.reason) ?? "what it approved changed"}. The verified snapshot was deployed and verified again.</p>`
+      ? html`<p class="warning" id="gate-reopened"><strong>Reopened:</strong> the approval of gate ${text(reopened.voidedGate) ?? "before"} is void: ${text(reopened.reason) ?? "what it approved changed"}. ${gate.kind === "dns" ? "The Worker live now passed its probes again; this plan points at it." : "The verified snapshot was deployed and verified again."}</p>`
       : ""
   }${
     early !== null

@@ -118,27 +118,77 @@ describe("an approval binds to the deployed version", () => {
     expect(s.context.promotedVersionId).toBe("v1");
   });
 
-  it("fails the run when the DNS target's version changed before the change is applied", () => {
-    const planned = run(start(input({ dns: true })), [
+  const toApplyingDns = () =>
+    run(start(input({ dns: true })), [
       ev.prepared(),
       ev.written(1),
       ev.deployed(),
       passedAt("v1"),
       ev.approve("claim"),
-      ev.promoted(),
+      { type: "promote.done", url: "https://w.acct.workers.dev", versionId: "v1", at: T0 + 6000 },
       ev.dnsPlanned(),
       ev.approve("dns", T0 + 7000),
     ]).snapshot;
+  const targetChanged = (at = T0 + 8000): LoopEvent => ({
+    type: "dns.failed",
+    error: { code: "version_changed", message: "the target Worker serves v9, not the promoted v1" },
+    at,
+  });
+
+  it("voids the DNS approval when the target's version changed, verifies the Worker live now and reopens the gate", () => {
+    const planned = toApplyingDns();
     expect(stateName(planned)).toBe("applyingDns");
-    const s = step(planned, {
-      type: "dns.failed",
-      error: { code: "version_changed", message: "the target Worker serves v9, not the promoted v1" },
-      at: T0 + 8000,
-    });
+    let s = step(planned, targetChanged());
+    expect(stateName(s)).toBe("reverifyingTarget");
+    expect(currentEffect(s)).toEqual({ kind: "verify", seq: 2 });
+    expect(s.context.voided).toEqual([
+      {
+        gate: "dns",
+        seq: 1,
+        code: "version_changed",
+        reason: "the target Worker serves v9, not the promoted v1",
+        at: T0 + 8000,
+      },
+    ]);
+    expect(s.context.dnsPlanRef).toBeNull();
+    // It passes: planned again, asked again, now pointing at the version that passed.
+    s = run(s, [passedAt("v9", T0 + 9000), ev.dnsPlanned(1, null, T0 + 9500)]).snapshot;
+    expect(stateName(s)).toBe("awaitingDns");
+    expect(currentEffect(s)).toEqual({ kind: "gate:dns", seq: 2 });
+    expect(s.context.promotedVersionId).toBe("v9");
+    // The claim's verification stays what it was: the claim approval is not reopened.
+    expect(s.context.verifiedVersionId).toBe("v1");
+    s = run(s, [ev.approve("dns", T0 + 10_000), ev.dnsApplied(T0 + 11_000)]).snapshot;
+    expect(stateName(s)).toBe("succeeded");
+    expect(s.context.gates.filter((g) => g.kind === "dns").map((g) => [g.seq, g.decision])).toEqual([
+      [1, "approved"],
+      [2, "approved"],
+    ]);
+  });
+
+  it("fails the run when the target Worker live now fails its probes, asking for no DNS change", () => {
+    const s = run(toApplyingDns(), [targetChanged(), ev.failed(T0 + 9000)]).snapshot;
     expect(stateName(s)).toBe("failed");
     expect(s.context.outcome).toEqual({
-      reason: "the target Worker serves v9, not the promoted v1",
+      reason:
+        "the target Worker serves v9, not the promoted v1; the Worker live now fails its probes, so no DNS change is asked for",
       code: "version_changed",
     });
+  });
+
+  it("fails the run when the target keeps changing: at most three plans", () => {
+    let s = toApplyingDns();
+    for (let i = 0; i < 2; i += 1) {
+      s = run(s, [
+        targetChanged(T0 + 8000 + i * 10),
+        passedAt(`v${10 + i}`, T0 + 9000 + i * 10),
+        ev.dnsPlanned(1, null, T0 + 9500 + i * 10),
+        ev.approve("dns", T0 + 9600 + i * 10),
+      ]).snapshot;
+      expect(stateName(s)).toBe("applyingDns");
+    }
+    s = step(s, targetChanged(T0 + 20_000));
+    expect(stateName(s)).toBe("failed");
+    expect(s.context.outcome).toMatchObject({ code: "version_changed" });
   });
 });

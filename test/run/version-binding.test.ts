@@ -89,6 +89,54 @@ describe("an approval binds to the deployed version", () => {
     expect((await waitForRun(id, (r) => r.status === "final")).state).toBe("succeeded");
   });
 
+  it("voids a DNS approval when the target Worker changed, verifies what is live and reopens the DNS gate", async () => {
+    const id = uniqueId("dns-target-changed");
+    await using instance = await startRun("loop-dns", id);
+    const accountId = await accountOf(id);
+    expect((await decide(id, "claim", "approve")).status).toBe(200);
+    await waitForRun(id, inState("awaitingDns"));
+    const promoted = await world().liveVersion(accountId, WORKER);
+    const [, dnsGate] = await listGates(env.DB, { runId: id });
+    expect((dnsGate!.shown_json as { targetVersionId: string }).targetVersionId).toBe(promoted);
+
+    // Someone changes the target Worker after the DNS plan was shown; then the approval comes.
+    await world().setLiveVersion(accountId, WORKER, "target-changed-behind-the-run");
+    expect((await decide(id, "dns", "approve")).status).toBe(200);
+
+    // Nothing applied: the Worker live now is probed, and a second DNS gate asks again.
+    await waitForRun(id, (r) => r.state === "awaitingDns" && r.current_step === "planDns#2");
+    const keys = await keysOf(id);
+    expect(keys.slice(keys.indexOf("gate:dns#1/open"))).toEqual([
+      "gate:dns#1/open",
+      "verify#2",
+      "gate:dns#2/open",
+    ]);
+    const failed = (await listEvents(env.DB, id)).find((e) => e.type === "dns.failed");
+    expect(failed?.data_json).toMatchObject({ error: { code: "version_changed" } });
+    const gates = await listGates(env.DB, { runId: id });
+    expect(gates.map((g) => [g.kind, g.seq, g.status])).toEqual([
+      ["claim", 1, "approved"],
+      ["dns", 1, "approved"],
+      ["dns", 2, "pending"],
+    ]);
+    const shown = gates[2]!.shown_json as {
+      targetVersionId: string;
+      reopened: { voidedGate: string; code: string; reason: string };
+    };
+    expect(shown.targetVersionId).toBe("target-changed-behind-the-run");
+    expect(shown.reopened).toMatchObject({ voidedGate: "dns-1", code: "version_changed" });
+    expect(shown.reopened.reason).toContain("target-changed-behind-the-run");
+    const page = await (await api(`/inbox/runs/${id}/gates/dns-2`)).text();
+    expect(page).toContain('id="gate-reopened"');
+    expect(page).toContain("The Worker live now passed its probes again");
+
+    expect((await decide(id, "dns-2", "approve")).status).toBe(200);
+    await instance.waitForStatus("complete");
+    expect((await waitForRun(id, (r) => r.status === "final")).state).toBe("succeeded");
+    // The change was applied once, by the second approval (the first applied nothing).
+    expect((await keysOf(id)).filter((k) => /^applyDns#\d+$/.test(k))).toEqual(["applyDns#2"]);
+  });
+
   it("records and shows a claim made while the claim gate was still pending", async () => {
     const id = uniqueId("claim-early");
     await using instance = await startRun("loop", id);
