@@ -4,6 +4,7 @@
  * through one `onError`. Built by a factory so tests and local mode can give
  * it their own job registry and clock.
  */
+import { GATE_STATUSES } from "../ports/vocabulary.ts";
 import { Hono } from "hono";
 import { z } from "zod";
 import { cancelRun } from "../control/cancel.ts";
@@ -228,7 +229,7 @@ export function createApp(options: AppOptions) {
     const q = query(
       c,
       z.strictObject({
-        status: z.enum(["pending", "approved", "rejected", "expired", "cancelled"]).optional(),
+        status: z.enum(GATE_STATUSES).optional(),
       }),
     );
     const principal = c.get("principal");

@@ -4,6 +4,7 @@
  * `pauseAfterFailures` runs failed pauses itself, records `job.paused` and
  * notifies once. Resuming resets the count: only runs that end afterwards count.
  */
+import { asIdempotencyKey } from "../ports/vocabulary.ts";
 import type { Job } from "../jobs/schema.ts";
 import type { Notifier } from "../ports/notifier.ts";
 import { appendJobEvent } from "../store/job-events.ts";
@@ -38,7 +39,7 @@ export async function checkAutoPause(
     });
     try {
       await notifier?.notify({
-        idempotencyKey: `job:${job.name}:paused:${failures[0]!.id}`,
+        idempotencyKey: asIdempotencyKey(`job:${job.name}:paused:${failures[0]!.id}`),
         runId: failures[0]!.id,
         kind: "job.paused",
         title: `${job.name}: paused after ${failures.length} failed runs`,

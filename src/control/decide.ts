@@ -10,7 +10,7 @@
  * (`already_approved`); a rejection by anyone decides at once.
  */
 import type { Env } from "../env.ts";
-import type { GateKind } from "../loop/effects.ts";
+import { gateId, parseGateRef } from "../ports/vocabulary.ts";
 import { appendEvent } from "../store/events.ts";
 import { decideGate, getGate, listApprovals, listGates, recordApproval } from "../store/gates.ts";
 import type { GateRow } from "../store/rows.ts";
@@ -48,11 +48,10 @@ export type GateCheck = (
 
 /** `claim` (the run's latest gate of that kind) or `claim-2` (a specific round). */
 export async function findGate(db: D1Database, runId: string, ref: string): Promise<GateRow | null> {
-  const match = /^(tos|claim|dns|rollback)(?:-(\d+))?$/.exec(ref);
-  if (!match) return null;
-  const kind = match[1] as GateKind;
-  if (match[2]) return getGate(db, `${runId}:${kind}:${Number(match[2])}`);
-  const gates = (await listGates(db, { runId })).filter((g) => g.kind === kind);
+  const named = parseGateRef(ref);
+  if (!named) return null;
+  if (named.seq !== null) return getGate(db, gateId(runId, named.kind, named.seq));
+  const gates = (await listGates(db, { runId })).filter((g) => g.kind === named.kind);
   return gates.at(-1) ?? null;
 }
 

@@ -3,6 +3,7 @@
  * typo fails with its path instead of being ignored. Durations accept "15m".
  * Pure schema; loading files lives in `load.ts`, the registry in `registry.ts`.
  */
+import { GATE_KINDS } from "../ports/vocabulary.ts";
 import { z } from "zod";
 import { parseCron } from "./cron.ts";
 import { durationSchema } from "./duration.ts";
@@ -144,8 +145,7 @@ export const budgetsSchema = z.strictObject({
   maxSandboxMinutes: z.number().min(0).default(60),
 });
 
-const gateKinds = ["tos", "claim", "dns", "rollback"] as const;
-export const gateKindSchema = z.enum(gateKinds);
+export const gateKindSchema = z.enum(GATE_KINDS);
 
 export const gatePolicySchema = z.strictObject({
   approvers: z.array(z.string().min(1)).min(1).default(["approver"]),

@@ -2,6 +2,7 @@
  * The effects the loop machine can ask for, one per non-final state. The run
  * driver maps each to a durable step. Pure vocabulary, no I/O.
  */
+import { GATE_KINDS, type GateKind } from "../ports/vocabulary.ts";
 
 export const WORK_EFFECTS = [
   "prepare",
@@ -13,13 +14,12 @@ export const WORK_EFFECTS = [
   "planDns",
   "applyDns",
 ] as const;
-export const GATE_EFFECTS = ["gate:tos", "gate:claim", "gate:dns", "gate:rollback"] as const;
-export const EFFECT_KINDS = [...WORK_EFFECTS, ...GATE_EFFECTS] as const;
+export type GateEffectKind = `gate:${GateKind}`;
+export const GATE_EFFECTS: readonly GateEffectKind[] = GATE_KINDS.map((kind) => `gate:${kind}` as const);
+export const EFFECT_KINDS: readonly EffectKind[] = [...WORK_EFFECTS, ...GATE_EFFECTS];
 
 export type WorkEffectKind = (typeof WORK_EFFECTS)[number];
-export type GateEffectKind = (typeof GATE_EFFECTS)[number];
-export type EffectKind = (typeof EFFECT_KINDS)[number];
-export type GateKind = "tos" | "claim" | "dns" | "rollback";
+export type EffectKind = WorkEffectKind | GateEffectKind;
 
 export function isGateEffect(kind: EffectKind): kind is GateEffectKind {
   return kind.startsWith("gate:");

@@ -9,17 +9,9 @@
 import { assign, setup } from "xstate";
 import { blockingBudget, spentCap } from "./budgets.ts";
 import { absorb, initialContext } from "./context.ts";
-import type { EffectKind, GateKind } from "./effects.ts";
-import {
-  DEPLOY_FAILURE,
-  DNS_FAILURE,
-  type LoopContext,
-  type LoopEvent,
-  type LoopInput,
-  MAX_DNS_PLANS,
-  type Outcome,
-  PROMOTE_FAILURE,
-} from "./types.ts";
+import { DEPLOY_FAILURE, DNS_FAILURE, type GateKind, PROMOTE_FAILURE } from "../ports/vocabulary.ts";
+import type { EffectKind } from "./effects.ts";
+import { type LoopContext, type LoopEvent, type LoopInput, MAX_DNS_PLANS, type Outcome } from "./types.ts";
 
 type Next = "write" | "deploy" | "none";
 

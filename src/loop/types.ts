@@ -3,7 +3,8 @@
  * carries `at` (ms since epoch) recorded by the step that produced it, so the
  * machine never reads a clock and replays identically.
  */
-import type { EffectKind, GateKind } from "./effects.ts";
+import type { FailureInfo, GateKind, TemporaryAccount } from "../ports/vocabulary.ts";
+import type { EffectKind } from "./effects.ts";
 
 export interface BudgetLimits {
   maxIterations: number;
@@ -30,14 +31,6 @@ export interface LoopInput {
    * (the other run's recorded inverse plan), waits at the `rollback` gate and applies it.
    */
   rollbackOf?: string | null;
-}
-
-export interface TemporaryAccount {
-  id: string;
-  claimUrl: string;
-  /** When the account (and its Workers) is deleted unless claimed. */
-  expiresAt: number;
-  claimExpiresAt: number;
 }
 
 export interface GateDecision {
@@ -118,11 +111,6 @@ export interface Usage {
   costUsd: number;
 }
 
-export interface FailureInfo {
-  code: string;
-  message: string;
-}
-
 type At = { at: number };
 
 export type LoopEvent =
@@ -179,33 +167,6 @@ export type LoopEvent =
   | ({ type: "run.cancelled"; by: string | null } & At);
 
 export type LoopEventType = LoopEvent["type"];
-
-/** Deploy failure codes the machine treats specially; any other code fails the run. */
-export const DEPLOY_FAILURE = {
-  buildError: "build_error",
-  accountExpired: "account_expired",
-  tosRequired: "tos_required",
-} as const;
-
-/**
- * Promotion failure codes the machine treats specially. `version_changed`: the Worker's live
- * version is not the one verified, so the claim approval is void; the verified snapshot is
- * deployed and verified again and the claim gate reopens with the reason.
- */
-export const PROMOTE_FAILURE = {
-  versionChanged: "version_changed",
-} as const;
-
-/** DNS failure codes the machine treats specially. */
-export const DNS_FAILURE = {
-  /** The zone changed since the plan was approved: the approval is void, plan again. */
-  drift: "drift",
-  /**
-   * The target Worker no longer serves the version promoted: the DNS approval is void; the
-   * Worker live now is verified (its probes), and a passing one is planned and asked for again.
-   */
-  versionChanged: "version_changed",
-} as const;
 
 /** How many times a run plans its DNS change before drift fails it. */
 export const MAX_DNS_PLANS = 3;

@@ -2,6 +2,7 @@
  * The Agent port: the coding agent that changes the workspace in the write
  * and fix steps. Adapters: coding-agent CLIs in the Sandbox, LLM APIs, replay.
  */
+import type { IdempotencyKey } from "./vocabulary.ts";
 import { z } from "zod";
 import type { Result } from "./result.ts";
 import type { Sandbox } from "./sandbox.ts";
@@ -28,7 +29,7 @@ export const agentOutputSchema = z.object({
 export type AgentOutput = z.infer<typeof agentOutputSchema>;
 
 export interface AgentRequest {
-  idempotencyKey: string;
+  idempotencyKey: IdempotencyKey;
   runId: string;
   /** 1 for the first write, 2+ for fix rounds. */
   round: number;

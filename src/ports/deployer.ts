@@ -3,26 +3,17 @@
  * and promotion of verified code (claim, or deploy into the organisation's
  * own account).
  */
+import type { DeployErrorCode, IdempotencyKey, TemporaryAccount } from "./vocabulary.ts";
 import { z } from "zod";
 import type { Result } from "./result.ts";
 import type { Sandbox } from "./sandbox.ts";
-
-export const DEPLOY_ERROR_CODES = [
-  "build_error",
-  "upload_rejected",
-  "account_expired",
-  "tos_required",
-  "rate_limited",
-  "deploy_failed",
-] as const;
-export type DeployErrorCode = (typeof DEPLOY_ERROR_CODES)[number];
 
 export const temporaryAccountSchema = z.object({
   id: z.string().min(1),
   claimUrl: z.string().url(),
   expiresAt: z.number(),
   claimExpiresAt: z.number(),
-});
+}) satisfies z.ZodType<TemporaryAccount>;
 
 export const deployOutputSchema = z.object({
   url: z.string().url(),
@@ -40,7 +31,7 @@ export interface DeployError {
 }
 
 export interface DeployRequest {
-  idempotencyKey: string;
+  idempotencyKey: IdempotencyKey;
   runId: string;
   workerName: string;
   /** wrangler config path inside the workspace. */
@@ -51,13 +42,13 @@ export interface DeployRequest {
 }
 
 export interface PromoteRequest {
-  idempotencyKey: string;
+  idempotencyKey: IdempotencyKey;
   runId: string;
   mode: "claim" | "deploy";
   workerName: string;
   /** wrangler config path inside the workspace (the `deploy` strategy runs wrangler again). */
   config: string;
-  account: z.infer<typeof temporaryAccountSchema> | null;
+  account: TemporaryAccount | null;
   deploymentUrl: string | null;
   /** The Sandbox, already at the verified snapshot. */
   sandbox: Sandbox;
@@ -79,7 +70,7 @@ export interface ObserveRequest {
   runId: string;
   workerName: string;
   /** The run's temporary account; null before the first deploy. */
-  account: z.infer<typeof temporaryAccountSchema> | null;
+  account: TemporaryAccount | null;
   /** Where to read the version: the organisation's account (a promoted Worker), else wherever the Worker is now. */
   in?: "organisation";
   /** Only the claim page: no version read (nothing to bind at a gate's settle). */

@@ -5,6 +5,7 @@
  * findings; `apply` makes each change once (a retried step finds its earlier
  * result) and returns the inverse plan, which is what a rollback applies.
  */
+import type { DnsErrorCode, IdempotencyKey } from "./vocabulary.ts";
 import { z } from "zod";
 import type { Result } from "./result.ts";
 
@@ -98,16 +99,8 @@ export interface DnsApplied {
   inverse: DnsChange[];
 }
 
-export const DNS_ERROR_CODES = [
-  "not_configured",
-  "zone_not_found",
-  "blocked",
-  "drift",
-  "apply_failed",
-  "verify_failed",
-] as const;
 export interface DnsError {
-  code: (typeof DNS_ERROR_CODES)[number];
+  code: DnsErrorCode;
   message: string;
 }
 
@@ -119,7 +112,7 @@ export interface Dns {
    * is already as `after` says (an earlier attempt made it: replayed, not sent again).
    */
   apply(request: {
-    idempotencyKey: string;
+    idempotencyKey: IdempotencyKey;
     runId: string;
     plan: DnsPlan;
   }): Promise<Result<DnsApplied, DnsError>>;

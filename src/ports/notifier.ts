@@ -2,9 +2,10 @@
  * The Notifier port: tells humans a gate opened, is about to expire or expired,
  * a run ended (or failed) or a job paused itself. Idempotent per key.
  */
+import type { GateKind, IdempotencyKey } from "./vocabulary.ts";
 
 export interface Notification {
-  idempotencyKey: string;
+  idempotencyKey: IdempotencyKey;
   runId: string;
   /**
    * `job.paused`: a job paused itself after failed runs; `runId` is the last of them.
@@ -16,7 +17,7 @@ export interface Notification {
   body: string;
   links: Array<{ label: string; url: string }>;
   /** For the `gate.*` kinds: which gate, so a channel can link to it (signed links, the inbox page). */
-  gate?: { id: string; kind: "tos" | "claim" | "dns" | "rollback"; seq: number; deadlineAt: number };
+  gate?: { id: string; kind: GateKind; seq: number; deadlineAt: number };
 }
 
 export interface Notifier {

@@ -9,6 +9,7 @@
  * Paths inside a Sandbox are absolute under `/workspace` (or relative to it).
  * Only `/workspace` is persistent and covered by snapshots.
  */
+import type { IdempotencyKey } from "./vocabulary.ts";
 import { z } from "zod";
 
 /** The persistent directory every adapter exposes, as Cloudflare's backups require. */
@@ -101,7 +102,7 @@ export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 export const SandboxNameSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "lowercase [a-z0-9._-], ≤ 63 chars");
-const IdempotencyKey = z.string().min(1).max(200);
+const IdempotencyKeySchema = z.string().min(1).max(200);
 const Env = z.record(z.string(), z.string());
 const Command = z.union([z.string().min(1), z.array(z.string()).min(1)]);
 
@@ -111,7 +112,7 @@ export const ExecRequestSchema = z.strictObject({
   env: Env.optional(),
   timeoutMs: z.number().int().positive().optional(),
   maxOutputBytes: z.number().int().positive().optional(),
-  idempotencyKey: IdempotencyKey.optional(),
+  idempotencyKey: IdempotencyKeySchema.optional(),
 });
 export type ExecRequest = z.infer<typeof ExecRequestSchema>;
 
@@ -139,7 +140,7 @@ export const WriteFileRequestSchema = z.strictObject({
   path: z.string().min(1),
   content: z.string(),
   encoding: FileEncodingSchema.optional(),
-  idempotencyKey: IdempotencyKey.optional(),
+  idempotencyKey: IdempotencyKeySchema.optional(),
 });
 export const ReadFileRequestSchema = z.strictObject({
   path: z.string().min(1),
@@ -153,7 +154,7 @@ export const ListFilesRequestSchema = z.strictObject({
 export const DeleteFileRequestSchema = z.strictObject({
   path: z.string().min(1),
   recursive: z.boolean().optional(),
-  idempotencyKey: IdempotencyKey.optional(),
+  idempotencyKey: IdempotencyKeySchema.optional(),
 });
 
 export const FileEntrySchema = z.object({
@@ -173,7 +174,7 @@ export const StartProcessRequestSchema = z.strictObject({
     .optional(),
   cwd: z.string().optional(),
   env: Env.optional(),
-  idempotencyKey: IdempotencyKey.optional(),
+  idempotencyKey: IdempotencyKeySchema.optional(),
 });
 export type StartProcessRequest = z.infer<typeof StartProcessRequestSchema>;
 
@@ -207,7 +208,7 @@ export const WaitForLogResultSchema = z.object({ line: z.string() });
 
 export const ExposePortRequestSchema = z.strictObject({
   port: z.number().int().min(1024).max(65535),
-  idempotencyKey: IdempotencyKey.optional(),
+  idempotencyKey: IdempotencyKeySchema.optional(),
 });
 export const ExposedPortSchema = z.object({ port: z.number().int(), url: z.string().url() });
 export type ExposedPort = z.infer<typeof ExposedPortSchema>;
@@ -215,7 +216,7 @@ export type ExposedPort = z.infer<typeof ExposedPortSchema>;
 export const SnapshotRequestSchema = z.strictObject({
   name: z.string().max(200).optional(),
   pin: z.boolean().optional(),
-  idempotencyKey: IdempotencyKey.optional(),
+  idempotencyKey: IdempotencyKeySchema.optional(),
 });
 export const SnapshotInfoSchema = z.object({
   /** Stable, opaque; pass it to `restore` on any Sandbox of the same provider. */
@@ -231,7 +232,7 @@ export type SnapshotInfo = z.infer<typeof SnapshotInfoSchema>;
 export const SnapshotListSchema = z.object({ snapshots: z.array(SnapshotInfoSchema) });
 export const RestoreRequestSchema = z.strictObject({
   snapshotId: z.string().min(1),
-  idempotencyKey: IdempotencyKey.optional(),
+  idempotencyKey: IdempotencyKeySchema.optional(),
 });
 /**
  * The local host's one-call consistency check (`POST /sandboxes/:name/ensure-at`). `wait: false`
@@ -257,7 +258,7 @@ export type SandboxStatus = z.infer<typeof SandboxStatusSchema>;
 
 /** Every mutating call may carry one: a retried call with the same key returns the first result. */
 export interface MutationOptions {
-  idempotencyKey?: string;
+  idempotencyKey?: IdempotencyKey;
 }
 
 export interface ExecOptions extends MutationOptions {

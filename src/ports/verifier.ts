@@ -3,6 +3,7 @@
  * the Sandbox. The report is structured: each check passed or not, with what
  * was expected and what came back.
  */
+import type { IdempotencyKey } from "./vocabulary.ts";
 import { z } from "zod";
 import type { CommandCheck, Probe } from "../jobs/schema.ts";
 import type { Sandbox } from "./sandbox.ts";
@@ -26,7 +27,7 @@ export const verifyReportSchema = z.object({
 export type VerifyReport = z.infer<typeof verifyReportSchema>;
 
 export interface VerifyRequest {
-  idempotencyKey: string;
+  idempotencyKey: IdempotencyKey;
   runId: string;
   url: string;
   probes: readonly Probe[];

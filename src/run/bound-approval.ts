@@ -9,15 +9,15 @@
  * Runs inside the calling step (verify, promote, applyDns, a claim gate's settle): each read
  * is repeatable, and the records are idempotent (one event per gate, a conditional update).
  */
-import type { GateKind } from "../loop/effects.ts";
-import type { FailureInfo, LoopContext } from "../loop/types.ts";
+import type { LoopContext } from "../loop/types.ts";
 import type { Observation } from "../ports/deployer.ts";
 import type { VerifyReport } from "../ports/verifier.ts";
 import { appendEvent } from "../store/events.ts";
 import { markClaimedBeforeApproval } from "../store/gates.ts";
 import type { GateRow } from "../store/rows.ts";
+import { type FailureInfo, type GateKind, gateId, PROMOTE_FAILURE } from "../ports/vocabulary.ts";
 import type { RunEnv } from "./run-env.ts";
-import { gateId, stepName } from "./step-names.ts";
+import { stepName } from "./step-names.ts";
 
 export const CLAIM_BEFORE_APPROVAL = "claim.before_approval";
 
@@ -63,7 +63,7 @@ export function versionDrift(
 ): FailureInfo | null {
   if (!verified || !live || live.id === verified) return null;
   return {
-    code: "version_changed",
+    code: PROMOTE_FAILURE.versionChanged,
     message: `${what} serves version ${live.id} (in the ${live.where} account), not the verified ${verified}: the approval is void`,
   };
 }

@@ -5,7 +5,7 @@
  * favour of whichever flipped the row first.
  */
 import type { EffectRequest, LoopSnapshot } from "../loop/effect-of.ts";
-import { type GateEffectKind, type GateKind, gateKindOf } from "../loop/effects.ts";
+import { type GateEffectKind, gateKindOf } from "../loop/effects.ts";
 import type { LoopEvent } from "../loop/types.ts";
 import { noticeGateExpired } from "../adapters/notifier/gate-notices.ts";
 import { digest } from "../store/digest.ts";
@@ -14,7 +14,8 @@ import type { OpenedGate, WaitOutcome } from "./driver.ts";
 import { getArtifact } from "../store/artifacts.ts";
 import { noteEarlyClaimAtSettle, reopenedShown } from "./bound-approval.ts";
 import type { RunEnv } from "./run-env.ts";
-import { gateEventType, gateId, idempotencyKey, stepName } from "./step-names.ts";
+import { type GateKind, gateEventType, gateId, idempotencyKey } from "../ports/vocabulary.ts";
+import { stepName } from "./step-names.ts";
 
 /** What the approver sees for each kind of gate; the approval binds to its hash. */
 export async function shownFor(

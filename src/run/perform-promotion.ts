@@ -11,7 +11,7 @@ import type { Sandbox } from "../ports/sandbox.ts";
 import { getArtifact, putArtifact } from "../store/artifacts.ts";
 import { noteEarlyClaimAtPromote, observeRun, versionDrift } from "./bound-approval.ts";
 import type { RunEnv } from "./run-env.ts";
-import type { IdempotencyKey } from "./step-names.ts";
+import { type IdempotencyKey, subKey } from "../ports/vocabulary.ts";
 import { ensureAt } from "./workspace.ts";
 
 /** Where a run keeps the inverse of the DNS change it applied: what `nightshift rollback` applies. */
@@ -52,7 +52,7 @@ export async function performPromote(
   const { url } = result.value;
   // A deploy into the organisation's account is production: it must pass the job's probes there too.
   if (ctx.promotion === "deploy" && env.job.verify.probes.length > 0) {
-    const failed = await failedProbes(env, `${key}:production`, sandbox, url);
+    const failed = await failedProbes(env, subKey(key, "production"), sandbox, url);
     if (failed)
       return {
         type: "promote.failed",
@@ -186,7 +186,7 @@ export async function performApplyDns(
         });
   if (!ctx.rollbackOf && env.job.verify.probes.length > 0) {
     const url = `https://${plan.hostname}`;
-    const failed = await failedProbes(env, `${key}:hostname`, sandbox, url);
+    const failed = await failedProbes(env, subKey(key, "hostname"), sandbox, url);
     if (failed)
       return {
         type: "dns.failed",
@@ -201,7 +201,12 @@ export async function performApplyDns(
 }
 
 /** Runs the job's probes against `url` and stores the report; the failed checks' names, or null. */
-async function failedProbes(env: RunEnv, ref: string, sandbox: Sandbox, url: string): Promise<string | null> {
+async function failedProbes(
+  env: RunEnv,
+  ref: IdempotencyKey,
+  sandbox: Sandbox,
+  url: string,
+): Promise<string | null> {
   const report = await env.ports.verifier.verify({
     idempotencyKey: ref,
     runId: env.runId,

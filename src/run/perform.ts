@@ -13,7 +13,8 @@ import { boundReport, observeRun } from "./bound-approval.ts";
 import { withArtifacts } from "./journal.ts";
 import { performApplyDns, performPlanDns, performPromote } from "./perform-promotion.ts";
 import type { RunEnv } from "./run-env.ts";
-import { idempotencyKey, type StepName } from "./step-names.ts";
+import { idempotencyKey } from "../ports/vocabulary.ts";
+import type { StepName } from "./step-names.ts";
 import { ensureAt, prepareWorkspace, restoreSoon, sandboxNameOf } from "./workspace.ts";
 
 /**

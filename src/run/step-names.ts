@@ -4,7 +4,7 @@
  * plus how often that name was used, so names must be deterministic and unique
  * within a run: `deploy#3`, `gate:claim#1`, `gate:claim#1/open`. Pure.
  */
-import type { EffectKind, GateKind } from "../loop/effects.ts";
+import type { EffectKind } from "../loop/effects.ts";
 
 export type StepName = string & { readonly __brand: "StepName" };
 
@@ -28,20 +28,3 @@ export const ABORT_STEP = "abort" as StepName;
 
 /** The step that reads what the machine needs to start (sign-offs on record). */
 export const INIT_STEP = "init" as StepName;
-
-/** Event type a gate waits for; Workflows allows `^[a-zA-Z0-9_][a-zA-Z0-9-_]*$`. */
-export function gateEventType(kind: GateKind, seq: number): string {
-  return `gate-${kind}-${seq}`;
-}
-
-/** The id of a gate row: unique per run, kind and round. */
-export function gateId(runId: string, kind: GateKind, seq: number): string {
-  return `${runId}:${kind}:${seq}`;
-}
-
-export type IdempotencyKey = string & { readonly __brand: "IdempotencyKey" };
-
-/** `runId:stepName`: what every adapter that creates something records. */
-export function idempotencyKey(runId: string, step: StepName): IdempotencyKey {
-  return `${runId}:${step}` as IdempotencyKey;
-}

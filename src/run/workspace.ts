@@ -4,6 +4,7 @@
  * and each step that uses it first makes sure it is at the snapshot the
  * machine expects, restoring when it is not: no half-applied edits survive.
  */
+import type { IdempotencyKey } from "../ports/vocabulary.ts";
 import type { Job } from "../jobs/schema.ts";
 import { ensureAtSnapshot } from "../adapters/sandbox/step-consistency.ts";
 import { type Sandbox, type SandboxProvider, WORKSPACE_DIR } from "../ports/sandbox.ts";
@@ -117,7 +118,7 @@ export async function prepareWorkspace(
   sandboxes: SandboxProvider,
   sandbox: Sandbox,
   job: Job,
-  idempotencyKey: string,
+  idempotencyKey: IdempotencyKey,
 ): Promise<Prepared> {
   const fetched = await fetchSource(sandbox, job);
   if (fetched) return { ok: false, error: fetched };

@@ -6,8 +6,8 @@
  * same transaction as the approval that completes the count.
  */
 import { z } from "zod";
-import type { GateKind } from "../loop/effects.ts";
-import { type GateRow, type GateStatus, gateRow, parseRows } from "./rows.ts";
+import type { GateKind, GateStatus } from "../ports/vocabulary.ts";
+import { type GateRow, gateRow, parseRows } from "./rows.ts";
 
 export interface NewGate {
   id: string;

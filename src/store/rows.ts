@@ -2,6 +2,7 @@
  * Zod schemas for D1 rows and their typed shapes. Rows are parsed on the way
  * out so a schema drift fails loudly at the edge instead of deep inside.
  */
+import { GATE_KINDS, GATE_STATUSES } from "../ports/vocabulary.ts";
 import { z } from "zod";
 
 const json = z.string().transform((text) => JSON.parse(text) as unknown);
@@ -45,13 +46,10 @@ export const eventRow = z.object({
 });
 export type EventRow = z.output<typeof eventRow>;
 
-export const GATE_STATUSES = ["pending", "approved", "rejected", "expired", "cancelled"] as const;
-export type GateStatus = (typeof GATE_STATUSES)[number];
-
 export const gateRow = z.object({
   id: z.string(),
   run_id: z.string(),
-  kind: z.enum(["tos", "claim", "dns", "rollback"]),
+  kind: z.enum(GATE_KINDS),
   seq: z.number(),
   event_type: z.string(),
   status: z.enum(GATE_STATUSES),

@@ -16,7 +16,7 @@ import { signingSecret } from "../api/signing.ts";
 import { decide, findGate } from "../control/decide.ts";
 import { eventStreamResponse, resumeAfter } from "../api/event-stream.ts";
 import { listEvents } from "../store/events.ts";
-import { listGates } from "../store/gates.ts";
+import { getGate, listGates } from "../store/gates.ts";
 import { distinctJobs, runsByIds } from "../store/inbox-queries.ts";
 import type { EventRow, GateRow, RunRow } from "../store/rows.ts";
 import { getRun, listRuns } from "../store/runs.ts";
@@ -277,8 +277,7 @@ export function createInbox(options: { now: () => number }) {
   });
 
   async function getGateById(c: C, id: string): Promise<GateRow | null> {
-    const [runId, kind, seq] = [id.slice(0, id.indexOf(":")), ...id.slice(id.indexOf(":") + 1).split(":")];
-    return findGate(c.env.DB, runId, `${kind}-${seq}`);
+    return getGate(c.env.DB, id);
   }
 
   async function decideFromForm(

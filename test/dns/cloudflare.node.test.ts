@@ -4,6 +4,7 @@
  * Miniflare): planning against seeded zones, applying once across retries
  * and crashes, drift, verification, refusals and undoing an apply.
  */
+import { asIdempotencyKey } from "../../src/ports/vocabulary.ts";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
@@ -200,8 +201,16 @@ describe("apply", () => {
       }),
     );
     const since = emu.requestLog.lastSeq;
-    const first = await dns.apply({ idempotencyKey: "run-2:applyDns#1", runId: "run-2", plan });
-    const second = await dns.apply({ idempotencyKey: "run-2:applyDns#1", runId: "run-2", plan });
+    const first = await dns.apply({
+      idempotencyKey: asIdempotencyKey("run-2:applyDns#1"),
+      runId: "run-2",
+      plan,
+    });
+    const second = await dns.apply({
+      idempotencyKey: asIdempotencyKey("run-2:applyDns#1"),
+      runId: "run-2",
+      plan,
+    });
     if (!first.ok || !second.ok) throw new Error(JSON.stringify([first, second]));
     expect(first.value.applied.map((a) => [a.action, a.key, a.replayed])).toEqual([
       ["delete", "record:TXT:gone.twice.example", false],
@@ -250,7 +259,11 @@ describe("apply", () => {
     expect(plan.changes.map((c) => [c.action, c.key])).toEqual([
       ["create", "custom-domain:app.domain.example"],
     ]);
-    const applied = await dns.apply({ idempotencyKey: "run-3:applyDns#1", runId: "run-3", plan });
+    const applied = await dns.apply({
+      idempotencyKey: asIdempotencyKey("run-3:applyDns#1"),
+      runId: "run-3",
+      plan,
+    });
     expect(applied.ok).toBe(true);
     expect(await getWithHost(emu.url, "app.domain.example", "/")).toEqual({
       status: 200,
@@ -295,7 +308,7 @@ describe("apply", () => {
         signal: init?.signal ? AbortSignal.any([init.signal, crash.signal]) : crash.signal,
       });
     const since = emu.requestLog.lastSeq;
-    const key = "run-4:applyDns#1";
+    const key = asIdempotencyKey("run-4:applyDns#1");
     const first = adapter(crashing).apply({ idempotencyKey: key, runId: "run-4", plan });
     await waitFor(async () => emu.requestLog.list({ since: String(since) }).some((e) => e.fault === "hang"));
     crash.abort();
@@ -333,8 +346,14 @@ describe("apply", () => {
       }),
     });
     const since = emu.requestLog.lastSeq;
-    await expect(adapter().apply({ idempotencyKey: "run-5:a", runId: "run-5", plan })).rejects.toThrow();
-    const second = await adapter().apply({ idempotencyKey: "run-5:a", runId: "run-5", plan });
+    await expect(
+      adapter().apply({ idempotencyKey: asIdempotencyKey("run-5:a"), runId: "run-5", plan }),
+    ).rejects.toThrow();
+    const second = await adapter().apply({
+      idempotencyKey: asIdempotencyKey("run-5:a"),
+      runId: "run-5",
+      plan,
+    });
     if (!second.ok) throw new Error(JSON.stringify(second.error));
     expect(second.value.applied.map((a) => a.replayed)).toEqual([true, false]);
     expect(
@@ -367,7 +386,11 @@ describe("apply", () => {
       }),
     );
     expect(plan.changes.map((c) => c.action)).toEqual(["delete", "create", "create", "update"]);
-    const applied = await dns.apply({ idempotencyKey: "run-6:applyDns#1", runId: "run-6", plan });
+    const applied = await dns.apply({
+      idempotencyKey: asIdempotencyKey("run-6:applyDns#1"),
+      runId: "run-6",
+      plan,
+    });
     if (!applied.ok) throw new Error(JSON.stringify(applied.error));
     expect(await zoneState(zoneId)).not.toEqual(before);
     expect(applied.value.inverse.map((c) => [c.action, c.key])).toEqual([
@@ -377,7 +400,7 @@ describe("apply", () => {
       ["create", "record:CNAME:app.undo.example"],
     ]);
     const undone = await dns.apply({
-      idempotencyKey: "run-6:rollback#1",
+      idempotencyKey: asIdempotencyKey("run-6:rollback#1"),
       runId: "run-6",
       plan: inversePlan(plan, applied.value, Date.now()),
     });
@@ -409,7 +432,11 @@ describe("apply refuses", () => {
     const onlyRecord: DnsPlan = { ...plan, changes: plan.changes.filter((c) => c.key.startsWith("record:")) };
     await cf("PATCH", `/zones/${zoneId}/dns_records/${txt.id}`, { content: "edited by hand" });
     const since = emu.requestLog.lastSeq;
-    const result = await dns.apply({ idempotencyKey: "run-7:applyDns#1", runId: "run-7", plan: onlyRecord });
+    const result = await dns.apply({
+      idempotencyKey: asIdempotencyKey("run-7:applyDns#1"),
+      runId: "run-7",
+      plan: onlyRecord,
+    });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.error.code).toBe("drift");
@@ -441,7 +468,11 @@ describe("apply refuses", () => {
     expect(onlyRecord.changes.map((c) => c.action)).toEqual(["create"]);
     await addRecord(zoneId, { type: "TXT", name: "_n", content: "theirs" });
     const since = emu.requestLog.lastSeq;
-    const result = await dns.apply({ idempotencyKey: "run-7b:a", runId: "run-7b", plan: onlyRecord });
+    const result = await dns.apply({
+      idempotencyKey: asIdempotencyKey("run-7b:a"),
+      runId: "run-7b",
+      plan: onlyRecord,
+    });
     expect(result).toEqual({
       ok: false,
       error: {
@@ -458,7 +489,7 @@ describe("apply refuses", () => {
     const plan = await planOk(dns, job("blocked.example", { hostname: "app.blocked.exampel" }));
     expect(plan.blocked).toBe(true);
     const since = emu.requestLog.lastSeq;
-    const result = await dns.apply({ idempotencyKey: "run-8:a", runId: "run-8", plan });
+    const result = await dns.apply({ idempotencyKey: asIdempotencyKey("run-8:a"), runId: "run-8", plan });
     expect(result).toEqual({
       ok: false,
       error: { code: "blocked", message: expect.stringContaining("near_miss") },
@@ -484,7 +515,11 @@ describe("apply refuses", () => {
       }),
     );
     const onlyRecord: DnsPlan = { ...plan, changes: plan.changes.filter((c) => c.key.startsWith("record:")) };
-    const result = await dns.apply({ idempotencyKey: "run-9:a", runId: "run-9", plan: onlyRecord });
+    const result = await dns.apply({
+      idempotencyKey: asIdempotencyKey("run-9:a"),
+      runId: "run-9",
+      plan: onlyRecord,
+    });
     expect(result.ok).toBe(false);
     if (result.ok) return;
     expect(result.error.code).toBe("apply_failed");
@@ -519,7 +554,7 @@ describe("apply refuses", () => {
       return res;
     };
     const result = await adapter(racing).apply({
-      idempotencyKey: "run-10:a",
+      idempotencyKey: asIdempotencyKey("run-10:a"),
       runId: "run-10",
       plan: onlyRecord,
     });

@@ -4,6 +4,7 @@
  * reinstall every night; any change runs setup again. Real Sandbox host,
  * real bubblewrap, real overlay snapshots.
  */
+import { asIdempotencyKey } from "../../src/ports/vocabulary.ts";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -52,7 +53,12 @@ describe("prepare with a setup snapshot", () => {
     const sandboxes = createLocalSandboxProvider({ url: host.url, secret: host.secret });
     const prepare = async (run: string, setup = [INSTALL]) => {
       const sandbox = sandboxes.get(run);
-      const result = await prepareWorkspace(sandboxes, sandbox, job(setup), `${run}:prepare#1`);
+      const result = await prepareWorkspace(
+        sandboxes,
+        sandbox,
+        job(setup),
+        asIdempotencyKey(`${run}:prepare#1`),
+      );
       if (!result.ok) throw new Error(result.error.message);
       return { ...result, stamp: await sandbox.readFile("/workspace/installed.txt") };
     };

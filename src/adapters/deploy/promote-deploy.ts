@@ -8,6 +8,7 @@
  * the grant is revoked when the step ends (it also expires by itself).
  * Worker-safe.
  */
+import { subKey } from "../../ports/vocabulary.ts";
 import type { DeployError, PromoteOutcome, PromoteRequest } from "../../ports/deployer.ts";
 import { err, ok, type Result } from "../../ports/result.ts";
 import { WORKSPACE_DIR } from "../../ports/sandbox.ts";
@@ -77,7 +78,7 @@ export async function promoteByDeploy(
         },
         timeoutMs: options.timeoutMs,
         // A retried step gets the first answer back instead of deploying twice.
-        idempotencyKey: `${request.idempotencyKey}:wrangler`,
+        idempotencyKey: subKey(request.idempotencyKey, "wrangler"),
       },
     );
     const { output, trailer } = splitTrailer(result.stdout);

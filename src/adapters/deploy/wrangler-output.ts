@@ -10,7 +10,7 @@
  */
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
-import type { DeployErrorCode } from "../../ports/deployer.ts";
+import type { DeployErrorCode } from "../../ports/vocabulary.ts";
 
 /** Marks the start of the wrapper's JSON trailer on stdout (after wrangler's own output). */
 export const TRAILER_MARK = "::nightshift-deploy-result::";

@@ -30,6 +30,7 @@
  *
  * Worker-safe (no Node imports): it only talks to the Sandbox port and `fetch`.
  */
+import { subKey } from "../../ports/vocabulary.ts";
 import type {
   DeployError,
   Deployer,
@@ -61,7 +62,7 @@ import {
 } from "./wrangler-output.ts";
 
 /** The idempotency-key suffix of the one fresh-account deploy after an account nightshift does not hold. */
-const REPROVISION = ":reprovision";
+const REPROVISION = "reprovision";
 export const ACCOUNT_CACHE = `${SANDBOX_CONFIG_HOME}/.wrangler/wrangler-temporary-account.toml`;
 const OUTPUT_FILE = "/tmp/nightshift-wrangler-output.ndjson";
 
@@ -171,7 +172,7 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
           // The grant's URL is the only Cloudflare API the Sandbox is told of.
           env: wranglerEnv(grant.value.baseUrl),
           timeoutMs,
-          idempotencyKey: `${request.idempotencyKey}:wrangler`,
+          idempotencyKey: subKey(request.idempotencyKey, "wrangler"),
         },
       );
     } finally {
@@ -211,13 +212,17 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
     // A replayed step (same idempotency key) captured nothing this time: its first attempt held it.
     const account = captured ?? (await vault.held(request.runId));
     const used = trailer.account ? parseAccountCache(trailer.account) : null;
-    if (used?.ok && used.value.account.id !== account?.id && !request.idempotencyKey.endsWith(REPROVISION)) {
+    if (
+      used?.ok &&
+      used.value.account.id !== account?.id &&
+      !request.idempotencyKey.endsWith(`:${REPROVISION}`)
+    ) {
       // wrangler used an account whose token nightshift does not hold: the step was cut off before
       // its capture was stored, or the Sandbox's cache was changed. Once, into a fresh account.
       return deploy({
         ...request,
         freshAccount: true,
-        idempotencyKey: `${request.idempotencyKey}${REPROVISION}`,
+        idempotencyKey: subKey(request.idempotencyKey, REPROVISION),
       });
     }
     return readSuccess({ request, trailer, output, logRef, account });

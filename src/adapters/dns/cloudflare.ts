@@ -31,6 +31,7 @@ import type {
   DnsResource,
 } from "../../ports/dns.ts";
 import { err, ok, type Result } from "../../ports/result.ts";
+import { type IdempotencyKey, subKey } from "../../ports/vocabulary.ts";
 import {
   type CloudflareAccount,
   type CloudflareDnsApi,
@@ -164,7 +165,7 @@ function blockedMessage(plan: DnsPlan): string {
 async function applyPlan(
   api: CloudflareDnsApi,
   options: CloudflareDnsOptions,
-  idempotencyKey: string,
+  idempotencyKey: IdempotencyKey,
   plan: DnsPlan,
 ): Promise<Result<DnsApplied, DnsError>> {
   if (plan.blocked) return err({ code: "blocked", message: blockedMessage(plan) });
@@ -184,7 +185,7 @@ async function applyPlan(
   try {
     for (const [index, change] of plan.changes.entries()) {
       if (change.action === "noop") continue;
-      const journalKey = `${idempotencyKey}:${index}`;
+      const journalKey = subKey(idempotencyKey, index);
       const recalled = parseJournalEntry(await options.journal.recall(journalKey));
       let result: DnsResource | null;
       let replayed: boolean;

@@ -9,6 +9,7 @@
  * link while the gate is pending, the inbox page) are added by the Notifier
  * (`gate-links.ts`).
  */
+import { type IdempotencyKey, idempotencyKey } from "../../ports/vocabulary.ts";
 import type { Notification, Notifier } from "../../ports/notifier.ts";
 import { claimExpiryNotice, claimExpiryWarning } from "../../store/gates.ts";
 import type { GateRow } from "../../store/rows.ts";
@@ -20,8 +21,8 @@ export interface NoticeContext {
   now: number;
 }
 
-function noticeKey(gate: GateRow, what: "expiring" | "expired"): string {
-  return `${gate.run_id}:gate:${gate.kind}#${gate.seq}/${what}`;
+function noticeKey(gate: GateRow, what: "expiring" | "expired"): IdempotencyKey {
+  return idempotencyKey(gate.run_id, `gate:${gate.kind}#${gate.seq}/${what}`);
 }
 
 function gateOf(gate: GateRow): NonNullable<Notification["gate"]> {

@@ -8,6 +8,7 @@
  * call clears it), so its retry starts again from the same files.
  * Pure orchestration over the port; Worker-safe.
  */
+import { type IdempotencyKey, subKey } from "../../ports/vocabulary.ts";
 import type { Sandbox, SnapshotInfo } from "../../ports/sandbox.ts";
 
 /** Restores `snapshotId` unless the workspace is already exactly that snapshot. Returns whether it restored. */
@@ -28,13 +29,13 @@ export async function ensureAtSnapshot(sandbox: Sandbox, snapshotId: string): Pr
  */
 export async function runSnapshottedStep<T>(
   sandbox: Sandbox,
-  opts: { base: string | null; idempotencyKey: string; name?: string },
+  opts: { base: string | null; idempotencyKey: IdempotencyKey; name?: string },
   work: (sandbox: Sandbox) => Promise<T>,
 ): Promise<{ value: T; snapshot: SnapshotInfo }> {
   if (opts.base !== null) await ensureAtSnapshot(sandbox, opts.base);
   const value = await work(sandbox);
   const snapshot = await sandbox.snapshot({
-    idempotencyKey: `${opts.idempotencyKey}:snapshot`,
+    idempotencyKey: subKey(opts.idempotencyKey, "snapshot"),
     ...(opts.name ? { name: opts.name } : {}),
   });
   return { value, snapshot };

@@ -3,6 +3,7 @@
  * stream (message_start … input_json_delta … message_stop) and a real local
  * Sandbox.
  */
+import { asIdempotencyKey } from "../../../src/ports/vocabulary.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentFor } from "../../../src/adapters/agent/index.ts";
 import type { AgentRequest } from "../../../src/ports/agent.ts";
@@ -31,7 +32,7 @@ async function server(script: Script) {
 }
 
 const request = (sandbox: Sandbox, over: Partial<AgentRequest> = {}): AgentRequest => ({
-  idempotencyKey: "run-a:write#1",
+  idempotencyKey: asIdempotencyKey("run-a:write#1"),
   runId: "run-a",
   round: 1,
   mode: "write",

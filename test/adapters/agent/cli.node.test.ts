@@ -4,6 +4,7 @@
  * the Sandbox and a scripted model server. The key test: the orchestrator's
  * key reaches the model API, and nothing inside the Sandbox can read it.
  */
+import { asIdempotencyKey } from "../../../src/ports/vocabulary.ts";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -63,7 +64,7 @@ async function withCli(name: string, files: Record<string, string> = {}): Promis
 }
 
 const request = (sandbox: Sandbox, over: Partial<AgentRequest> = {}): AgentRequest => ({
-  idempotencyKey: "run-c:write#1",
+  idempotencyKey: asIdempotencyKey("run-c:write#1"),
   runId: "run-c",
   round: 1,
   mode: "write",

@@ -7,6 +7,7 @@
  * (see loop/worker.ts). Then `nightshift record` turns the run into a replay
  * session that the replay agent accepts.
  */
+import { asIdempotencyKey } from "../../../src/ports/vocabulary.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -149,7 +150,7 @@ describe("the loop with the OpenAI-compatible agent", () => {
       (
         await replay.write({
           ...base,
-          idempotencyKey: "replayed:write#1",
+          idempotencyKey: asIdempotencyKey("replayed:write#1"),
           round: 1,
           mode: "write",
           report: null,
@@ -158,7 +159,15 @@ describe("the loop with the OpenAI-compatible agent", () => {
     ).toBe(true);
     const report = JSON.stringify({ passed: false, checks: [{ name: "sum works", passed: false }] });
     expect(
-      (await replay.write({ ...base, idempotencyKey: "replayed:fix#1", round: 2, mode: "fix", report })).ok,
+      (
+        await replay.write({
+          ...base,
+          idempotencyKey: asIdempotencyKey("replayed:fix#1"),
+          round: 2,
+          mode: "fix",
+          report,
+        })
+      ).ok,
     ).toBe(true);
     expect(await fresh.readFile("/workspace/sum.mjs")).toContain("a + b");
   });

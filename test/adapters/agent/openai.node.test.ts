@@ -3,6 +3,7 @@
  * (real HTTP, SSE streaming, tool calls split into fragments) and a real
  * local Sandbox: the tools really edit files and run commands.
  */
+import { asIdempotencyKey } from "../../../src/ports/vocabulary.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentFor } from "../../../src/adapters/agent/index.ts";
 import type { AgentRequest } from "../../../src/ports/agent.ts";
@@ -35,7 +36,7 @@ async function server(script: Script) {
 
 function request(sandbox: Sandbox, over: Partial<AgentRequest> = {}): AgentRequest {
   return {
-    idempotencyKey: "run-1:write#1",
+    idempotencyKey: asIdempotencyKey("run-1:write#1"),
     runId: "run-1",
     round: 1,
     mode: "write",

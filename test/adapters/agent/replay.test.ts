@@ -1,4 +1,5 @@
 /** The replay agent applies a recorded session round by round, and refuses to diverge from it. */
+import { asIdempotencyKey } from "../../../src/ports/vocabulary.ts";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import session from "../../../workflows/hello-kv/session.json";
@@ -13,7 +14,7 @@ const request = (
   report: string | null,
   options: Record<string, unknown> = { session },
 ): AgentRequest => ({
-  idempotencyKey: `r:write#${round}`,
+  idempotencyKey: asIdempotencyKey(`r:write#${round}`),
   runId: "r",
   round,
   mode: round === 1 ? "write" : "fix",

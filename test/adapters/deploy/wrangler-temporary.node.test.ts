@@ -7,6 +7,7 @@
  * the log store and the account vault are the adapter's injected functions
  * (D1 in the Worker), here plain in-memory ones.
  */
+import { asIdempotencyKey } from "../../../src/ports/vocabulary.ts";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,7 +44,7 @@ let step = 0;
 
 const deploy = (freshAccount = false) =>
   deployer.deploy({
-    idempotencyKey: `${RUN}:deploy#${++step}`,
+    idempotencyKey: asIdempotencyKey(`${RUN}:deploy#${++step}`),
     runId: RUN,
     workerName: "hello-kv",
     config: "wrangler.jsonc",
@@ -205,7 +206,7 @@ describe("wrangler deploy --temporary inside the run's Sandbox", () => {
   });
 
   it("replays a retried deploy step instead of deploying again (idempotency key)", async () => {
-    const key = `${RUN}:deploy#retried`;
+    const key = asIdempotencyKey(`${RUN}:deploy#retried`);
     const request = {
       idempotencyKey: key,
       runId: RUN,
@@ -224,7 +225,7 @@ describe("wrangler deploy --temporary inside the run's Sandbox", () => {
 
   it("deploys into a fresh account when wrangler used one whose token nightshift does not hold", async () => {
     const request = {
-      idempotencyKey: `${RUN}:deploy#cut-off`,
+      idempotencyKey: asIdempotencyKey(`${RUN}:deploy#cut-off`),
       runId: RUN,
       workerName: "hello-kv",
       config: "wrangler.jsonc",
@@ -248,7 +249,7 @@ describe("wrangler deploy --temporary inside the run's Sandbox", () => {
   it("promotes by claim: waits while unclaimed, done once claimed, an expired account is not", async () => {
     const promote = (n: number) =>
       deployer.promote({
-        idempotencyKey: `${RUN}:promote#${n}`,
+        idempotencyKey: asIdempotencyKey(`${RUN}:promote#${n}`),
         runId: RUN,
         mode: "claim",
         workerName: "hello-kv",
@@ -275,7 +276,7 @@ describe("wrangler deploy --temporary inside the run's Sandbox", () => {
     const other = value(await deploy(true));
     await adminFetch(emu, `/__emulator/accounts/${other.account.id}/expire`, { method: "POST" });
     const late = await deployer.promote({
-      idempotencyKey: `${RUN}:promote#3`,
+      idempotencyKey: asIdempotencyKey(`${RUN}:promote#3`),
       runId: RUN,
       mode: "claim",
       workerName: "hello-kv",

@@ -3,6 +3,7 @@
  * retries with backoff on 5xx and network errors (not on 4xx), one delivery
  * per event even when the same notification comes again (a retried step).
  */
+import { asIdempotencyKey } from "../../../src/ports/vocabulary.ts";
 import { createServer, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -62,7 +63,7 @@ function memoryLog() {
 }
 
 const gateOpened: Notification = {
-  idempotencyKey: "run-1:gate:claim#1/open",
+  idempotencyKey: asIdempotencyKey("run-1:gate:claim#1/open"),
   runId: "run-1",
   kind: "gate.opened",
   title: "loop: claim gate waiting for approval",

@@ -3,6 +3,7 @@
  * says what it expected and what came back; a deployment that needs a moment
  * to propagate is retried; the report is structured.
  */
+import { asIdempotencyKey } from "../../../src/ports/vocabulary.ts";
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHttpVerifier } from "../../../src/adapters/verify/http-verifier.ts";
@@ -39,7 +40,7 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 const noSandbox = {} as Sandbox;
 const verify = (probes: unknown[], attempts = 1) =>
   createHttpVerifier({ attempts, retryDelayMs: 20 }).verify({
-    idempotencyKey: "run:verify#1",
+    idempotencyKey: asIdempotencyKey("run:verify#1"),
     runId: "run",
     url: base,
     probes: probes.map((p) => probeSchema.parse(p)),
@@ -99,7 +100,7 @@ describe("HTTP verifier", () => {
 
   it("reports an unreachable deployment as a failed check, not a crash", async () => {
     const report = await createHttpVerifier({ attempts: 1 }).verify({
-      idempotencyKey: "k",
+      idempotencyKey: asIdempotencyKey("k"),
       runId: "r",
       url: "http://127.0.0.1:1",
       probes: [probeSchema.parse({ path: "/" })],
@@ -119,7 +120,7 @@ describe("HTTP verifier", () => {
         return u.replace("https://w.sub.workers.dev", base);
       },
     }).verify({
-      idempotencyKey: "k",
+      idempotencyKey: asIdempotencyKey("k"),
       runId: "r",
       url: "https://w.sub.workers.dev",
       probes: [probeSchema.parse({ path: "/" })],

@@ -4,6 +4,7 @@
  * the only verification the adapter has: it checks what we send to the SDK and
  * how we read its answers, not the SDK itself.
  */
+import { asIdempotencyKey } from "../../../src/ports/vocabulary.ts";
 import { describe, expect, it } from "vitest";
 import {
   type CloudflareProcess,
@@ -296,8 +297,8 @@ describe("Cloudflare Sandbox adapter (fake stub)", () => {
 
   it("replays the first answer for a repeated idempotency key", async () => {
     const { stub, box } = setup();
-    const a = await box.snapshot({ idempotencyKey: "run-1:write#1:snapshot" });
-    const b = await box.snapshot({ idempotencyKey: "run-1:write#1:snapshot" });
+    const a = await box.snapshot({ idempotencyKey: asIdempotencyKey("run-1:write#1:snapshot") });
+    const b = await box.snapshot({ idempotencyKey: asIdempotencyKey("run-1:write#1:snapshot") });
     expect(b).toEqual(a);
     expect(stub.calls.filter(([m]) => m === "createBackup").length).toBe(1);
   });

@@ -6,6 +6,7 @@
  * process readiness and reachable ports, snapshots that restore exactly, even
  * after destroy and host restarts, and step consistency across a crash.
  */
+import { asIdempotencyKey } from "../../../src/ports/vocabulary.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSnapshottedStep } from "../../../src/adapters/sandbox/step-consistency.ts";
 import { isSandboxError, type Sandbox, type SandboxProvider } from "../../../src/ports/sandbox.ts";
@@ -204,12 +205,12 @@ export function runSandboxContract(label: string, makeTarget: () => Promise<Cont
     it("returns the first answer for a repeated idempotency key", async () => {
       const box = fresh();
       await box.writeFile("n.txt", "1");
-      const a = await box.snapshot({ idempotencyKey: "run-1:write#1:snapshot" });
+      const a = await box.snapshot({ idempotencyKey: asIdempotencyKey("run-1:write#1:snapshot") });
       await box.writeFile("n.txt", "2");
-      const b = await box.snapshot({ idempotencyKey: "run-1:write#1:snapshot" });
+      const b = await box.snapshot({ idempotencyKey: asIdempotencyKey("run-1:write#1:snapshot") });
       expect(b.id).toBe(a.id);
-      const first = await box.exec("date +%s%N", { idempotencyKey: "run-1:probe" });
-      const again = await box.exec("date +%s%N", { idempotencyKey: "run-1:probe" });
+      const first = await box.exec("date +%s%N", { idempotencyKey: asIdempotencyKey("run-1:probe") });
+      const again = await box.exec("date +%s%N", { idempotencyKey: asIdempotencyKey("run-1:probe") });
       expect(again).toEqual(first);
     });
 
@@ -221,8 +222,10 @@ export function runSandboxContract(label: string, makeTarget: () => Promise<Cont
       // Reference: the write step, uninterrupted.
       const reference = fresh();
       const base = await setup(reference);
-      const ref = await runSnapshottedStep(reference, { base: base.id, idempotencyKey: "ref:write#1" }, (b) =>
-        b.exec(["node", "-e", WRITE_STEP]),
+      const ref = await runSnapshottedStep(
+        reference,
+        { base: base.id, idempotencyKey: asIdempotencyKey("ref:write#1") },
+        (b) => b.exec(["node", "-e", WRITE_STEP]),
       );
       expect(ref.value.stdout).toContain("done");
       const expected = await manifest(reference);
@@ -231,13 +234,16 @@ export function runSandboxContract(label: string, makeTarget: () => Promise<Cont
       const box = fresh();
       await box.restore(base.id);
       let crashed: Promise<void> | null = null;
-      const attempt = runSnapshottedStep(box, { base: base.id, idempotencyKey: "crash:write#1" }, (b) =>
-        b.exec(["node", "-e", WRITE_STEP], {
-          env: { PAUSE_MS: "5000" }, // time enough for the kill to land half-way
-          onOutput: (_stream, data) => {
-            if (data.includes("halfway")) crashed ??= t.crash();
-          },
-        }),
+      const attempt = runSnapshottedStep(
+        box,
+        { base: base.id, idempotencyKey: asIdempotencyKey("crash:write#1") },
+        (b) =>
+          b.exec(["node", "-e", WRITE_STEP], {
+            env: { PAUSE_MS: "5000" }, // time enough for the kill to land half-way
+            onOutput: (_stream, data) => {
+              if (data.includes("halfway")) crashed ??= t.crash();
+            },
+          }),
       );
       const failure = await attempt.then(
         () => null,
@@ -251,8 +257,10 @@ export function runSandboxContract(label: string, makeTarget: () => Promise<Cont
       expect(partial.length).toBeGreaterThan(0);
       expect(partial.length).toBeLessThan(400);
       // The retried step restores the base first, then writes again.
-      const retry = await runSnapshottedStep(box, { base: base.id, idempotencyKey: "crash:write#1" }, (b) =>
-        b.exec(["node", "-e", WRITE_STEP]),
+      const retry = await runSnapshottedStep(
+        box,
+        { base: base.id, idempotencyKey: asIdempotencyKey("crash:write#1") },
+        (b) => b.exec(["node", "-e", WRITE_STEP]),
       );
       expect(retry.value.stdout).toContain("done");
       expect(await manifest(box)).toBe(expected);
