@@ -15,6 +15,20 @@ import { type LoopContext, type LoopEvent, type LoopInput, MAX_DNS_PLANS, type O
 
 type Next = "write" | "deploy" | "none";
 
+/** The record list with the latest approval of `gate` made void by `event` (its error says why). */
+function voidedNow(ctx: LoopContext, event: LoopEvent, gate: GateKind): LoopContext["voided"] {
+  return [
+    ...ctx.voided,
+    {
+      gate,
+      seq: ctx.seq[`gate:${gate}`] ?? 0,
+      code: "error" in event ? event.error.code : "void",
+      reason: "error" in event ? event.error.message : event.type,
+      at: event.at,
+    },
+  ];
+}
+
 /** The deadline bounds the working loop; once a snapshot has passed verification, humans set the pace. */
 function withDeadline(ctx: LoopContext): LoopContext {
   if (ctx.verifiedSnapshotId === null) return ctx;
@@ -94,31 +108,11 @@ export const loopMachine = setup({
     // What was live is not what was verified: the claim approval is void (recorded with its
     // reason for the gate that reopens), and the verified snapshot goes out again into the
     // same account, to be verified before anyone is asked again.
-    voidClaimApproval: assign(({ context, event }) => ({
-      voided: [
-        ...context.voided,
-        {
-          gate: "claim",
-          seq: context.seq["gate:claim"] ?? 0,
-          code: "error" in event ? event.error.code : "void",
-          reason: "error" in event ? event.error.message : event.type,
-          at: event.at,
-        } as const,
-      ],
-    })),
+    voidClaimApproval: assign(({ context, event }) => ({ voided: voidedNow(context, event, "claim") })),
     // The DNS gate's target Worker changed after the approval: that approval is void (the
     // reason goes to the DNS gate that reopens once the Worker live now passed its probes).
     voidDnsApproval: assign(({ context, event }) => ({
-      voided: [
-        ...context.voided,
-        {
-          gate: "dns",
-          seq: context.seq["gate:dns"] ?? 0,
-          code: "error" in event ? event.error.code : "void",
-          reason: "error" in event ? event.error.message : event.type,
-          at: event.at,
-        } as const,
-      ],
+      voided: voidedNow(context, event, "dns"),
       dnsPlanRef: null,
     })),
     // The version that passed again is what the reopened DNS gate points at.
