@@ -10,13 +10,16 @@ import type { OrganisationAccount } from "./adapters/cloudflare/organisation.ts"
 import { createCloudflareDns } from "./adapters/dns/cloudflare.ts";
 import { d1DnsJournal } from "./adapters/dns/journal.ts";
 import { createWranglerDeployer, type SignoffOnRecord } from "./adapters/deploy/wrangler-temporary.ts";
-import { webhookNotifierFor } from "./adapters/notifier/index.ts";
+import { d1NotificationLog } from "./adapters/notifier/d1-log.ts";
+import { createWebhookNotifier } from "./adapters/notifier/webhook.ts";
 import { createLocalSandboxProvider } from "./adapters/sandbox/local.ts";
 import { logNotifier, missingDns, missingSandboxes } from "./adapters/unconfigured/index.ts";
 import { createHttpVerifier } from "./adapters/verify/http-verifier.ts";
 import type { Env } from "./env.ts";
+import { gateLinks } from "./gates/links.ts";
 import { systemClock } from "./ports/clock.ts";
 import type { AutomaticSignoff, Ports } from "./ports/index.ts";
+import type { Notifier } from "./ports/notifier.ts";
 import { heldAccountOf, heldToken, holdAccount } from "./store/account-secrets.ts";
 import { putArtifact } from "./store/artifacts.ts";
 import { findGateSignoff, findSignoff } from "./store/signoffs.ts";
@@ -67,13 +70,21 @@ export function portsFor(env: Env): Ports {
           now: systemClock.now,
         })
       : missingDns,
-    notifier: env.NOTIFY_WEBHOOK_URL
-      ? webhookNotifierFor({ ...env, NOTIFY_WEBHOOK_URL: env.NOTIFY_WEBHOOK_URL })
-      : logNotifier,
+    notifier: notifierFor(env),
     clock: systemClock,
     apiBase,
     automaticSignoff: automaticSignoffFor(env, apiBase, emulatorUrl),
   };
+}
+
+/** The webhook Notifier (a D1 log for idempotency, signed links on gate notices), else the log. */
+export function notifierFor(env: Env): Notifier {
+  if (!env.NOTIFY_WEBHOOK_URL) return logNotifier;
+  return createWebhookNotifier({
+    url: env.NOTIFY_WEBHOOK_URL,
+    log: d1NotificationLog(env.DB),
+    linksFor: gateLinks(env),
+  });
 }
 
 /** The organisation's own account, when its id and token are configured. */

@@ -7,7 +7,7 @@ import type { Env } from "../env.ts";
 import { appendEvent } from "../store/events.ts";
 import { decideGate, getGate, listGates } from "../store/gates.ts";
 import { getRun, requestCancel } from "../store/runs.ts";
-import { deliverDecision } from "./deliver.ts";
+import { deliverDecision } from "../gates/deliver.ts";
 
 export type CancelResult = { ok: true } | { ok: false; code: "not_found" | "conflict"; message: string };
 

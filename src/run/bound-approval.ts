@@ -15,9 +15,9 @@ import type { VerifyReport } from "../ports/verifier.ts";
 import { appendEvent } from "../store/events.ts";
 import { markClaimedBeforeApproval } from "../store/gates.ts";
 import type { GateRow } from "../store/rows.ts";
-import { type FailureInfo, type GateKind, gateId, PROMOTE_FAILURE } from "../ports/vocabulary.ts";
+import { type FailureInfo, gateId, PROMOTE_FAILURE } from "../ports/vocabulary.ts";
 import type { RunEnv } from "./run-env.ts";
-import { stepName } from "./step-names.ts";
+import { stepName } from "../loop/step-names.ts";
 
 export const CLAIM_BEFORE_APPROVAL = "claim.before_approval";
 
@@ -126,12 +126,4 @@ export function noteEarlyClaimAtPromote(env: RunEnv, ctx: LoopContext, observed:
   const seq = ctx.seq["gate:claim"] ?? 0;
   if (seq < 1) return Promise.resolve(false);
   return noteEarlyClaim(env, { seq, approvedAt: approvedAt(ctx, seq), status: "approved" }, observed);
-}
-
-/** What a reopened gate shows: the approval of the previous gate of its kind that was voided, and why. */
-export function reopenedShown(ctx: LoopContext, kind: GateKind, seq: number) {
-  const voided = (ctx.voided ?? []).find((v) => v.gate === kind && v.seq === seq - 1);
-  return voided
-    ? { reopened: { voidedGate: `${kind}-${voided.seq}`, code: voided.code, reason: voided.reason } }
-    : {};
 }

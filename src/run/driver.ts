@@ -8,12 +8,13 @@
  * Generic over `StepRunner` so the same code runs under Cloudflare Workflows
  * (`workflow.ts`) and under a recording runner in tests.
  */
+import type { OpenedGate } from "../gates/open.ts";
 import { initialTransition, transition } from "xstate";
 import { currentEffect, type EffectRequest, type LoopSnapshot, stateName } from "../loop/effect-of.ts";
 import { type GateEffectKind, isGateEffect, type WorkEffectKind } from "../loop/effects.ts";
 import { loopMachine } from "../loop/machine.ts";
 import type { LoopEvent, LoopInput } from "../loop/types.ts";
-import { FINISH_STEP, INIT_STEP, type StepName, stepName } from "./step-names.ts";
+import { FINISH_STEP, INIT_STEP, type StepName, stepName } from "../loop/step-names.ts";
 import { type StepPolicy, stepPolicy } from "./step-policy.ts";
 
 export interface WaitOutcome {
@@ -25,12 +26,6 @@ export interface StepRunner {
   do<T extends object>(name: StepName, policy: StepPolicy, fn: () => Promise<T>): Promise<T>;
   sleep(name: StepName, ms: number): Promise<void>;
   waitForEvent(name: StepName, options: { type: string; timeoutMs: number }): Promise<WaitOutcome>;
-}
-
-export interface OpenedGate {
-  eventType: string;
-  openedAt: number;
-  deadlineAt: number;
 }
 
 /** What the driver asks of the world. Each method runs inside a durable step. */

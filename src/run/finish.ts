@@ -10,7 +10,7 @@ import { stateName } from "../loop/effect-of.ts";
 import { appendEvent } from "../store/events.ts";
 import type { RunEnv } from "./run-env.ts";
 import { idempotencyKey } from "../ports/vocabulary.ts";
-import { ABORT_STEP, FINISH_STEP } from "./step-names.ts";
+import { ABORT_STEP, FINISH_STEP } from "../loop/step-names.ts";
 
 /**
  * Final states announced as `run.failed`. Wider than the states that pause a job

@@ -12,7 +12,7 @@ import type { LoopEvent } from "../loop/types.ts";
 import { artifactStatement, type NewArtifact } from "../store/artifacts.ts";
 import { auditStatement } from "../store/events.ts";
 import type { RunStatus } from "../store/rows.ts";
-import type { StepName } from "./step-names.ts";
+import type { StepName } from "../loop/step-names.ts";
 
 export interface JournalEntry {
   runId: string;

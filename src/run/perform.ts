@@ -14,7 +14,7 @@ import { withArtifacts } from "./journal.ts";
 import { performApplyDns, performPlanDns, performPromote } from "./perform-promotion.ts";
 import type { RunEnv } from "./run-env.ts";
 import { idempotencyKey } from "../ports/vocabulary.ts";
-import type { StepName } from "./step-names.ts";
+import type { StepName } from "../loop/step-names.ts";
 import { ensureAt, prepareWorkspace, restoreSoon, sandboxNameOf } from "./workspace.ts";
 
 /**

@@ -10,7 +10,7 @@
 import { appendEvent } from "../store/events.ts";
 import { findSignoff, recordSignoff } from "../store/signoffs.ts";
 import type { RunEnv } from "./run-env.ts";
-import { INIT_STEP } from "./step-names.ts";
+import { INIT_STEP } from "../loop/step-names.ts";
 
 export const AUTOMATIC_SIGNOFF_EVENT = "tos.signed_off_automatically";
 export const AUTOMATIC_SIGNER = "nightshift (local mode, automatic)";

@@ -9,14 +9,16 @@ import type { Env } from "../env.ts";
 import type { LoopInput } from "../loop/types.ts";
 import type { Ports } from "../ports/index.ts";
 import { driveLoop, type LoopEffects, type LoopResult, type StepRunner } from "./driver.ts";
-import { openRunGate, settleRunGate } from "./gates.ts";
+import { openRunGate } from "../gates/open.ts";
+import { settleRunGate } from "../gates/settle.ts";
+import { noteEarlyClaimAtSettle } from "./bound-approval.ts";
 import { writeJournal } from "./journal.ts";
 import type { RunParams } from "./params.ts";
 import { performWork } from "./perform.ts";
 import { tosSignedOff } from "./signoff.ts";
 import type { RunEnv } from "./run-env.ts";
 import { type StepPolicy, stepPolicy } from "./step-policy.ts";
-import { ABORT_STEP } from "./step-names.ts";
+import { ABORT_STEP } from "../loop/step-names.ts";
 import { abortRun, finishRun } from "./finish.ts";
 import { currentEffect } from "../loop/effect-of.ts";
 
@@ -84,7 +86,11 @@ export function runEffects(env: RunEnv, params: RunParams): LoopEffects {
     init: async () => loopInputFor(params, await tosSignedOff(env)),
     work: (effect, name, snapshot) => performWork(env, effect, name, snapshot),
     openGate: (effect, snapshot) => openRunGate(env, effect, snapshot),
-    settleGate: (effect, snapshot, waited) => settleRunGate(env, effect, waited, snapshot),
+    settleGate: (effect, snapshot, waited) =>
+      // A claim made while a claim gate was pending (or without its approval) is put on record.
+      settleRunGate(env, effect, waited, (row) =>
+        row.kind === "claim" ? noteEarlyClaimAtSettle(env, snapshot.context, row) : Promise.resolve(),
+      ),
     journal: ({ step, from, event, to }) => {
       // A sleep comes next: its end goes into D1 so the sweeper can wake a run whose
       // engine forgot the sleep (local restarts).

@@ -1,5 +1,5 @@
 /**
- * Signed-link rows: the HMAC (see `src/api/signed-links.ts`) proves a link was
+ * Signed-link rows: the HMAC (see `src/gates/signed-links.ts`) proves a link was
  * issued here; the row makes it single-use. `useLink` flips `used_at` with a
  * conditional update, so two clicks on one link decide at most once.
  */

@@ -4,7 +4,7 @@
  * approval was voided, and a claim that happened before the claim gate was approved.
  */
 import { isoTime } from "./format.ts";
-import type { GateView } from "./gate-view.ts";
+import type { GateView } from "../gates/view.ts";
 import { type Html, html } from "./html.ts";
 
 function text(value: unknown): string | null {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { gateEventType, idempotencyKey } from "../../src/ports/vocabulary.ts";
-import { stepName } from "../../src/run/step-names.ts";
+import { stepName } from "../../src/loop/step-names.ts";
 
 describe("step names", () => {
   it("are kind#seq with an optional phase", () => {

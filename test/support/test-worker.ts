@@ -3,12 +3,12 @@
  * with the fake ports from `fakes/` and the test jobs from `fixtures/jobs`.
  * Also served by `wrangler dev` in the restart test.
  */
-import { webhookNotifierFor } from "../../src/adapters/notifier/index.ts";
 import { createApp } from "../../src/api/app.ts";
 import { onScheduled } from "../../src/control/scheduled.ts";
 import type { Env } from "../../src/env.ts";
 import { buildRegistry } from "../../src/jobs/registry.ts";
 import { createRunWorkflow } from "../../src/run/workflow.ts";
+import { notifierFor as configuredNotifier } from "../../src/wiring.ts";
 import { testJobFiles } from "../fixtures/jobs/index.ts";
 import { fakePorts } from "./fakes/ports.ts";
 import { fakeCalls } from "./fakes/world.ts";
@@ -21,7 +21,7 @@ const app = createApp({ registry, notifierFor });
 export const RunWorkflow = createRunWorkflow((env) => {
   const ports = fakePorts(env.DB);
   const url = env.NOTIFY_WEBHOOK_URL;
-  return url ? { ...ports, notifier: webhookNotifierFor({ ...env, NOTIFY_WEBHOOK_URL: url }) } : ports;
+  return url ? { ...ports, notifier: configuredNotifier(env) } : ports;
 });
 
 export default {

@@ -9,7 +9,7 @@ import { CSRF_FIELD } from "../csrf.ts";
 import { parseUnifiedDiff } from "../diff.ts";
 import { isoTime, timeLeft } from "../format.ts";
 import { bindingSection } from "../gate-binding.ts";
-import type { GateView } from "../gate-view.ts";
+import type { GateView } from "../../gates/view.ts";
 import { type Html, html } from "../html.ts";
 import { page } from "../layout.ts";
 

@@ -5,10 +5,10 @@
  * what happened). Needs the inbox's public URL (NIGHTSHIFT_PUBLIC_URL);
  * without it, no links.
  */
-import { DEFAULT_LINK_TTL_MS, issueLink } from "../../api/signed-links.ts";
-import type { Env } from "../../env.ts";
-import type { Notification } from "../../ports/notifier.ts";
-import { getGate } from "../../store/gates.ts";
+import { DEFAULT_LINK_TTL_MS, issueLink } from "./signed-links.ts";
+import type { Env } from "../env.ts";
+import type { Notification } from "../ports/notifier.ts";
+import { getGate } from "../store/gates.ts";
 
 export function gateLinks(env: Env, now: () => number = () => Date.now()) {
   return async (n: Notification): Promise<Array<{ label: string; url: string }>> => {

@@ -7,13 +7,13 @@
  * key (`<run>:gate:<kind>#<seq>/expiring` or `/expired`) makes a repeated
  * delivery recognisable downstream as well. Links (a fresh single-use signed
  * link while the gate is pending, the inbox page) are added by the Notifier
- * (`gate-links.ts`).
+ * (`links.ts`).
  */
-import { type IdempotencyKey, idempotencyKey } from "../../ports/vocabulary.ts";
-import type { Notification, Notifier } from "../../ports/notifier.ts";
-import { claimExpiryNotice, claimExpiryWarning } from "../../store/gates.ts";
-import type { GateRow } from "../../store/rows.ts";
-import { getRun } from "../../store/runs.ts";
+import { type IdempotencyKey, idempotencyKey } from "../ports/vocabulary.ts";
+import type { Notification, Notifier } from "../ports/notifier.ts";
+import { claimExpiryNotice, claimExpiryWarning } from "../store/gates.ts";
+import type { GateRow } from "../store/rows.ts";
+import { getRun } from "../store/runs.ts";
 
 export interface NoticeContext {
   db: D1Database;

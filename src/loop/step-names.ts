@@ -4,7 +4,7 @@
  * plus how often that name was used, so names must be deterministic and unique
  * within a run: `deploy#3`, `gate:claim#1`, `gate:claim#1/open`. Pure.
  */
-import type { EffectKind } from "../loop/effects.ts";
+import type { EffectKind } from "./effects.ts";
 
 export type StepName = string & { readonly __brand: "StepName" };
 
