@@ -3,6 +3,7 @@
  * and a timeout that races a human's approval resolves in favour of whichever flipped the
  * row first. What the row says becomes the machine's event.
  */
+import { invariantBroken } from "../ports/invariant.ts";
 import type { EffectRequest } from "../loop/effect-of.ts";
 import { type GateEffectKind, gateKindOf } from "../loop/effects.ts";
 import type { LoopEvent } from "../loop/types.ts";
@@ -22,7 +23,7 @@ export async function settleRunGate(
   const kind = gateKindOf(effect.kind);
   const id = gateId(env.runId, kind, effect.seq);
   let row = await getGate(env.db, id);
-  if (!row) throw new Error(`gate ${id} is missing`);
+  if (!row) invariantBroken(`gate ${id} is missing`);
   if (row.status === "pending") {
     // A timeout fired (or the sweeper woke us after the deadline): expire the gate unless a
     // human got there first; the conditional update decides the race.
@@ -36,7 +37,7 @@ export async function settleRunGate(
       at: row.deadline_at,
     });
     row = await getGate(env.db, id);
-    if (!row) throw new Error(`gate ${id} vanished`);
+    if (!row) invariantBroken(`gate ${id} vanished`);
   }
   // Announce the expiry once, whoever expired the gate (this run or the sweeper).
   if (row.status === "expired")

@@ -3,6 +3,7 @@
  * The row keeps it and its hash; an approval binds to that hash (and, from the inbox, to the
  * hash of the whole page, see `view.ts`).
  */
+import { invariantBroken } from "../ports/invariant.ts";
 import type { LoopSnapshot } from "../loop/effect-of.ts";
 import type { LoopContext } from "../loop/types.ts";
 import type { GateKind } from "../ports/vocabulary.ts";
@@ -60,7 +61,7 @@ export async function shownFor(
 
 async function planShown(env: GateRunEnv, ref: string | null): Promise<unknown> {
   const stored = ref ? await getArtifact(env.db, ref) : null;
-  if (!stored) throw new Error(`the DNS plan ${ref ?? "(none)"} of run ${env.runId} is missing`);
+  if (!stored) invariantBroken(`the DNS plan ${ref ?? "(none)"} of run ${env.runId} is missing`);
   return JSON.parse(stored.body);
 }
 

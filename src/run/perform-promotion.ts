@@ -4,6 +4,7 @@
  * `perform.ts`, each function runs inside one durable step and turns the
  * outcome into a machine event.
  */
+import { invariantBroken } from "../ports/invariant.ts";
 import type { LoopContext, LoopEvent } from "../loop/types.ts";
 import { type DesiredDns, type DnsPlan, dnsPlanSchema } from "../ports/dns.ts";
 import { inversePlan } from "../dns/inverse.ts";
@@ -84,7 +85,7 @@ export async function performPromote(
  */
 export function desiredDns(job: RunEnv["job"], input: unknown): DesiredDns {
   const dns = job.dns;
-  if (!dns) throw new Error(`job ${job.name} has no dns section`);
+  if (!dns) invariantBroken(`job ${job.name} has no dns section`);
   const asked =
     input && typeof input === "object" && typeof (input as { hostname?: unknown }).hostname === "string"
       ? (input as { hostname: string }).hostname
@@ -152,7 +153,7 @@ export async function performApplyDns(
 ): Promise<LoopEvent> {
   const { ports, db, runId } = env;
   const stored = ctx.dnsPlanRef ? await getArtifact(db, ctx.dnsPlanRef) : null;
-  if (!stored) throw new Error(`run ${runId} has no DNS plan to apply (${ctx.dnsPlanRef ?? "none"})`);
+  if (!stored) invariantBroken(`run ${runId} has no DNS plan to apply (${ctx.dnsPlanRef ?? "none"})`);
   const plan = dnsPlanSchema.parse(JSON.parse(stored.body));
   // The DNS gate approved pointing at the promoted version: it must still be the one live.
   if (!ctx.rollbackOf) {

@@ -5,6 +5,7 @@
  * needs two approvers counts approvals in `gate_approvals` and flips in the
  * same transaction as the approval that completes the count.
  */
+import { invariantBroken } from "../ports/invariant.ts";
 import { z } from "zod";
 import type { GateKind, GateStatus } from "../ports/vocabulary.ts";
 import { type GateRow, gateRow, parseRows } from "./rows.ts";
@@ -46,7 +47,7 @@ export async function openGate(db: D1Database, gate: NewGate): Promise<GateRow> 
     )
     .run();
   const row = await getGate(db, gate.id);
-  if (!row) throw new Error(`gate ${gate.id} vanished after insert`);
+  if (!row) invariantBroken(`gate ${gate.id} vanished after insert`);
   return row;
 }
 

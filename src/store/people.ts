@@ -3,6 +3,7 @@
  * stored) and the roles of people who sign in through Cloudflare Access.
  * Checking what a role may do lives in `src/api/roles.ts`, not here.
  */
+import { invariantBroken } from "../ports/invariant.ts";
 import { z } from "zod";
 import { parseRows } from "./rows.ts";
 
@@ -86,7 +87,7 @@ export async function createToken(
     )
     .run();
   const row = await getToken(db, id);
-  if (!row) throw new Error(`token ${id} vanished after insert`);
+  if (!row) invariantBroken(`token ${id} vanished after insert`);
   return { row, secret };
 }
 
