@@ -23,15 +23,22 @@ import { type GateRow, RUN_STATUSES, type RunRow } from "../store/rows.ts";
 import { createInbox } from "../ui/routes.ts";
 import { getRun, listRuns } from "../store/runs.ts";
 import { listSignoffs, recordSignoff } from "../store/signoffs.ts";
-import { type AppEnv, authenticate, demand } from "./auth.ts";
-import { maySeeClaimUrl } from "./claim-url.ts";
-import { ApiError } from "./errors.ts";
-import { eventStreamResponse, resumeAfter } from "./event-stream.ts";
+import { type AppEnv, authenticate, demand } from "../web/auth.ts";
+import { maySeeClaimUrl } from "../web/claim-url.ts";
+import { ApiError } from "../web/errors.ts";
+import { eventStreamResponse, resumeAfter } from "../web/event-stream.ts";
 import { mountPeopleRoutes } from "./people-routes.ts";
 import { mountRollbackRoutes } from "./rollback-routes.ts";
 import { jobStates, jobStateView, mountTriggerRoutes } from "./trigger-routes.ts";
 import { createWebhooks } from "./webhooks.ts";
-import { canOperate, canView, hasRole, isAutomationIdentity, mayDecide, type Principal } from "./roles.ts";
+import {
+  canOperate,
+  canView,
+  hasRole,
+  isAutomationIdentity,
+  mayDecide,
+  type Principal,
+} from "../web/roles.ts";
 import { DEFAULT_LINK_TTL_MS, issueLink } from "../gates/signed-links.ts";
 import { apiRequestGuard } from "./request-guard.ts";
 import { jsonBody, query } from "./validate.ts";

@@ -18,9 +18,16 @@ import {
   setPerson,
   type TokenRow,
 } from "../store/people.ts";
-import { type AppEnv, demand } from "./auth.ts";
-import { ApiError } from "./errors.ts";
-import { hasRole, isAutomationIdentity, mayGrant, type Principal, type Role, rolesSchema } from "./roles.ts";
+import { type AppEnv, demand } from "../web/auth.ts";
+import { ApiError } from "../web/errors.ts";
+import {
+  hasRole,
+  isAutomationIdentity,
+  mayGrant,
+  type Principal,
+  type Role,
+  rolesSchema,
+} from "../web/roles.ts";
 import { jsonBody } from "./validate.ts";
 
 const identitySchema = z

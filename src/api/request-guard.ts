@@ -14,8 +14,8 @@
  * Pure predicates plus one middleware; webhooks keep their own rules.
  */
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "./auth.ts";
-import { ApiError } from "./errors.ts";
+import type { AppEnv } from "../web/auth.ts";
+import { ApiError } from "../web/errors.ts";
 
 const WRITES = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 

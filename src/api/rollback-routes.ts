@@ -10,9 +10,9 @@ import { startRollback } from "../control/rollback.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import { runIdSchema } from "../run/params.ts";
 import { getRun } from "../store/runs.ts";
-import { type AppEnv, demand } from "./auth.ts";
-import { ApiError } from "./errors.ts";
-import { canOperate } from "./roles.ts";
+import { type AppEnv, demand } from "../web/auth.ts";
+import { ApiError } from "../web/errors.ts";
+import { canOperate } from "../web/roles.ts";
 import { jsonBody } from "./validate.ts";
 import { runView } from "./views.ts";
 

@@ -17,9 +17,9 @@ import { listJobEvents } from "../store/job-events.ts";
 import { type JobStateRow, listJobStates } from "../store/job-state.ts";
 import { listQueue } from "../store/run-queue.ts";
 import { getRun } from "../store/runs.ts";
-import { type AppEnv, demand } from "./auth.ts";
-import { ApiError } from "./errors.ts";
-import { canOperate } from "./roles.ts";
+import { type AppEnv, demand } from "../web/auth.ts";
+import { ApiError } from "../web/errors.ts";
+import { canOperate } from "../web/roles.ts";
 import { jsonBody, query } from "./validate.ts";
 import { runView } from "./views.ts";
 

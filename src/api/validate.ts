@@ -1,7 +1,7 @@
 /** Parsing request bodies and queries at the edge; handlers get typed values. */
 import type { Context } from "hono";
 import type { z } from "zod";
-import { ApiError, fromZod } from "./errors.ts";
+import { ApiError, fromZod } from "../web/errors.ts";
 import { isJsonType } from "./request-guard.ts";
 
 /** Counted in bytes as they arrive (UTF-8), not in decoded characters. */

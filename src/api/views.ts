@@ -4,7 +4,7 @@
  * may decide the claim gate (`claim-url.ts`); hidden unless asked for.
  */
 import type { LoopContext } from "../loop/types.ts";
-import { claimUrlsIn, hideClaimUrl } from "./claim-url.ts";
+import { claimUrlsIn, hideClaimUrl } from "../web/claim-url.ts";
 import type { ApprovalRow } from "../store/gates.ts";
 import type { EventRow, GateRow, RunRow } from "../store/rows.ts";
 

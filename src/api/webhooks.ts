@@ -28,7 +28,7 @@ import { webhookInput } from "../triggers/payload-input.ts";
 import { webhookRunId } from "../triggers/run-ids.ts";
 import { secretEnvName, secretsFor } from "../triggers/secrets.ts";
 import { type SignatureError, verifyGithubSignature, verifyStandardWebhook } from "../triggers/signatures.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError } from "../web/errors.ts";
 
 /** GitHub caps payloads at 25 MB; runs carry their input in D1 and Workflow params, so we take far less. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;

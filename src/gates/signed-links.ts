@@ -8,7 +8,7 @@
 import type { Env } from "../env.ts";
 import type { GateRow } from "../store/rows.ts";
 import { getLink, insertLink, type LinkRow } from "../store/signed-links.ts";
-import { base64url, sign, signingSecret, verify } from "../auth/signing.ts";
+import { base64url, sign, signingSecret, verify } from "../web/signing.ts";
 
 export const DEFAULT_LINK_TTL_MS = 24 * 60 * 60 * 1000;
 

@@ -7,6 +7,34 @@
  * A new gate kind starts here.
  */
 
+/**
+ * Every state a run's machine can be in, in the machine's own order (the inbox filters by them;
+ * `test/loop/vocabulary.test.ts` holds this list to `src/loop/machine.ts`).
+ */
+export const RUN_STATES = [
+  "starting",
+  "preparing",
+  "writing",
+  "fixing",
+  "awaitingTos",
+  "deploying",
+  "verifying",
+  "awaitingClaim",
+  "promoting",
+  "planningDns",
+  "awaitingDns",
+  "awaitingRollback",
+  "applyingDns",
+  "reverifyingTarget",
+  "succeeded",
+  "failed",
+  "rejected",
+  "cancelled",
+  "budgetExhausted",
+  "expired",
+] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
 export const GATE_KINDS = ["tos", "claim", "dns", "rollback"] as const;
 export type GateKind = (typeof GATE_KINDS)[number];
 

@@ -1,13 +1,13 @@
 /**
  * People and their credentials in D1: personal API tokens (only their hash is
  * stored) and the roles of people who sign in through Cloudflare Access.
- * Checking what a role may do lives in `src/api/roles.ts`, not here.
+ * Checking what a role may do lives in `src/web/roles.ts`, not here.
  */
 import { invariantBroken } from "../ports/invariant.ts";
 import { z } from "zod";
 import { parseRows } from "./rows.ts";
 
-/** The roles a person or token may hold (what each may do: `src/api/roles.ts`). */
+/** The roles a person or token may hold (what each may do: `src/web/roles.ts`). */
 export const ROLES = ["viewer", "approver", "admin", "legal"] as const;
 export type Role = (typeof ROLES)[number];
 export const roleSchema = z.enum(ROLES);

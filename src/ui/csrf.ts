@@ -4,8 +4,8 @@
  * issuedAt)>`, bound to who rendered the page and to what the form acts on
  * (a gate id, a signed link). Stateless: nothing to store, valid 12 hours.
  */
-import { timingSafeEqual } from "../auth/auth-compare.ts";
-import { hmac } from "../auth/signing.ts";
+import { timingSafeEqual } from "../web/auth-compare.ts";
+import { hmac } from "../web/signing.ts";
 
 export const CSRF_FIELD = "csrf";
 const LIFETIME_MS = 12 * 60 * 60 * 1000;

@@ -1,5 +1,5 @@
 /** The page shell: header, navigation, who is signed in. Accessible and phone-readable. */
-import type { Principal } from "../api/roles.ts";
+import type { Principal } from "../web/roles.ts";
 import { Html, html, type Renderable } from "./html.ts";
 
 export interface PageOptions {

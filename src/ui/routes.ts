@@ -8,13 +8,13 @@
 import { type Context, Hono } from "hono";
 import { deleteCookie, setCookie } from "hono/cookie";
 import { z } from "zod";
-import { type AppEnv, principalForSecret, resolvePrincipal, SESSION_COOKIE } from "../api/auth.ts";
-import { claimUrlsIn, hideClaimUrl } from "../api/claim-url.ts";
-import { canView, mayDecide, type Principal } from "../api/roles.ts";
+import { type AppEnv, principalForSecret, resolvePrincipal, SESSION_COOKIE } from "../web/auth.ts";
+import { claimUrlsIn, hideClaimUrl } from "../web/claim-url.ts";
+import { canView, mayDecide, type Principal } from "../web/roles.ts";
 import { openLink } from "../gates/signed-links.ts";
-import { signingSecret } from "../auth/signing.ts";
+import { signingSecret } from "../web/signing.ts";
 import { decide, findGate } from "../gates/decide.ts";
-import { eventStreamResponse, resumeAfter } from "../api/event-stream.ts";
+import { eventStreamResponse, resumeAfter } from "../web/event-stream.ts";
 import { listEvents } from "../store/events.ts";
 import { getGate, listGates } from "../store/gates.ts";
 import { distinctJobs, runsByIds } from "../store/inbox-queries.ts";
@@ -210,7 +210,7 @@ export function createInbox(options: { now: () => number }) {
     );
   });
 
-  // The live timeline (Server-Sent Events, see src/api/event-stream.ts); the page works without it.
+  // The live timeline (Server-Sent Events, see src/web/event-stream.ts); the page works without it.
   inbox.get("/runs/:id/stream", async (c) => {
     const run = await getRun(c.env.DB, c.req.param("id"));
     if (!run) return c.json({ error: { code: "not_found", message: "no such run" } }, 404);

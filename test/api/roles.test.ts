@@ -1,6 +1,6 @@
 /** The pure rule for who may decide a gate, and the DNS plan's mismatch flag on the gate page. */
 import { describe, expect, it } from "vitest";
-import { mayDecide, type Principal } from "../../src/api/roles.ts";
+import { mayDecide, type Principal } from "../../src/web/roles.ts";
 import { dnsSection } from "../../src/ui/pages/gate.ts";
 
 const person = (roles: Principal["roles"], identity = "ann@example.com"): Principal => ({

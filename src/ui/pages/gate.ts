@@ -2,7 +2,7 @@
  * One gate: everything the decision rests on, then approve / reject with a
  * reason. Pure rendering from a `GateView`; the form binds to its view hash.
  */
-import type { Principal } from "../../api/roles.ts";
+import type { Principal } from "../../web/roles.ts";
 import type { LoopContext } from "../../loop/types.ts";
 import { type DnsResource, dnsPlanSchema } from "../../ports/dns.ts";
 import { CSRF_FIELD } from "../csrf.ts";

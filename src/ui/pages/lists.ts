@@ -1,6 +1,6 @@
 /** The inbox's list pages: pending gates (oldest first, time left) and runs (filterable). Pure. */
-import type { Principal } from "../../api/roles.ts";
-import { loopMachine } from "../../loop/machine.ts";
+import type { Principal } from "../../web/roles.ts";
+import { RUN_STATES } from "../../ports/vocabulary.ts";
 import type { GateRow, RunRow } from "../../store/rows.ts";
 import { isoTime, timeLeft } from "../format.ts";
 import { type Html, html } from "../html.ts";
@@ -25,9 +25,6 @@ ${gates.map(
   return page({ title: "Gates waiting", principal: options.principal, body });
 }
 
-/** Every state a run can be in, in the machine's own order. */
-export const RUN_STATES = Object.keys(loopMachine.states);
-
 export function runsPage(options: {
   principal: Principal;
   runs: RunRow[];
@@ -35,7 +32,7 @@ export function runsPage(options: {
   filter: { job?: string; state?: string };
 }): Html {
   const { runs, jobs, filter } = options;
-  const select = (name: string, label: string, values: string[], current?: string) =>
+  const select = (name: string, label: string, values: readonly string[], current?: string) =>
     html`<div><label for="f-${name}">${label}</label><select id="f-${name}" name="${name}"><option value="">any</option>${values.map(
       (v) => html`<option value="${v}"${v === current ? html` selected` : ""}>${v}</option>`,
     )}</select></div>`;

@@ -4,7 +4,7 @@
  * and appends new events (no page reload) until the run is final. Without
  * script, a reload shows everything.
  */
-import type { Principal } from "../../api/roles.ts";
+import type { Principal } from "../../web/roles.ts";
 import type { EventRow, GateRow, RunRow } from "../../store/rows.ts";
 import { isoTime, timeLeft } from "../format.ts";
 import { type Html, html } from "../html.ts";

@@ -19,11 +19,11 @@ import { getCookie } from "hono/cookie";
 import type { Env } from "../env.ts";
 import { findLiveToken, getPerson } from "../store/people.ts";
 import { accessConfigured, verifyAccessJwt } from "./access-jwt.ts";
-import { timingSafeEqual } from "../auth/auth-compare.ts";
+import { timingSafeEqual } from "./auth-compare.ts";
 import { ApiError } from "./errors.ts";
 import { isAutomationIdentity, type Principal } from "./roles.ts";
 
-export { timingSafeEqual } from "../auth/auth-compare.ts";
+export { timingSafeEqual } from "./auth-compare.ts";
 
 export type AppEnv = { Bindings: Env; Variables: { principal: Principal } };
 
