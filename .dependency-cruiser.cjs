@@ -71,6 +71,13 @@ module.exports = {
       to: { path: ["^src/api/", "^src/loop/machine\\.ts$"] },
     },
     {
+      name: "api-and-ui-are-siblings",
+      comment: "src/site.ts mounts both.",
+      severity: "error",
+      from: { path: "^src/api/" },
+      to: { path: "^src/ui/" },
+    },
+    {
       name: "worker-code-is-not-node-code",
       comment: "Worker code never imports the Node-only hosts or the CLI.",
       severity: "error",

@@ -4,7 +4,7 @@
  * behaviour lives in the modules it names.
  */
 import { jobFiles } from "../workflows/index.ts";
-import { createApp } from "./api/app.ts";
+import { createSite } from "./site.ts";
 import { describeScheduled, onScheduled } from "./control/scheduled.ts";
 import type { Env } from "./env.ts";
 import { buildRegistry } from "./jobs/registry.ts";
@@ -13,7 +13,7 @@ import { portsFor } from "./wiring.ts";
 
 const registry = buildRegistry(jobFiles);
 const notifierFor = (env: Env) => portsFor(env).notifier;
-const app = createApp({ registry, notifierFor });
+const app = createSite({ registry, notifierFor });
 
 // The Sandbox container class the `containers` entry in wrangler.jsonc runs (with outbound
 // interception adding credentials), and the SDK's entrypoint that dispatches intercepted requests.

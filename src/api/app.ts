@@ -20,7 +20,6 @@ import { listEvents } from "../store/events.ts";
 import { approvalsOfRun, listApprovals, listGates } from "../store/gates.ts";
 import { getArtifact } from "../store/artifacts.ts";
 import { type GateRow, RUN_STATUSES, type RunRow } from "../store/rows.ts";
-import { createInbox } from "../ui/routes.ts";
 import { getRun, listRuns } from "../store/runs.ts";
 import { listSignoffs, recordSignoff } from "../store/signoffs.ts";
 import { type AppEnv, authenticate, demand } from "../web/auth.ts";
@@ -129,7 +128,6 @@ export function createApp(options: AppOptions) {
     c.json({ ok: true, jobs: registry.jobs.size, problems: registry.problems.length }),
   );
   app.get("/", (c) => c.redirect("/inbox"));
-  app.route("/inbox", createInbox({ now }));
   // Webhooks authenticate by signature, never by the API's credentials (src/api/webhooks.ts).
   app.route("/webhooks", createWebhooks({ registry, now, notifierFor: options.notifierFor }));
   // Not a form target: exact Origin, JSON bodies only (request-guard.ts), bearer credentials only (auth.ts).

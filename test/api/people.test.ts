@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createApp } from "../../src/api/app.ts";
+import { createSite } from "../../src/site.ts";
 import type { Env } from "../../src/env.ts";
 import { setPerson } from "../../src/store/people.ts";
 import { registry } from "../support/test-worker.ts";
@@ -185,7 +185,7 @@ describe("Cloudflare Access", () => {
   let accessEnv: Env;
   let privateKey: CryptoKey;
   let otherKey: CryptoKey;
-  const app = createApp({ registry });
+  const app = createSite({ registry });
 
   beforeAll(async () => {
     const pair = await generateKeyPair("RS256", { extractable: true });
@@ -313,7 +313,7 @@ describe("inbox forms and signed links", () => {
       await api(`/api/runs/${id}/gates/claim/links`, { method: "POST", json: { ttlSeconds: 60 } })
     ).json()) as { url: string };
     const path = new URL(url).pathname;
-    const later = createApp({ registry, now: () => Date.now() + 61_000 });
+    const later = createSite({ registry, now: () => Date.now() + 61_000 });
     const expired = await later.request(path, {}, env);
     expect(expired.status).toBe(410);
     expect(await expired.text()).toMatch(/expired/);

@@ -3,7 +3,7 @@
  * with the fake ports from `fakes/` and the test jobs from `fixtures/jobs`.
  * Also served by `wrangler dev` in the restart test.
  */
-import { createApp } from "../../src/api/app.ts";
+import { createSite } from "../../src/site.ts";
 import { onScheduled } from "../../src/control/scheduled.ts";
 import type { Env } from "../../src/env.ts";
 import { buildRegistry } from "../../src/jobs/registry.ts";
@@ -15,7 +15,7 @@ import { fakeCalls } from "./fakes/world.ts";
 
 export const registry = buildRegistry(testJobFiles);
 const notifierFor = (env: Env) => fakePorts(env.DB).notifier;
-const app = createApp({ registry, notifierFor });
+const app = createSite({ registry, notifierFor });
 
 // With NOTIFY_WEBHOOK_URL set (test/e2e/notify.test.ts), notifications go out through the real webhook notifier.
 export const RunWorkflow = createRunWorkflow((env) => {

@@ -2,7 +2,7 @@
  * The orchestrator Worker of the DNS end-to-end test: nightshift's own Worker (src/worker.ts:
  * its run Workflow, wiring and sweeper, unchanged) serving the shipped jobs plus ./dns-claim.ts and ./dns-deploy.ts.
  */
-import { createApp } from "../../../src/api/app.ts";
+import { createSite } from "../../../src/site.ts";
 import type { Env } from "../../../src/env.ts";
 import { buildRegistry } from "../../../src/jobs/registry.ts";
 import nightshift from "../../../src/worker.ts";
@@ -18,7 +18,7 @@ const registry = buildRegistry([
   { file: "test/e2e/dns/dns-claim.ts", definition: dnsClaim },
   { file: "test/e2e/dns/dns-deploy.ts", definition: dnsDeploy },
 ]);
-const app = createApp({ registry, notifierFor: (env: Env) => portsFor(env).notifier });
+const app = createSite({ registry, notifierFor: (env: Env) => portsFor(env).notifier });
 
 export default {
   fetch: app.fetch,

@@ -5,7 +5,7 @@
  * `wrangler.jsonc` when given `config: EXAMPLE_OPENAI_CONFIG` (see ./index.ts), so test jobs
  * never reach the shipped job manifest.
  */
-import { createApp } from "../../../../src/api/app.ts";
+import { createSite } from "../../../../src/site.ts";
 import type { Env } from "../../../../src/env.ts";
 import { buildRegistry } from "../../../../src/jobs/registry.ts";
 import nightshift from "../../../../src/worker.ts";
@@ -19,7 +19,7 @@ const registry = buildRegistry([
   ...jobFiles,
   { file: "test/adapters/agent/example-openai/hello-kv-openai.ts", definition: helloKvOpenai },
 ]);
-const app = createApp({ registry, notifierFor: (env: Env) => portsFor(env).notifier });
+const app = createSite({ registry, notifierFor: (env: Env) => portsFor(env).notifier });
 
 export default {
   fetch: app.fetch,

@@ -9,7 +9,7 @@
 import { agentFor } from "../../../../src/adapters/agent/index.ts";
 import { createLocalSandboxProvider } from "../../../../src/adapters/sandbox/local.ts";
 import { createHttpVerifier } from "../../../../src/adapters/verify/http-verifier.ts";
-import { createApp } from "../../../../src/api/app.ts";
+import { createSite } from "../../../../src/site.ts";
 import type { Env } from "../../../../src/env.ts";
 import { buildRegistry, type JobFile } from "../../../../src/jobs/registry.ts";
 import type { JobInput } from "../../../../src/jobs/schema.ts";
@@ -39,7 +39,7 @@ export const AGENT_LOOP_JOB = {
 } satisfies JobInput;
 
 const jobFiles: JobFile[] = [{ file: "test/adapters/agent/loop/agent-loop.ts", definition: AGENT_LOOP_JOB }];
-const app = createApp({ registry: buildRegistry(jobFiles) });
+const app = createSite({ registry: buildRegistry(jobFiles) });
 
 export const RunWorkflow = createRunWorkflow((env) => {
   const e = env as LoopEnv;
