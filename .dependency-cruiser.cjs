@@ -85,6 +85,13 @@ module.exports = {
       to: { path: above(["local", "cli"]) },
     },
     {
+      name: "node-code-reads-ports-and-jobs-only",
+      comment: "The local hosts and the CLI share only the wire vocabularies (src/ports/) and job definitions with the Worker.",
+      severity: "error",
+      from: { path: "^src/(local|cli)/" },
+      to: { path: "^src/", pathNot: ["^src/(local|cli|ports|jobs)/"] },
+    },
+    {
       name: "no-cycles",
       severity: "error",
       from: { path: "^src/" },

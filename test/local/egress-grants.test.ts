@@ -11,7 +11,7 @@
  */
 import { createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { PLACEHOLDER_CLAIM_URL } from "../../src/adapters/egress/grant-api.ts";
+import { PLACEHOLDER_CLAIM_URL } from "../../src/ports/egress-grants.ts";
 import { openGrant, readGrantCapture, revokeGrant } from "../../src/adapters/egress/grants.ts";
 import {
   type EgressLogEntry,

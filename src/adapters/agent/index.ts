@@ -19,7 +19,7 @@ import { claudeCode } from "./cli/claude-code.ts";
 import { codex } from "./cli/codex.ts";
 import { opencode } from "./cli/opencode.ts";
 import { type CliSpec, createCliAgent, type Egress } from "./cli/runner.ts";
-import { EGRESS_ROUTES, PLACEHOLDER_KEY } from "./egress-routes.ts";
+import { EGRESS_ROUTES, PLACEHOLDER_KEY } from "../../ports/egress-routes.ts";
 import { createLlmAgent } from "./llm-agent.ts";
 import type { ModelHttpOptions } from "./model-http.ts";
 import { openaiClient } from "./openai.ts";

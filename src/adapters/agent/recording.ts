@@ -10,7 +10,7 @@
 import type { Agent, AgentRequest } from "../../ports/agent.ts";
 import { ok } from "../../ports/result.ts";
 import { WORKSPACE_DIR } from "../../ports/sandbox.ts";
-import type { RecordedRound } from "./session.ts";
+import type { RecordedRound } from "../../ports/recorded-session.ts";
 import { captureBaseline, diffWorkspace, type WorkspaceChange } from "./workspace-diff.ts";
 
 /** Pure: the first failing check's name in a verifier report (what a fix round was fixing). */

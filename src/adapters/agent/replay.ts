@@ -8,7 +8,7 @@
 import type { Agent, AgentRequest } from "../../ports/agent.ts";
 import { err, ok } from "../../ports/result.ts";
 import { WORKSPACE_DIR } from "../../ports/sandbox.ts";
-import { sessionSchema } from "./session.ts";
+import { sessionSchema } from "../../ports/recorded-session.ts";
 
 export const REPLAY_ADAPTER = "replay";
 

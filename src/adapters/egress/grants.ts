@@ -14,7 +14,7 @@ import {
   type GrantRequest,
   type GrantResponse,
   grantCaptureSchema,
-} from "./grant-api.ts";
+} from "../../ports/egress-grants.ts";
 
 /** The orchestrator's env, or any object with the two variables. */
 export interface EgressGrantConfig {

@@ -6,7 +6,7 @@
  * never holds. Pure and Worker-safe (no SDK import), so the handlers are
  * tested directly and through the SDK's own dispatch.
  *
- * - Model APIs (the routes of src/adapters/agent/egress-routes.ts): always
+ * - Model APIs (the routes of src/ports/egress-routes.ts): always
  *   intercepted; the client's credential (a placeholder) is replaced by the
  *   orchestrator's key for that route.
  * - The Cloudflare API: only while a grant is open for that one Sandbox
@@ -14,7 +14,7 @@
  *   handler, with an expiry and a base path as its only parameters, which the
  *   SDK persists; the token itself is read from the Worker's env per request).
  */
-import { EGRESS_ROUTES, type EgressRoute, withCredential } from "../agent/egress-routes.ts";
+import { EGRESS_ROUTES, type EgressRoute, withCredential } from "../../ports/egress-routes.ts";
 
 /** The handler shape of `@cloudflare/containers` (`OutboundHandler`). */
 export type OutboundHandler = (
@@ -30,7 +30,7 @@ const viaFetch: Send = (request) => fetch(request);
 export const CLOUDFLARE_API_HOST = "api.cloudflare.com";
 /** The name the grant handler is registered under in `outboundHandlers`. */
 export const CLOUDFLARE_API_GRANT = "cloudflareApiGrant";
-/** Grants are meant for one step, as on the local proxy (src/adapters/egress/grant-api.ts). */
+/** Grants are meant for one step, as on the local proxy (src/ports/egress-grants.ts). */
 export const MAX_SANDBOX_GRANT_MS = 60 * 60_000;
 
 export interface CloudflareApiGrantParams {

@@ -14,7 +14,7 @@
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { type RecordedSession, roundSchema, sessionSchema } from "../../adapters/agent/session.ts";
+import { type RecordedSession, roundSchema, sessionSchema } from "../../ports/recorded-session.ts";
 import { ApiFailure, type Client, connect } from "../client.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";

@@ -1,5 +1,5 @@
 /**
- * Grants on the local egress proxy (wire format: src/adapters/egress/grant-api.ts).
+ * Grants on the local egress proxy (wire format: src/ports/egress-grants.ts).
  * The orchestrator, holding the admin secret, opens a grant for an upstream
  * and a token; anything under `/__grant/<id>/…` is then forwarded to that
  * upstream with `Authorization: Bearer <token>` instead of whatever the client
@@ -14,7 +14,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { withCredential } from "../../adapters/agent/egress-routes.ts";
+import { withCredential } from "../../ports/egress-routes.ts";
 import {
   GRANT_PATH_PREFIX,
   GRANTS_PATH,
@@ -26,7 +26,7 @@ import {
   grantRequestSchema,
   PLACEHOLDER_CLAIM_URL,
   PROVISIONING_PATH,
-} from "../../adapters/egress/grant-api.ts";
+} from "../../ports/egress-grants.ts";
 import { type AnswerRewrite, type EgressLogEntry, forward, headerPairs, refuse } from "./forward.ts";
 
 interface Grant {

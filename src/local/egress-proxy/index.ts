@@ -12,7 +12,7 @@
  *   credential added (a TLS tunnel cannot be touched without breaking TLS).
  * - `/__egress/grants` (the orchestrator, with the admin secret) and
  *   `/__grant/<id>/…`: per-step grants to call an upstream with a token the
- *   Sandbox never holds (grants.ts; wire format in src/adapters/egress/grant-api.ts).
+ *   Sandbox never holds (grants.ts; wire format in src/ports/egress-grants.ts).
  * - Anything else: 403, and the attempt is in the request log.
  *
  * The keys live in this process only: never in a Sandbox's environment, files
@@ -21,12 +21,7 @@
  */
 import { type IncomingMessage, type Server, createServer } from "node:http";
 import { connect, type Socket } from "node:net";
-import {
-  EGRESS_ROUTES,
-  type EgressRoute,
-  routeForPath,
-  withCredential,
-} from "../../adapters/agent/egress-routes.ts";
+import { EGRESS_ROUTES, type EgressRoute, routeForPath, withCredential } from "../../ports/egress-routes.ts";
 import { type EgressLogEntry, forward, headerPairs, refuse } from "./forward.ts";
 import { createGrants } from "./grants.ts";
 

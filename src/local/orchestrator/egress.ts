@@ -4,7 +4,7 @@
  * fresh admin secret for grants, which only the orchestrator receives.
  */
 import { randomBytes } from "node:crypto";
-import type { EgressRoute } from "../../adapters/agent/egress-routes.ts";
+import type { EgressRoute } from "../../ports/egress-routes.ts";
 import { type EgressProxy, keysFromEnvironment, startEgressProxy } from "../egress-proxy/index.ts";
 
 export interface StackEgressOptions {

@@ -6,7 +6,7 @@
  *
  * The egress proxy holds the model keys found in this process's own
  * environment (ANTHROPIC_API_KEY, OPENAI_API_KEY: the secrets named in
- * src/adapters/agent/egress-routes.ts) and a fresh admin secret for grants.
+ * src/ports/egress-routes.ts) and a fresh admin secret for grants.
  * The orchestrator gets only the proxy's URL and that admin secret; no key
  * ever goes into wrangler dev's variables or a Sandbox.
  *
@@ -17,7 +17,7 @@
  */
 import { join } from "node:path";
 import { newSecret } from "../bearer-secret.ts";
-import type { EgressRoute } from "../../adapters/agent/egress-routes.ts";
+import type { EgressRoute } from "../../ports/egress-routes.ts";
 import type { EgressProxy } from "../egress-proxy/index.ts";
 import { type Emulator, startEmulator } from "../emulator/index.ts";
 import { type SandboxHost, startSandboxHost } from "../sandbox-host/index.ts";

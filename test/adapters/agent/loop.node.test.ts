@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createReplayAgent } from "../../../src/adapters/agent/replay.ts";
-import { sessionSchema } from "../../../src/adapters/agent/session.ts";
+import { sessionSchema } from "../../../src/ports/recorded-session.ts";
 import { connect } from "../../../src/cli/client.ts";
 import { clientGetter, collectSession } from "../../../src/cli/commands/record.ts";
 import { type DevServer, startDevServer } from "../../../src/local/orchestrator/dev-server.ts";

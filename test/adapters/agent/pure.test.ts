@@ -11,7 +11,7 @@ import {
   conversationTokens,
   fitToWindow,
 } from "../../../src/adapters/agent/conversation.ts";
-import { PLACEHOLDER_KEY, routeForPath, withCredential } from "../../../src/adapters/agent/egress-routes.ts";
+import { PLACEHOLDER_KEY, routeForPath, withCredential } from "../../../src/ports/egress-routes.ts";
 import { throughEgressProxy } from "../../../src/adapters/agent/index.ts";
 import { ModelProtocolError } from "../../../src/adapters/agent/model-http.ts";
 import { OpenAiStreamAccumulator } from "../../../src/adapters/agent/openai.ts";

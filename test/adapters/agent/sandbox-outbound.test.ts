@@ -9,7 +9,7 @@
  */
 import { ContainerProxy } from "@cloudflare/sandbox";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { EGRESS_ROUTES } from "../../../src/adapters/agent/egress-routes.ts";
+import { EGRESS_ROUTES } from "../../../src/ports/egress-routes.ts";
 import { Sandbox } from "../../../src/adapters/sandbox/cloudflare-binding.ts";
 import {
   CLOUDFLARE_API_GRANT,

@@ -7,7 +7,7 @@
  * `is_error`, `result` (the final text), `total_cost_usd` and `usage` (input,
  * cache creation, cache read and output tokens). The parser is pure.
  */
-import { PLACEHOLDER_KEY } from "../egress-routes.ts";
+import { PLACEHOLDER_KEY } from "../../../ports/egress-routes.ts";
 import { type CliEventParser, type CliOutcome, emptyOutcome, isRecord, num, str } from "./stream.ts";
 import type { CliSpec } from "./runner.ts";
 

@@ -10,7 +10,7 @@
  * Older releases named the item kind `item_type` and the message
  * `assistant_message`; both are read. The parser is pure.
  */
-import { PLACEHOLDER_KEY } from "../egress-routes.ts";
+import { PLACEHOLDER_KEY } from "../../../ports/egress-routes.ts";
 import type { CliSpec } from "./runner.ts";
 import { type CliEventParser, type CliOutcome, emptyOutcome, isRecord, num, str } from "./stream.ts";
 

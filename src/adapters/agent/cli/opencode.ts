@@ -8,7 +8,7 @@
  * provider's base URL and placeholder key go in through OPENCODE_CONFIG_CONTENT.
  * The parser is pure.
  */
-import { PLACEHOLDER_KEY } from "../egress-routes.ts";
+import { PLACEHOLDER_KEY } from "../../../ports/egress-routes.ts";
 import type { CliSpec } from "./runner.ts";
 import { type CliEventParser, type CliOutcome, emptyOutcome, isRecord, num, str } from "./stream.ts";
 

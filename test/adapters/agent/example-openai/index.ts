@@ -7,8 +7,8 @@
  * whose prompt carries that failing probe renames the field with an edit. Each round is two
  * calls (tool calls, then the summary) with fixed reported usage (USAGE).
  */
-import type { EgressRoute } from "../../../../src/adapters/agent/egress-routes.ts";
-import { EGRESS_ROUTES } from "../../../../src/adapters/agent/egress-routes.ts";
+import type { EgressRoute } from "../../../../src/ports/egress-routes.ts";
+import { EGRESS_ROUTES } from "../../../../src/ports/egress-routes.ts";
 import type { Script } from "../../../support/model-servers/scripted.ts";
 
 export const EXAMPLE_OPENAI_CONFIG = "test/adapters/agent/example-openai/wrangler.jsonc";
