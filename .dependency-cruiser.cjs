@@ -92,6 +92,13 @@ module.exports = {
       to: { path: "^src/", pathNot: ["^src/(local|cli|ports|jobs)/"] },
     },
     {
+      name: "env-is-below-everything",
+      comment: "The Worker's bindings are named with ground-floor types only.",
+      severity: "error",
+      from: { path: "^src/env\\.ts$" },
+      to: { path: "^src/", pathNot: ["^src/jobs/", "^src/ports/"] },
+    },
+    {
       name: "no-cycles",
       severity: "error",
       from: { path: "^src/" },

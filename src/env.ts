@@ -1,5 +1,6 @@
 /** The bindings and variables the nightshift Worker runs with (see wrangler.jsonc). */
-import type { RunParams } from "./run/params.ts";
+import type { Sandbox as SdkSandbox } from "@cloudflare/sandbox";
+import type { RunParams } from "./jobs/run-params.ts";
 
 export interface Env {
   DB: D1Database;
@@ -27,7 +28,7 @@ export interface Env {
   /** Public base URL of the inbox, used in links sent out in notifications. */
   NIGHTSHIFT_PUBLIC_URL?: string;
   /** Production: the Sandbox container Durable Object namespace and the R2 bucket for snapshots. */
-  Sandbox?: import("./adapters/sandbox/cloudflare-binding.ts").CloudflareSandboxEnv["Sandbox"];
+  Sandbox?: DurableObjectNamespace<SdkSandbox>;
   BACKUP_BUCKET?: R2Bucket;
   /** Cloudflare Access: the team domain (`<team>.cloudflareaccess.com`) and the application's AUD tag. */
   ACCESS_TEAM_DOMAIN?: string;

@@ -15,7 +15,7 @@ import { plainTrigger } from "../jobs/plain.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import type { Env } from "../env.ts";
 import type { Notifier } from "../ports/notifier.ts";
-import { runIdSchema } from "../run/params.ts";
+import { runIdSchema } from "../jobs/run-params.ts";
 import { listEvents } from "../store/events.ts";
 import { approvalsOfRun, listApprovals, listGates } from "../store/gates.ts";
 import { getArtifact } from "../store/artifacts.ts";

@@ -8,7 +8,7 @@ import type { Hono } from "hono";
 import { z } from "zod";
 import { startRollback } from "../control/rollback.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
-import { runIdSchema } from "../run/params.ts";
+import { runIdSchema } from "../jobs/run-params.ts";
 import { getRun } from "../store/runs.ts";
 import { type AppEnv, demand } from "../web/auth.ts";
 import { ApiError } from "../web/errors.ts";

@@ -6,7 +6,7 @@
 import type { Env } from "../env.ts";
 import { plainJob } from "../jobs/plain.ts";
 import type { Job } from "../jobs/schema.ts";
-import type { RunParams } from "../run/params.ts";
+import type { RunParams } from "../jobs/run-params.ts";
 import { appendEvent } from "../store/events.ts";
 import { deleteStartingRun, insertRun, markRunStarted } from "../store/runs.ts";
 

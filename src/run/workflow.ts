@@ -13,7 +13,7 @@ import { openRunGate } from "../gates/open.ts";
 import { settleRunGate } from "../gates/settle.ts";
 import { noteEarlyClaimAtSettle } from "./bound-approval.ts";
 import { writeJournal } from "./journal.ts";
-import type { RunParams } from "./params.ts";
+import type { RunParams } from "../jobs/run-params.ts";
 import { performWork } from "./perform.ts";
 import { tosSignedOff } from "./signoff.ts";
 import type { RunEnv } from "./run-env.ts";

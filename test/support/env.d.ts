@@ -2,7 +2,7 @@
 declare namespace Cloudflare {
   interface Env {
     DB: D1Database;
-    RUN_WORKFLOW: Workflow<import("../../src/run/params.ts").RunParams>;
+    RUN_WORKFLOW: Workflow<import("../../src/jobs/run-params.ts").RunParams>;
     NIGHTSHIFT_TOKEN: string;
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];
   }

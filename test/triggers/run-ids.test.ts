@@ -1,6 +1,6 @@
 /** Run ids derived from triggers: deterministic, distinct per trigger, always valid run ids. */
 import { describe, expect, it } from "vitest";
-import { runIdSchema } from "../../src/run/params.ts";
+import { runIdSchema } from "../../src/jobs/run-params.ts";
 import { minuteStamp, scheduleRunId, webhookRunId } from "../../src/triggers/run-ids.ts";
 
 const LONGEST_JOB = `a${"b".repeat(62)}`;

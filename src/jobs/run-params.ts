@@ -1,6 +1,6 @@
 /** What a run Workflow instance is created with. The job is frozen into the run at start. */
 import { z } from "zod";
-import { jobSchema } from "../jobs/schema.ts";
+import { jobSchema } from "./schema.ts";
 
 export const runIdSchema = z
   .string()
