@@ -64,6 +64,13 @@ module.exports = {
       to: { path: [above(["api", "ui", "control", "cli", "local"]), "^src/worker\\.ts$"] },
     },
     {
+      name: "adapters-implement-ports-only",
+      comment: "An adapter gets what it needs from src/wiring.ts: it reads no D1 room, HTTP room or the Env.",
+      severity: "error",
+      from: { path: "^src/adapters/" },
+      to: { path: [above(["store", "api", "ui", "web", "run", "gates", "control", "local", "cli"]), "^src/(env|wiring|worker)\\.ts$"] },
+    },
+    {
       name: "ui-and-api-are-siblings",
       comment: "The inbox and the API share src/web/; neither imports the other (worker.ts mounts both).",
       severity: "error",

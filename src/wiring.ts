@@ -8,7 +8,6 @@
 import { agentFor as agentForJob } from "./adapters/agent/index.ts";
 import type { OrganisationAccount } from "./adapters/cloudflare/organisation.ts";
 import { createCloudflareDns } from "./adapters/dns/cloudflare.ts";
-import { d1DnsJournal } from "./adapters/dns/journal.ts";
 import { createWranglerDeployer, type SignoffOnRecord } from "./adapters/deploy/wrangler-temporary.ts";
 import { d1NotificationLog } from "./adapters/notifier/d1-log.ts";
 import { createWebhookNotifier } from "./adapters/notifier/webhook.ts";
@@ -22,6 +21,7 @@ import type { AutomaticSignoff, Ports } from "./ports/index.ts";
 import type { Notifier } from "./ports/notifier.ts";
 import { heldAccountOf, heldToken, holdAccount } from "./store/account-secrets.ts";
 import { putArtifact } from "./store/artifacts.ts";
+import { idempotencyJournal } from "./store/idempotency.ts";
 import { findGateSignoff, findSignoff } from "./store/signoffs.ts";
 import { cloudflareSandboxProvider } from "./adapters/sandbox/cloudflare-binding.ts";
 
@@ -46,7 +46,7 @@ export function portsFor(env: Env): Ports {
             "no Sandbox is configured: set SANDBOX_HOST_URL (local mode), or bind the Sandbox container and BACKUP_BUCKET and set NIGHTSHIFT_PUBLIC_URL (production)",
           ),
     // Real agents read their keys from env here, in the Worker; CLIs get only EGRESS_PROXY_URL.
-    agentFor: (spec) => agentForJob(spec, env),
+    agentFor: (spec) => agentForJob(spec, env, { saveArtifact: (artifact) => putArtifact(env.DB, artifact) }),
     deployer: createWranglerDeployer({
       apiBase,
       wrangler: env.SANDBOX_WRANGLER ? ["node", env.SANDBOX_WRANGLER] : ["wrangler"],
@@ -66,7 +66,7 @@ export function portsFor(env: Env): Ports {
     dns: organisation
       ? createCloudflareDns({
           ...organisation,
-          journal: d1DnsJournal(env.DB, systemClock.now),
+          journal: idempotencyJournal(env.DB, "dns", systemClock.now),
           now: systemClock.now,
         })
       : missingDns,

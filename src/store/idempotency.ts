@@ -41,3 +41,11 @@ export async function once<T>(
   await rememberIdempotent(db, key, scope, result, at);
   return (await recallIdempotent<T>(db, key)) ?? result;
 }
+
+/** A journal over the idempotency table for one scope: what an adapter gets to remember its calls by. */
+export function idempotencyJournal(db: D1Database, scope: string, now: () => number) {
+  return {
+    recall: (key: string) => recallIdempotent<unknown>(db, key),
+    remember: (key: string, value: unknown) => rememberIdempotent(db, key, scope, value, now()),
+  };
+}

@@ -10,7 +10,8 @@ import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createCloudflareDns } from "../../src/adapters/dns/cloudflare.ts";
-import { type DnsJournal, d1DnsJournal } from "../../src/adapters/dns/journal.ts";
+import type { DnsJournal } from "../../src/adapters/dns/journal.ts";
+import { idempotencyJournal } from "../../src/store/idempotency.ts";
 import { inversePlan } from "../../src/dns/inverse.ts";
 import { type Emulator, startEmulator } from "../../src/local/emulator/index.ts";
 import type { DesiredDns, Dns, DnsPlan } from "../../src/ports/dns.ts";
@@ -35,7 +36,7 @@ beforeAll(async () => {
   const table = /CREATE TABLE idempotency \([^;]+\);/.exec(sql)?.[0];
   if (!table) throw new Error("0001_init.sql has no idempotency table");
   await db.prepare(table).run();
-  journal = d1DnsJournal(db, () => Date.now());
+  journal = idempotencyJournal(db, "dns", () => Date.now());
 });
 afterAll(async () => {
   await mf?.dispose();

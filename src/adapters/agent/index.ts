@@ -13,7 +13,6 @@ import { z } from "zod";
 import type { Job } from "../../jobs/schema.ts";
 import type { Agent, AgentRequest } from "../../ports/agent.ts";
 import { err } from "../../ports/result.ts";
-import { putArtifact } from "../../store/artifacts.ts";
 import { anthropicClient } from "./anthropic.ts";
 import { claudeCode } from "./cli/claude-code.ts";
 import { codex } from "./cli/codex.ts";
@@ -37,9 +36,8 @@ export const AGENT_ADAPTERS = [
 ] as const;
 export type AgentAdapterName = (typeof AGENT_ADAPTERS)[number];
 
-/** What agentFor reads from the orchestrator's environment: secrets by name, D1 for artifacts. */
+/** What agentFor reads from the orchestrator's environment: secrets by name. */
 export interface AgentEnv {
-  DB?: D1Database;
   /**
    * Local mode: the egress proxy CLIs in the Sandbox reach model APIs through; the Worker-side
    * adapters use it too when the orchestrator has no key of its own (see `throughEgressProxy`).
@@ -50,8 +48,19 @@ export interface AgentEnv {
 export interface AgentForOptions {
   /** Retry timing for model calls (tests, benches). */
   http?: ModelHttpOptions;
-  /** Record each round of a real agent (default: when D1 is there). */
+  /** Record each round of a real agent (default: when artifacts can be saved). */
   record?: boolean;
+  /**
+   * Where a round's transcripts and recordings go (the Worker: D1 artifacts, given by
+   * `src/wiring.ts`); without it nothing is kept.
+   */
+  saveArtifact?: (artifact: {
+    ref: string;
+    runId: string;
+    kind: string;
+    body: string;
+    at: number;
+  }) => Promise<string>;
 }
 
 const MINUTE = 60_000;
@@ -118,11 +127,11 @@ function refusing(name: string, error: z.ZodError): Agent {
   return { name, write: async () => err({ code: "refused", message: `${where}: ${issue?.message}` }) };
 }
 
-function artifactSaver(env: AgentEnv) {
-  const db = env.DB;
-  if (!db) return undefined;
+function artifactSaver(options: AgentForOptions) {
+  const put = options.saveArtifact;
+  if (!put) return undefined;
   return (request: AgentRequest, kind: string, body: string) =>
-    putArtifact(db, {
+    put({
       ref: `${request.idempotencyKey}:${kind}`,
       runId: request.runId,
       kind: `agent-${kind}`,
@@ -164,7 +173,7 @@ export function agentFor(spec: Job["agent"], orchestratorEnv: object, options: A
   // The Worker's Env (or a plain object in Node): secrets are read by name.
   const env = orchestratorEnv as AgentEnv;
   const inner = buildAgent(spec, env, options);
-  const save = artifactSaver(env);
+  const save = artifactSaver(options);
   if (spec.adapter === REPLAY_ADAPTER || !save || options.record === false) return inner;
   return recordingAgent(inner, async (request, round) => {
     await save(request, "recording", JSON.stringify({ agent: recordedFromLabel(spec), round }));
@@ -178,7 +187,7 @@ export function recordedFromLabel(spec: Job["agent"]): string {
 }
 
 function buildAgent(spec: Job["agent"], env: AgentEnv, options: AgentForOptions): Agent {
-  const save = artifactSaver(env);
+  const save = artifactSaver(options);
   const model = spec.model ?? DEFAULT_MODELS[spec.adapter] ?? null;
   if (spec.adapter === REPLAY_ADAPTER) return createReplayAgent();
   if (spec.adapter === "openai" || spec.adapter === "anthropic") {

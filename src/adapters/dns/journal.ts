@@ -1,12 +1,11 @@
 /**
  * Where the DNS adapter writes down each change it made, keyed by
  * `<idempotencyKey>:<index of the change in the plan>`, so a retried apply
- * knows what an earlier attempt did without asking Cloudflare. In production
- * it is the D1 `idempotency` table (`d1DnsJournal`).
+ * knows what an earlier attempt did without asking Cloudflare. The Worker gives
+ * it the D1 `idempotency` table, scope `dns` (`src/wiring.ts`).
  */
 import { z } from "zod";
 import { dnsResourceSchema } from "../../ports/dns.ts";
-import { recallIdempotent, rememberIdempotent } from "../../store/idempotency.ts";
 
 export const dnsJournalEntrySchema = z.object({
   key: z.string(),
@@ -25,12 +24,4 @@ export interface DnsJournal {
 export function parseJournalEntry(value: unknown): DnsJournalEntry | null {
   const parsed = dnsJournalEntrySchema.safeParse(value);
   return parsed.success ? parsed.data : null;
-}
-
-/** The journal over D1's `idempotency` table (scope `dns`). */
-export function d1DnsJournal(db: D1Database, now: () => number): DnsJournal {
-  return {
-    recall: (key) => recallIdempotent<unknown>(db, key),
-    remember: (key, value) => rememberIdempotent(db, key, "dns", value, now()),
-  };
 }

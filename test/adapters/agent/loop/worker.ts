@@ -6,6 +6,7 @@
  * Sandbox). Only the deployer is the test fake: the wrangler deployer is being built in
  * another issue. Test-only.
  */
+import { putArtifact } from "../../../../src/store/artifacts.ts";
 import { agentFor } from "../../../../src/adapters/agent/index.ts";
 import { createLocalSandboxProvider } from "../../../../src/adapters/sandbox/local.ts";
 import { createHttpVerifier } from "../../../../src/adapters/verify/http-verifier.ts";
@@ -47,7 +48,10 @@ export const RunWorkflow = createRunWorkflow((env) => {
   return {
     ...fakes,
     sandboxes: createLocalSandboxProvider({ url: e.SANDBOX_HOST_URL, secret: e.SANDBOX_HOST_SECRET }),
-    agentFor: (spec) => agentFor({ ...spec, options: { ...spec.options, baseUrl: e.MODEL_BASE_URL } }, e),
+    agentFor: (spec) =>
+      agentFor({ ...spec, options: { ...spec.options, baseUrl: e.MODEL_BASE_URL } }, e, {
+        saveArtifact: (artifact) => putArtifact(env.DB, artifact),
+      }),
     verifier: createHttpVerifier(),
   };
 });
