@@ -4,18 +4,18 @@
  * Miniflare): planning against seeded zones, applying once across retries
  * and crashes, drift, verification, refusals and undoing an apply.
  */
-import { asIdempotencyKey } from "../../src/ports/vocabulary.ts";
+import { asIdempotencyKey } from "../../../src/ports/vocabulary.ts";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { createCloudflareDns } from "../../src/adapters/dns/cloudflare.ts";
-import type { DnsJournal } from "../../src/adapters/dns/journal.ts";
-import { idempotencyJournal } from "../../src/store/idempotency.ts";
-import { inversePlan } from "../../src/dns/inverse.ts";
-import { type Emulator, startEmulator } from "../../src/local/emulator/index.ts";
-import type { DesiredDns, Dns, DnsPlan } from "../../src/ports/dns.ts";
-import { adminFetch, getWithHost, REPO, uploadWorker, waitFor } from "../local/emulator/support.ts";
+import { createCloudflareDns } from "../../../src/adapters/dns/cloudflare.ts";
+import type { DnsJournal } from "../../../src/adapters/dns/journal.ts";
+import { idempotencyJournal } from "../../../src/store/idempotency.ts";
+import { inversePlan } from "../../../src/dns/inverse.ts";
+import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
+import type { DesiredDns, Dns, DnsPlan } from "../../../src/ports/dns.ts";
+import { adminFetch, getWithHost, REPO, uploadWorker, waitFor } from "../../local/emulator/support.ts";
 
 let emu: Emulator;
 let mf: Miniflare;
