@@ -28,17 +28,3 @@ export function isGateEffect(kind: EffectKind): kind is GateEffectKind {
 export function gateKindOf(kind: GateEffectKind): GateKind {
   return kind.slice("gate:".length) as GateKind;
 }
-
-export const FINAL_STATES = [
-  "succeeded",
-  "failed",
-  "rejected",
-  "cancelled",
-  "budgetExhausted",
-  "expired",
-] as const;
-export type FinalState = (typeof FINAL_STATES)[number];
-
-export function isFinalState(state: string): state is FinalState {
-  return (FINAL_STATES as readonly string[]).includes(state);
-}

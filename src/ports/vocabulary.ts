@@ -7,6 +7,21 @@
  * A new gate kind starts here.
  */
 
+/** The states a run ends in. */
+export const FINAL_STATES = [
+  "succeeded",
+  "failed",
+  "rejected",
+  "cancelled",
+  "budgetExhausted",
+  "expired",
+] as const;
+export type FinalState = (typeof FINAL_STATES)[number];
+
+export function isFinalState(state: string): state is FinalState {
+  return (FINAL_STATES as readonly string[]).includes(state);
+}
+
 /**
  * Every state a run's machine can be in, in the machine's own order (the inbox filters by them;
  * `test/loop/vocabulary.test.ts` holds this list to `src/loop/machine.ts`).
@@ -26,12 +41,7 @@ export const RUN_STATES = [
   "awaitingRollback",
   "applyingDns",
   "reverifyingTarget",
-  "succeeded",
-  "failed",
-  "rejected",
-  "cancelled",
-  "budgetExhausted",
-  "expired",
+  ...FINAL_STATES,
 ] as const;
 export type RunState = (typeof RUN_STATES)[number];
 

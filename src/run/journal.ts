@@ -7,7 +7,7 @@
  */
 import type { LoopSnapshot } from "../loop/effect-of.ts";
 import { currentEffect, stateName } from "../loop/effect-of.ts";
-import { isFinalState } from "../loop/effects.ts";
+import { isFinalState } from "../ports/vocabulary.ts";
 import type { LoopEvent } from "../loop/types.ts";
 import { artifactStatement, type NewArtifact } from "../store/artifacts.ts";
 import { auditStatement } from "../store/events.ts";

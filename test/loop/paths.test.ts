@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { currentEffect, type LoopSnapshot } from "../../src/loop/effect-of.ts";
-import { FINAL_STATES } from "../../src/loop/effects.ts";
+import { FINAL_STATES } from "../../src/ports/vocabulary.ts";
 import type { LoopEvent, LoopInput } from "../../src/loop/types.ts";
 import { HOUR, input, start, stateName, step, T0 } from "./helpers.ts";
 
