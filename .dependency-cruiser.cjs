@@ -1,9 +1,15 @@
 /**
  * The layering rules of docs/architecture.md ("Dependency rules"), checked on every `npm test`
- * (`npm run rules`). A rule listed here holds today; the ones the code does not meet yet are
- * named in docs/architecture.md as not yet enforced.
+ * (`npm run rules`): an import that breaks one fails the suite.
  */
-const above = (rooms) => `^src/(${rooms.join("|")})/`;
+const rooms = (names) => `^src/(${names.join("|")})/`;
+const files = (names) => `^src/(${names.join("|")})\\.ts$`;
+
+/** A rule: code under `from` imports nothing in the rooms and top-level files named. */
+function forbid(name, comment, from, { rooms: upper = [], files: top = [], paths = [] }) {
+  const path = [...(upper.length ? [rooms(upper)] : []), ...(top.length ? [files(top)] : []), ...paths];
+  return { name, comment, severity: "error", from, to: { path } };
+}
 
 module.exports = {
   forbidden: [
@@ -21,76 +27,42 @@ module.exports = {
       from: { path: "^src/loop/" },
       to: { pathNot: ["^src/loop/", "^src/ports/vocabulary\\.ts$", "xstate"] },
     },
-    {
-      name: "ports-are-contracts",
-      comment: "Ports are interfaces and schemas: they import no implementation and no upper room.",
-      severity: "error",
-      from: { path: "^src/ports/" },
-      to: { path: [above(["adapters", "local", "cli", "run", "gates", "control", "api", "ui", "web", "store"]), "^src/(worker|wiring|env)\\.ts$"] },
-    },
-    {
-      name: "store-is-below-its-callers",
-      comment: "D1 access knows nothing of who calls it.",
-      severity: "error",
-      from: { path: "^src/store/" },
-      to: { path: [above(["adapters", "local", "cli", "run", "gates", "control", "api", "ui", "web"]), "^src/(worker|wiring)\\.ts$"] },
-    },
-    {
-      name: "gates-are-called-not-calling",
-      comment: "src/gates/ is called by run/, control/, api/ and ui/; it never calls up into them.",
-      severity: "error",
-      from: { path: "^src/gates/" },
-      to: { path: [above(["adapters", "local", "cli", "run", "control", "api", "ui"]), "^src/(worker|wiring)\\.ts$"] },
-    },
-    {
-      name: "web-is-shared-below",
-      comment: "What the API and the inbox share (sign-in, roles, signing, errors, the event stream) imports neither.",
-      severity: "error",
-      from: { path: "^src/web/" },
-      to: { path: [above(["adapters", "local", "cli", "run", "gates", "control", "api", "ui"]), "^src/(worker|wiring)\\.ts$"] },
-    },
-    {
-      name: "control-does-not-serve-http",
-      comment: "Control (start, cancel, the sweeper, schedules) is called by the API, the inbox and the scheduler.",
-      severity: "error",
-      from: { path: "^src/control/" },
-      to: { path: [above(["api", "ui", "cli", "local"]), "^src/worker\\.ts$"] },
-    },
-    {
-      name: "run-is-below-the-edges",
-      comment: "The Workflow does not reach the HTTP side or the control room.",
-      severity: "error",
-      from: { path: "^src/run/" },
-      to: { path: [above(["api", "ui", "control", "cli", "local"]), "^src/worker\\.ts$"] },
-    },
-    {
-      name: "adapters-implement-ports-only",
-      comment: "An adapter gets what it needs from src/wiring.ts: it reads no D1 room, HTTP room or the Env.",
-      severity: "error",
-      from: { path: "^src/adapters/" },
-      to: { path: [above(["store", "api", "ui", "web", "run", "gates", "control", "local", "cli"]), "^src/(env|wiring|worker)\\.ts$"] },
-    },
-    {
-      name: "ui-and-api-are-siblings",
-      comment: "The inbox and the API share src/web/; neither imports the other (worker.ts mounts both).",
-      severity: "error",
-      from: { path: "^src/ui/" },
-      to: { path: ["^src/api/", "^src/loop/machine\\.ts$"] },
-    },
-    {
-      name: "api-and-ui-are-siblings",
-      comment: "src/site.ts mounts both.",
-      severity: "error",
-      from: { path: "^src/api/" },
-      to: { path: "^src/ui/" },
-    },
-    {
-      name: "worker-code-is-not-node-code",
-      comment: "Worker code never imports the Node-only hosts or the CLI.",
-      severity: "error",
-      from: { path: "^src/", pathNot: ["^src/(local|cli)/"] },
-      to: { path: above(["local", "cli"]) },
-    },
+    forbid("ports-are-contracts", "Ports are interfaces and schemas: no implementation, no upper room.", { path: "^src/ports/" }, {
+      rooms: ["adapters", "local", "cli", "run", "gates", "control", "api", "ui", "web", "store"],
+      files: ["worker", "wiring", "env"],
+    }),
+    forbid("store-is-below-its-callers", "D1 access knows nothing of who calls it.", { path: "^src/store/" }, {
+      rooms: ["adapters", "local", "cli", "run", "gates", "control", "api", "ui", "web"],
+      files: ["worker", "wiring"],
+    }),
+    forbid("gates-are-called-not-calling", "src/gates/ is called by run/, control/, api/ and ui/, never the reverse.", { path: "^src/gates/" }, {
+      rooms: ["adapters", "local", "cli", "run", "control", "api", "ui"],
+      files: ["worker", "wiring"],
+    }),
+    forbid("web-is-shared-below", "What the API and the inbox share (sign-in, roles, signing, errors, the event stream) imports neither.", { path: "^src/web/" }, {
+      rooms: ["adapters", "local", "cli", "run", "gates", "control", "api", "ui"],
+      files: ["worker", "wiring"],
+    }),
+    forbid("control-does-not-serve-http", "Control (start, cancel, the sweeper, schedules) is called by the API, the inbox and the scheduler.", { path: "^src/control/" }, {
+      rooms: ["api", "ui", "cli", "local"],
+      files: ["worker"],
+    }),
+    forbid("run-is-below-the-edges", "The Workflow does not reach the HTTP side or the control room.", { path: "^src/run/" }, {
+      rooms: ["api", "ui", "control", "cli", "local"],
+      files: ["worker"],
+    }),
+    forbid("adapters-implement-ports-only", "An adapter gets what it needs from src/wiring.ts: no D1 room, no HTTP room, no Env.", { path: "^src/adapters/" }, {
+      rooms: ["store", "api", "ui", "web", "run", "gates", "control", "local", "cli"],
+      files: ["env", "wiring", "worker"],
+    }),
+    forbid("ui-and-api-are-siblings", "The inbox and the API share src/web/; src/site.ts mounts both.", { path: "^src/ui/" }, {
+      rooms: ["api"],
+      paths: ["^src/loop/machine\\.ts$"],
+    }),
+    forbid("api-and-ui-are-siblings", "src/site.ts mounts both.", { path: "^src/api/" }, { rooms: ["ui"] }),
+    forbid("worker-code-is-not-node-code", "Worker code never imports the Node-only hosts or the CLI.", { path: "^src/", pathNot: ["^src/(local|cli)/"] }, {
+      rooms: ["local", "cli"],
+    }),
     {
       name: "node-code-reads-ports-and-jobs-only",
       comment: "The local hosts and the CLI share only the wire vocabularies (src/ports/) and job definitions with the Worker.",
