@@ -51,3 +51,32 @@ export interface Env {
   /** Outbound notifications: a Slack-compatible incoming-webhook URL. */
   NOTIFY_WEBHOOK_URL?: string;
 }
+
+/**
+ * The orchestrator's own variables: never handed to an agent adapter, whatever a job's
+ * `apiKeyEnv` names (a job could otherwise point a model client at the API token).
+ * `EGRESS_PROXY_URL` is not among them: agents reach model APIs through it.
+ */
+export const ORCHESTRATOR_VARIABLES = [
+  "DB",
+  "RUN_WORKFLOW",
+  "NIGHTSHIFT_TOKEN",
+  "NIGHTSHIFT_MODE",
+  "CLOUDFLARE_API_BASE_URL",
+  "SANDBOX_HOST_URL",
+  "SANDBOX_HOST_SECRET",
+  "EMULATOR_URL",
+  "SANDBOX_WRANGLER",
+  "NIGHTSHIFT_SIGNING_KEY",
+  "NIGHTSHIFT_PUBLIC_URL",
+  "Sandbox",
+  "BACKUP_BUCKET",
+  "ACCESS_TEAM_DOMAIN",
+  "ACCESS_AUD",
+  "ACCESS_CERTS_URL",
+  "ACCESS_JWKS",
+  "CLOUDFLARE_ACCOUNT_ID",
+  "CLOUDFLARE_API_TOKEN",
+  "EGRESS_PROXY_SECRET",
+  "NOTIFY_WEBHOOK_URL",
+] as const satisfies readonly Exclude<keyof Env, "EGRESS_PROXY_URL">[];

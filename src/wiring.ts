@@ -5,7 +5,7 @@
  * Workers through the emulator; adapters not built yet answer with clear,
  * expected failures (see adapters/unconfigured).
  */
-import { agentFor as agentForJob } from "./adapters/agent/index.ts";
+import { type AgentSecrets, agentFor as agentForJob } from "./adapters/agent/index.ts";
 import type { OrganisationAccount } from "./adapters/cloudflare/organisation.ts";
 import { createCloudflareDns } from "./adapters/dns/cloudflare.ts";
 import { createWranglerDeployer, type SignoffOnRecord } from "./adapters/deploy/wrangler-temporary.ts";
@@ -14,7 +14,7 @@ import { createWebhookNotifier } from "./adapters/notifier/webhook.ts";
 import { createLocalSandboxProvider } from "./adapters/sandbox/local.ts";
 import { logNotifier, missingDns, missingSandboxes } from "./adapters/unconfigured/index.ts";
 import { createHttpVerifier } from "./adapters/verify/http-verifier.ts";
-import type { Env } from "./env.ts";
+import { type Env, ORCHESTRATOR_VARIABLES } from "./env.ts";
 import { gateLinks } from "./gates/links.ts";
 import { systemClock } from "./ports/clock.ts";
 import type { AutomaticSignoff, Ports } from "./ports/index.ts";
@@ -45,8 +45,9 @@ export function portsFor(env: Env): Ports {
         : missingSandboxes(
             "no Sandbox is configured: set SANDBOX_HOST_URL (local mode), or bind the Sandbox container and BACKUP_BUCKET and set NIGHTSHIFT_PUBLIC_URL (production)",
           ),
-    // Real agents read their keys from env here, in the Worker; CLIs get only EGRESS_PROXY_URL.
-    agentFor: (spec) => agentForJob(spec, env, { saveArtifact: (artifact) => putArtifact(env.DB, artifact) }),
+    // Real agents read their keys here, in the Worker; CLIs get only EGRESS_PROXY_URL.
+    agentFor: (spec) =>
+      agentForJob(spec, agentSecrets(env), { saveArtifact: (artifact) => putArtifact(env.DB, artifact) }),
     deployer: createWranglerDeployer({
       apiBase,
       wrangler: env.SANDBOX_WRANGLER ? ["node", env.SANDBOX_WRANGLER] : ["wrangler"],
@@ -54,7 +55,7 @@ export function portsFor(env: Env): Ports {
       putLog: (log) => putArtifact(env.DB, { ...log, at: systemClock.now() }),
       ...(emulatorUrl ? { emulatorUrl } : {}),
       ...(organisation ? { organisation } : {}),
-      grants: env,
+      grants: { EGRESS_PROXY_URL: env.EGRESS_PROXY_URL, EGRESS_PROXY_SECRET: env.EGRESS_PROXY_SECRET },
       // The temporary account's token and claim URL are held here, never in the Sandbox (issue 15).
       accounts: {
         held: (runId) => heldAccountOf(env.DB, runId),
@@ -85,6 +86,14 @@ export function notifierFor(env: Env): Notifier {
     log: d1NotificationLog(env.DB),
     linksFor: gateLinks(env),
   });
+}
+
+/** What an agent adapter may read by name: the string variables that are not the orchestrator's own. */
+function agentSecrets(env: Env): AgentSecrets {
+  const own = new Set<string>(ORCHESTRATOR_VARIABLES);
+  return Object.fromEntries(
+    Object.entries(env).filter(([name, value]) => typeof value === "string" && !own.has(name)),
+  );
 }
 
 /** The organisation's own account, when its id and token are configured. */

@@ -328,6 +328,14 @@ export interface Sandbox {
   status(): Promise<SandboxStatus>;
   /** Stops everything and deletes the workspace. Snapshots stay (restore brings it back). */
   destroy(): Promise<void>;
+  /**
+   * Optional capability (the local host's adapter): `ensureAtSnapshot` of step-consistency.ts
+   * in one round trip — compare the marker, restore when it differs; returns whether it
+   * restored. Without it callers do the same with `status()` and `restore()`.
+   */
+  ensureAtSnapshot?(snapshotId: string): Promise<boolean>;
+  /** Optional capability: queue `ensureAtSnapshot` behind the calls already made, without waiting. */
+  ensureAtSnapshotSoon?(snapshotId: string): Promise<void>;
 }
 
 export interface SandboxProvider {

@@ -8,6 +8,7 @@
 import type { LoopSnapshot } from "../loop/effect-of.ts";
 import { stateName } from "../loop/effect-of.ts";
 import { appendEvent } from "../store/events.ts";
+import { markRunAborted, markRunFinal } from "../store/run-transitions.ts";
 import type { RunEnv } from "./run-env.ts";
 import { idempotencyKey } from "../ports/vocabulary.ts";
 import { ABORT_STEP, FINISH_STEP } from "../loop/step-names.ts";
@@ -29,12 +30,7 @@ export async function finishRun(env: RunEnv, snapshot: LoopSnapshot): Promise<vo
   const state = stateName(snapshot);
   const outcome = snapshot.context.outcome;
   const at = env.ports.clock.now();
-  await env.db
-    .prepare(
-      `UPDATE runs SET status = 'final', state = ?2, wake_at = NULL, updated_at = MAX(updated_at, ?3) WHERE id = ?1`,
-    )
-    .bind(env.runId, state, at)
-    .run();
+  await markRunFinal(env.db, env.runId, state, at);
   await appendEvent(env.db, {
     runId: env.runId,
     step: FINISH_STEP,
@@ -58,13 +54,7 @@ export async function finishRun(env: RunEnv, snapshot: LoopSnapshot): Promise<vo
 export async function abortRun(env: RunEnv, message: string): Promise<void> {
   const at = env.ports.clock.now();
   const outcome = { reason: message, code: "workflow_error" };
-  await env.db
-    .prepare(
-      `UPDATE runs SET status = 'final', state = 'failed', outcome_json = ?2, wake_at = NULL, updated_at = MAX(updated_at, ?3)
-       WHERE id = ?1 AND status != 'final'`,
-    )
-    .bind(env.runId, JSON.stringify(outcome), at)
-    .run();
+  await markRunAborted(env.db, env.runId, outcome, at);
   await appendEvent(env.db, {
     runId: env.runId,
     step: ABORT_STEP,

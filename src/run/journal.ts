@@ -12,6 +12,7 @@ import type { LoopEvent } from "../loop/types.ts";
 import { artifactStatement, type NewArtifact } from "../store/artifacts.ts";
 import { auditStatement } from "../store/events.ts";
 import type { RunStatus } from "../store/rows.ts";
+import { budgetLineStatement, runTransitionStatement } from "../store/run-transitions.ts";
 import type { StepName } from "../loop/step-names.ts";
 
 export interface JournalEntry {
@@ -63,41 +64,30 @@ export async function writeJournal(db: D1Database, entry: JournalEntry): Promise
       data: eventData(entry.event),
       at: entry.event.at,
     }),
-    db
-      .prepare(
-        `UPDATE runs SET state = ?2, status = ?3, context_json = ?4, outcome_json = ?5, current_step = ?6,
-           step_count = step_count + 1, wake_at = ?7, updated_at = MAX(updated_at, ?8)
-         WHERE id = ?1 AND status != 'final'`,
-      )
-      .bind(
-        entry.runId,
-        stateName(to),
-        runStatusOf(to),
-        JSON.stringify(ctx),
-        ctx.outcome ? JSON.stringify(ctx.outcome) : null,
-        entry.step,
-        entry.wakeAt,
-        entry.event.at,
-      ),
+    runTransitionStatement(db, {
+      runId: entry.runId,
+      state: stateName(to),
+      status: runStatusOf(to),
+      context: ctx,
+      outcome: ctx.outcome,
+      step: entry.step,
+      wakeAt: entry.wakeAt,
+      at: entry.event.at,
+    }),
   ];
   const usage = "usage" in entry.event ? entry.event.usage : null;
   const sandboxMs = "sandboxMs" in entry.event ? entry.event.sandboxMs : 0;
   if (usage || sandboxMs) {
     statements.push(
-      db
-        .prepare(
-          `INSERT INTO budget_ledger (run_id, step, tokens, cost_usd, sandbox_ms, deploys, at)
-           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING`,
-        )
-        .bind(
-          entry.runId,
-          entry.step,
-          usage?.tokens ?? 0,
-          usage?.costUsd ?? 0,
-          sandboxMs,
-          entry.event.type.startsWith("deploy.") ? 1 : 0,
-          entry.event.at,
-        ),
+      budgetLineStatement(db, {
+        runId: entry.runId,
+        step: entry.step,
+        tokens: usage?.tokens ?? 0,
+        costUsd: usage?.costUsd ?? 0,
+        sandboxMs,
+        deploys: entry.event.type.startsWith("deploy.") ? 1 : 0,
+        at: entry.event.at,
+      }),
     );
   }
   await db.batch(statements);

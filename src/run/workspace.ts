@@ -6,32 +6,18 @@
  */
 import type { IdempotencyKey } from "../ports/vocabulary.ts";
 import type { Job } from "../jobs/schema.ts";
-import { ensureAtSnapshot } from "../adapters/sandbox/step-consistency.ts";
+import { ensureAtSnapshot } from "../ports/step-consistency.ts";
 import { type Sandbox, type SandboxProvider, WORKSPACE_DIR } from "../ports/sandbox.ts";
 import { digest } from "../store/digest.ts";
 
 /** Where a directory source is visible inside a Sandbox (the local host mounts the project's jobs there). */
 export const SOURCES_DIR = "/sources";
 
-/**
- * A Sandbox that compares its marker and restores in one call, and can queue that without
- * waiting (the local host's adapter).
- */
-interface EnsuresSnapshot {
-  ensureAtSnapshot(snapshotId: string): Promise<boolean>;
-  ensureAtSnapshotSoon(snapshotId: string): Promise<void>;
-}
-
-function ensuresSnapshot(sandbox: Sandbox): sandbox is Sandbox & EnsuresSnapshot {
-  const s = sandbox as Partial<EnsuresSnapshot>;
-  return typeof s.ensureAtSnapshot === "function" && typeof s.ensureAtSnapshotSoon === "function";
-}
-
 /** Makes sure the Sandbox is at the snapshot the machine expects (none yet before prepare). */
 export async function ensureAt(sandbox: Sandbox, snapshotId: string | null): Promise<void> {
   if (snapshotId === null) return;
   // Same check, same restore; where the adapter can, without a separate status round trip.
-  if (ensuresSnapshot(sandbox)) await sandbox.ensureAtSnapshot(snapshotId);
+  if (sandbox.ensureAtSnapshot) await sandbox.ensureAtSnapshot(snapshotId);
   else await ensureAtSnapshot(sandbox, snapshotId);
 }
 
@@ -42,7 +28,7 @@ export async function ensureAt(sandbox: Sandbox, snapshotId: string | null): Pro
  * Only a head start: a failure here changes nothing, the next `ensureAt` restores or reports.
  */
 export async function restoreSoon(sandbox: Sandbox, snapshotId: string | null): Promise<void> {
-  if (snapshotId === null || !ensuresSnapshot(sandbox)) return;
+  if (snapshotId === null || !sandbox.ensureAtSnapshotSoon) return;
   await sandbox.ensureAtSnapshotSoon(snapshotId).catch(() => undefined);
 }
 

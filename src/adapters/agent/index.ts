@@ -36,8 +36,12 @@ export const AGENT_ADAPTERS = [
 ] as const;
 export type AgentAdapterName = (typeof AGENT_ADAPTERS)[number];
 
-/** What agentFor reads from the orchestrator's environment: secrets by name. */
-export interface AgentEnv {
+/**
+ * What agentFor is given by `src/wiring.ts`: the secrets a job may name (`apiKeyEnv`), by name
+ * — never the orchestrator's own variables.
+ */
+export interface AgentSecrets {
+  readonly [name: string]: string | undefined;
   /**
    * Local mode: the egress proxy CLIs in the Sandbox reach model APIs through; the Worker-side
    * adapters use it too when the orchestrator has no key of its own (see `throughEgressProxy`).
@@ -140,7 +144,7 @@ function artifactSaver(options: AgentForOptions) {
     });
 }
 
-function secret(env: AgentEnv, name: string | null): string | null {
+function secret(env: AgentSecrets, name: string | null): string | null {
   if (name === null) return null;
   const value = (env as Record<string, unknown>)[name];
   return typeof value === "string" && value ? value : null;
@@ -169,9 +173,7 @@ export function throughEgressProxy(
 }
 
 /** The adapter for a job's `agent` section. Unknown names fail the round with a clear message. */
-export function agentFor(spec: Job["agent"], orchestratorEnv: object, options: AgentForOptions = {}): Agent {
-  // The Worker's Env (or a plain object in Node): secrets are read by name.
-  const env = orchestratorEnv as AgentEnv;
+export function agentFor(spec: Job["agent"], env: AgentSecrets, options: AgentForOptions = {}): Agent {
   const inner = buildAgent(spec, env, options);
   const save = artifactSaver(options);
   if (spec.adapter === REPLAY_ADAPTER || !save || options.record === false) return inner;
@@ -186,7 +188,7 @@ export function recordedFromLabel(spec: Job["agent"]): string {
   return model ? `${spec.adapter} (${model})` : spec.adapter;
 }
 
-function buildAgent(spec: Job["agent"], env: AgentEnv, options: AgentForOptions): Agent {
+function buildAgent(spec: Job["agent"], env: AgentSecrets, options: AgentForOptions): Agent {
   const save = artifactSaver(options);
   const model = spec.model ?? DEFAULT_MODELS[spec.adapter] ?? null;
   if (spec.adapter === REPLAY_ADAPTER) return createReplayAgent();

@@ -8,7 +8,7 @@
  */
 import { asIdempotencyKey } from "../../../src/ports/vocabulary.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runSnapshottedStep } from "../../../src/adapters/sandbox/step-consistency.ts";
+import { runSnapshottedStep } from "../../../src/ports/step-consistency.ts";
 import { isSandboxError, type Sandbox, type SandboxProvider } from "../../../src/ports/sandbox.ts";
 
 export interface ContractTarget {

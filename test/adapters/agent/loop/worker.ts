@@ -49,9 +49,13 @@ export const RunWorkflow = createRunWorkflow((env) => {
     ...fakes,
     sandboxes: createLocalSandboxProvider({ url: e.SANDBOX_HOST_URL, secret: e.SANDBOX_HOST_SECRET }),
     agentFor: (spec) =>
-      agentFor({ ...spec, options: { ...spec.options, baseUrl: e.MODEL_BASE_URL } }, e, {
-        saveArtifact: (artifact) => putArtifact(env.DB, artifact),
-      }),
+      agentFor(
+        { ...spec, options: { ...spec.options, baseUrl: e.MODEL_BASE_URL } },
+        { OPENAI_API_KEY: e.OPENAI_API_KEY },
+        {
+          saveArtifact: (artifact) => putArtifact(env.DB, artifact),
+        },
+      ),
     verifier: createHttpVerifier(),
   };
 });

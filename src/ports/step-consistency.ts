@@ -8,8 +8,8 @@
  * call clears it), so its retry starts again from the same files.
  * Pure orchestration over the port; Worker-safe.
  */
-import { type IdempotencyKey, subKey } from "../../ports/vocabulary.ts";
-import type { Sandbox, SnapshotInfo } from "../../ports/sandbox.ts";
+import { type IdempotencyKey, subKey } from "./vocabulary.ts";
+import type { Sandbox, SnapshotInfo } from "./sandbox.ts";
 
 /** Restores `snapshotId` unless the workspace is already exactly that snapshot. Returns whether it restored. */
 export async function ensureAtSnapshot(sandbox: Sandbox, snapshotId: string): Promise<boolean> {
