@@ -2,9 +2,9 @@
  * The Sandbox port: a persistent, named workspace where the agent's code lives
  * and runs. Shaped after `@cloudflare/sandbox` so the production adapter stays
  * thin; the local Sandbox host (src/local/sandbox-host) speaks the same shapes
- * over HTTP. This module holds the interface, the zod schemas of the wire
- * format (shared by the host and the local adapter) and the error vocabulary
- * with its one code → HTTP status table. Worker-safe: no `node:` imports.
+ * over HTTP. This module holds the interface, the zod schemas of what it
+ * returns and the error vocabulary with its one code → HTTP status table; the
+ * host's request bodies are `sandbox-wire.ts`. Worker-safe: no `node:` imports.
  *
  * Paths inside a Sandbox are absolute under `/workspace` (or relative to it).
  * Only `/workspace` is persistent and covered by snapshots.
@@ -102,20 +102,6 @@ export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 export const SandboxNameSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "lowercase [a-z0-9._-], ≤ 63 chars");
-const IdempotencyKeySchema = z.string().min(1).max(200);
-const Env = z.record(z.string(), z.string());
-const Command = z.union([z.string().min(1), z.array(z.string()).min(1)]);
-
-export const ExecRequestSchema = z.strictObject({
-  command: Command,
-  cwd: z.string().optional(),
-  env: Env.optional(),
-  timeoutMs: z.number().int().positive().optional(),
-  maxOutputBytes: z.number().int().positive().optional(),
-  idempotencyKey: IdempotencyKeySchema.optional(),
-});
-export type ExecRequest = z.infer<typeof ExecRequestSchema>;
-
 export const ExecResultSchema = z.object({
   exitCode: z.number().int(),
   stdout: z.string(),
@@ -124,38 +110,8 @@ export const ExecResultSchema = z.object({
 });
 export type ExecResult = z.infer<typeof ExecResultSchema>;
 
-/** One line of a streamed exec (NDJSON): output chunks, then exactly one `exit` or `error`. */
-export const ExecStreamEventSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("stdout"), data: z.string() }),
-  z.object({ type: z.literal("stderr"), data: z.string() }),
-  z.object({ type: z.literal("exit"), result: ExecResultSchema }),
-  z.object({ type: z.literal("error"), error: ErrorBodySchema.shape.error }),
-]);
-export type ExecStreamEvent = z.infer<typeof ExecStreamEventSchema>;
-
 export const FileEncodingSchema = z.enum(["utf8", "base64"]);
 export type FileEncoding = z.infer<typeof FileEncodingSchema>;
-
-export const WriteFileRequestSchema = z.strictObject({
-  path: z.string().min(1),
-  content: z.string(),
-  encoding: FileEncodingSchema.optional(),
-  idempotencyKey: IdempotencyKeySchema.optional(),
-});
-export const ReadFileRequestSchema = z.strictObject({
-  path: z.string().min(1),
-  encoding: FileEncodingSchema.optional(),
-});
-export const ReadFileResultSchema = z.object({ content: z.string(), encoding: FileEncodingSchema });
-export const ListFilesRequestSchema = z.strictObject({
-  path: z.string().min(1),
-  recursive: z.boolean().optional(),
-});
-export const DeleteFileRequestSchema = z.strictObject({
-  path: z.string().min(1),
-  recursive: z.boolean().optional(),
-  idempotencyKey: IdempotencyKeySchema.optional(),
-});
 
 export const FileEntrySchema = z.object({
   path: z.string(),
@@ -164,19 +120,6 @@ export const FileEntrySchema = z.object({
   modifiedAt: z.string(),
 });
 export type FileEntry = z.infer<typeof FileEntrySchema>;
-export const FileListSchema = z.object({ files: z.array(FileEntrySchema) });
-
-export const StartProcessRequestSchema = z.strictObject({
-  command: Command,
-  processId: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,64}$/)
-    .optional(),
-  cwd: z.string().optional(),
-  env: Env.optional(),
-  idempotencyKey: IdempotencyKeySchema.optional(),
-});
-export type StartProcessRequest = z.infer<typeof StartProcessRequestSchema>;
 
 export const ProcessStatusSchema = z.enum(["running", "completed", "failed", "killed"]);
 export const ProcessInfoSchema = z.object({
@@ -187,37 +130,13 @@ export const ProcessInfoSchema = z.object({
   startedAt: z.string(),
 });
 export type ProcessInfo = z.infer<typeof ProcessInfoSchema>;
-export const ProcessListSchema = z.object({ processes: z.array(ProcessInfoSchema) });
+
 export const ProcessLogsSchema = z.object({ stdout: z.string(), stderr: z.string(), truncated: z.boolean() });
 export type ProcessLogs = z.infer<typeof ProcessLogsSchema>;
 
-export const WaitForPortRequestSchema = z.strictObject({
-  port: z.number().int().min(1).max(65535),
-  mode: z.enum(["http", "tcp"]).optional(),
-  path: z.string().optional(),
-  timeoutMs: z.number().int().positive().optional(),
-});
-export type WaitForPortRequest = z.infer<typeof WaitForPortRequestSchema>;
-export const WaitForLogRequestSchema = z.strictObject({
-  pattern: z.string().min(1),
-  /** When set, `pattern` is a regular expression source with these flags ("" for none). */
-  regexFlags: z.string().optional(),
-  timeoutMs: z.number().int().positive().optional(),
-});
-export const WaitForLogResultSchema = z.object({ line: z.string() });
-
-export const ExposePortRequestSchema = z.strictObject({
-  port: z.number().int().min(1024).max(65535),
-  idempotencyKey: IdempotencyKeySchema.optional(),
-});
 export const ExposedPortSchema = z.object({ port: z.number().int(), url: z.string().url() });
 export type ExposedPort = z.infer<typeof ExposedPortSchema>;
 
-export const SnapshotRequestSchema = z.strictObject({
-  name: z.string().max(200).optional(),
-  pin: z.boolean().optional(),
-  idempotencyKey: IdempotencyKeySchema.optional(),
-});
 export const SnapshotInfoSchema = z.object({
   /** Stable, opaque; pass it to `restore` on any Sandbox of the same provider. */
   id: z.string(),
@@ -229,20 +148,6 @@ export const SnapshotInfoSchema = z.object({
   sizeBytes: z.number().nullable(),
 });
 export type SnapshotInfo = z.infer<typeof SnapshotInfoSchema>;
-export const SnapshotListSchema = z.object({ snapshots: z.array(SnapshotInfoSchema) });
-export const RestoreRequestSchema = z.strictObject({
-  snapshotId: z.string().min(1),
-  idempotencyKey: IdempotencyKeySchema.optional(),
-});
-/**
- * The local host's one-call consistency check (`POST /sandboxes/:name/ensure-at`). `wait: false`
- * queues it behind the calls already made and answers at once: the next call waits for it.
- */
-export const EnsureAtRequestSchema = z.strictObject({
-  snapshotId: z.string().min(1),
-  wait: z.boolean().default(true),
-});
-export const PinRequestSchema = z.strictObject({ pinned: z.boolean() });
 
 export const SandboxStatusSchema = z.object({
   name: z.string(),

@@ -15,21 +15,23 @@ import {
   ErrorBodySchema,
   type ExecOptions,
   ExecResultSchema,
-  ExecStreamEventSchema,
   ExposedPortSchema,
-  FileListSchema,
   ProcessInfoSchema,
-  ProcessListSchema,
   ProcessLogsSchema,
-  ReadFileResultSchema,
   type Sandbox,
   SandboxError,
   type SandboxProvider,
   SandboxStatusSchema,
   SnapshotInfoSchema,
+} from "../../ports/sandbox.ts";
+import {
+  ExecStreamEventSchema,
+  FileListSchema,
+  ProcessListSchema,
+  ReadFileResultSchema,
   SnapshotListSchema,
   WaitForLogResultSchema,
-} from "../../ports/sandbox.ts";
+} from "../../ports/sandbox-wire.ts";
 
 export interface LocalSandboxOptions {
   /** Base URL of the host, e.g. `http://127.0.0.1:8789`. */

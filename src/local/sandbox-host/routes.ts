@@ -7,8 +7,14 @@
 import { type Context, Hono } from "hono";
 import type { z } from "zod";
 import {
-  DeleteFileRequestSchema,
   type ErrorBody,
+  SANDBOX_ERROR_STATUS,
+  SandboxError,
+  SandboxNameSchema,
+  type SnapshotInfo,
+} from "../../ports/sandbox.ts";
+import {
+  DeleteFileRequestSchema,
   ExecRequestSchema,
   type ExecStreamEvent,
   ExposePortRequestSchema,
@@ -17,16 +23,12 @@ import {
   ReadFileRequestSchema,
   EnsureAtRequestSchema,
   RestoreRequestSchema,
-  SANDBOX_ERROR_STATUS,
-  SandboxError,
-  SandboxNameSchema,
-  type SnapshotInfo,
   SnapshotRequestSchema,
   StartProcessRequestSchema,
   WaitForLogRequestSchema,
   WaitForPortRequestSchema,
   WriteFileRequestSchema,
-} from "../../ports/sandbox.ts";
+} from "../../ports/sandbox-wire.ts";
 import { bearerCheck, UNAUTHORIZED_BODY } from "../bearer-secret.ts";
 import type { IdempotencyStore } from "./idempotency.ts";
 import type { LimitsHealth } from "./limits.ts";

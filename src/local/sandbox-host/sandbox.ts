@@ -5,17 +5,15 @@
  * by name); state that must survive a host restart lives in meta.json.
  */
 import {
-  type ExecRequest,
   type ExecResult,
   type FileEntry,
   type ProcessInfo,
   SandboxError,
   type SandboxStatus,
-  type StartProcessRequest,
   WORKSPACE_DIR,
-  type WaitForPortRequest,
   workspaceRelative,
 } from "../../ports/sandbox.ts";
+import type { ExecRequest, StartProcessRequest, WaitForPortRequest } from "../../ports/sandbox-wire.ts";
 import { createServer, type Server } from "node:net";
 import { displayCommand, type SandboxMounts, sandboxEnv, toArgv } from "./bwrap-args.ts";
 import { WorkspaceFiles } from "./files.ts";
