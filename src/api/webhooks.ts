@@ -86,6 +86,9 @@ export function createWebhooks(options: WebhookOptions) {
     const body = await readLimited(request, maxBytes);
     if (!body) throw new ApiError("payload_too_large", `the body exceeds ${maxBytes} bytes`);
 
+    // The delivery id is part of what Standard Webhooks sign: without it there is nothing to
+    // check, and the sender's fault is the request's shape (400), not a bad signature.
+    if (scheme !== "github") header(request.headers, "webhook-id");
     const at = now();
     const verified =
       scheme === "github"

@@ -230,6 +230,19 @@ describe("POST /webhooks/github", () => {
     expect(answer.body.error?.path).toBe("headers.x-github-delivery");
   });
 
+  it("answers 400 naming the header when a Standard Webhooks delivery has no webhook-id", async () => {
+    const body = JSON.stringify({ type: "build.finished" });
+    const at = new Date();
+    const before = await runCount();
+    const answer = await post("/webhooks/acme", body, {
+      "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+      "webhook-signature": new Webhook(ACME_NEW).sign("msg_unsent", at, body),
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toMatchObject({ code: "invalid_request", path: "headers.webhook-id" });
+    expect(await runCount()).toBe(before);
+  });
+
   it("does not take the API's bearer token instead of a signature", async () => {
     const answer = await post("/webhooks/github", JSON.stringify(pushToMaster()), {
       authorization: "Bearer test-token",

@@ -19,14 +19,27 @@ import { UserError } from "../errors.ts";
 import { projectRoot } from "../project.ts";
 
 /** The API token: NIGHTSHIFT_TOKEN when set, else one generated once and kept in .nightshift/token. */
-async function apiToken(stateDir: string): Promise<string> {
-  if (process.env.NIGHTSHIFT_TOKEN) return process.env.NIGHTSHIFT_TOKEN;
+export async function apiToken(
+  stateDir: string,
+  fromEnvironment = process.env.NIGHTSHIFT_TOKEN,
+): Promise<string> {
+  if (fromEnvironment) return fromEnvironment;
   const file = join(stateDir, "token");
   const known = await readFile(file, "utf8").catch(() => null);
   if (known?.trim()) return known.trim();
   const token = randomBytes(24).toString("base64url");
   await writeFile(file, `${token}\n`, { mode: 0o600 });
   return token;
+}
+
+/**
+ * Where the token `apiToken` chose is, said the way a shell reads it: the environment's when
+ * NIGHTSHIFT_TOKEN is set (no file is written then), else the state directory's file.
+ */
+export function tokenSource(stateDir: string, fromEnvironment: boolean): { where: string; hint: string } {
+  if (fromEnvironment) return { where: "NIGHTSHIFT_TOKEN, from the environment", hint: "$NIGHTSHIFT_TOKEN" };
+  const file = join(stateDir, "token");
+  return { where: `stored in ${file} (or set NIGHTSHIFT_TOKEN)`, hint: `$(cat ${file})` };
 }
 
 export const EXAMPLE_JOB = "hello-kv";
@@ -94,10 +107,10 @@ export const start: Command = {
 
     log(`orchestrator  ${orchestrator.url}  (state in ${stateDir})`);
     log(`inbox         ${orchestrator.url}/inbox`);
-    const tokenFile = join(stateDir, "token");
+    const { where, hint: tokenHint } = tokenSource(stateDir, Boolean(process.env.NIGHTSHIFT_TOKEN));
     log("");
-    log(`API token: stored in ${tokenFile} (or set NIGHTSHIFT_TOKEN)`);
-    log(`  curl -H "authorization: Bearer $(cat ${tokenFile})" ${orchestrator.url}/api/jobs`);
+    log(`API token: ${where}`);
+    log(`  curl -H "authorization: Bearer ${tokenHint}" ${orchestrator.url}/api/jobs`);
 
     const stopped = new AbortController();
     let restoreExit = () => {};
@@ -116,7 +129,7 @@ export const start: Command = {
       await runExample({
         url: orchestrator.url,
         token,
-        tokenHint: `$(cat ${tokenFile})`,
+        tokenHint,
         emulatorUrl: emulator.url,
         signal: stopped.signal,
         log,
@@ -126,7 +139,7 @@ export const start: Command = {
       });
     } else {
       log(
-        `  curl -X POST -H "authorization: Bearer $(cat ${tokenFile})" ${orchestrator.url}/api/jobs/${EXAMPLE_JOB}/runs`,
+        `  curl -X POST -H "authorization: Bearer ${tokenHint}" ${orchestrator.url}/api/jobs/${EXAMPLE_JOB}/runs`,
       );
     }
     if (!stopped.signal.aborted) log("Ctrl-C stops everything.");
