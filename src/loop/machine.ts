@@ -4,62 +4,36 @@
  * again, when a budget is spent, which gate to open and what an expired
  * temporary account means. It performs no I/O and reads no clock: time
  * arrives as `at` on every event. Drive it with `initialTransition` and
- * `transition` (see `src/run/driver.ts`).
+ * `transition` (see `src/run/driver.ts`). This file is the chart; the named
+ * actions and guards it refers to are in `setup.ts`.
  */
-import { assign, setup } from "xstate";
-import { blockingBudget, spentCap } from "./budgets.ts";
-import { absorb, initialContext } from "./context.ts";
-import { DEPLOY_FAILURE, DNS_FAILURE, type GateKind, PROMOTE_FAILURE } from "../ports/vocabulary.ts";
-import type { EffectKind } from "./effects.ts";
-import { type LoopContext, type LoopEvent, type LoopInput, MAX_DNS_PLANS, type Outcome } from "./types.ts";
+import { initialContext } from "./context.ts";
+import type { GateKind } from "../ports/vocabulary.ts";
+import { loopSetup } from "./setup.ts";
 
-type Next = "write" | "deploy" | "none";
+/** The guard that lets only the answer to the gate a state is waiting on through. */
+const GATE_GUARD = {
+  tos: "isTos",
+  claim: "isClaim",
+  dns: "isDns",
+  rollback: "isRollbackGate",
+} as const satisfies Record<GateKind, string>;
 
-/** The record list with the latest approval of `gate` made void by `event` (its error says why). */
-function voidedNow(ctx: LoopContext, event: LoopEvent, gate: GateKind): LoopContext["voided"] {
-  return [
-    ...ctx.voided,
-    {
-      gate,
-      seq: ctx.seq[`gate:${gate}`] ?? 0,
-      code: "error" in event ? event.error.code : "void",
-      reason: "error" in event ? event.error.message : event.type,
-      at: event.at,
+/**
+ * A state waiting on a human at gate `kind`: the gate is its effect; a rejection or a
+ * timeout ends the run alike for every gate, only what an approval leads to differs.
+ */
+function gateState<const K extends GateKind, const A>(kind: K, approved: A) {
+  const guard = GATE_GUARD[kind];
+  return {
+    meta: { effect: `gate:${kind}` },
+    entry: [{ type: "enterEffect", params: { kind: `gate:${kind}` } }],
+    on: {
+      "gate.approved": approved,
+      "gate.rejected": { guard, target: "rejected", actions: ["recordGate", "gateEnded"] },
+      "gate.timedOut": { guard, target: "expired", actions: ["recordGate", "gateEnded"] },
     },
-  ];
-}
-
-/** The deadline bounds the working loop; once a snapshot has passed verification, humans set the pace. */
-function withDeadline(ctx: LoopContext): LoopContext {
-  if (ctx.verifiedSnapshotId === null) return ctx;
-  return { ...ctx, budgets: { ...ctx.budgets, deadlineAt: Number.POSITIVE_INFINITY } };
-}
-
-function blocked(ctx: LoopContext, event: LoopEvent, next: Next): boolean {
-  return blockingBudget(withDeadline(absorb(ctx, event)), event.at, next) !== null;
-}
-
-function failureIs(event: LoopEvent, code: string): boolean {
-  return "error" in event && event.error.code === code;
-}
-
-function isGate(event: LoopEvent, gate: GateKind): boolean {
-  return "gate" in event && event.gate === gate;
-}
-
-function claimWindowClosed(ctx: LoopContext, event: LoopEvent): boolean {
-  return ctx.promotion === "claim" && (ctx.account === null || event.at >= ctx.account.expiresAt);
-}
-
-function gateOutcome(kind: GateKind, event: LoopEvent): Outcome {
-  if (event.type === "gate.timedOut") return { reason: `${kind} gate timed out`, code: "gate_timeout" };
-  if (event.type === "gate.rejected") {
-    return {
-      reason: `${kind} gate rejected by ${event.by}${event.reason ? `: ${event.reason}` : ""}`,
-      code: "rejected",
-    };
-  }
-  return { reason: `${kind} gate`, code: null };
+  } as const;
 }
 
 /** A write and a fix round end alike: deploy next, unless the budget or the terms say otherwise. */
@@ -76,164 +50,7 @@ const afterWrite = {
   "write.failed": { target: "failed", actions: ["absorb", "fail"] },
 } as const;
 
-export const loopMachine = setup({
-  types: {
-    context: {} as LoopContext,
-    events: {} as LoopEvent,
-    input: {} as LoopInput,
-    meta: {} as { effect: EffectKind },
-  },
-  actions: {
-    enterEffect: assign(({ context }, params: { kind: EffectKind }) => ({
-      seq: { ...context.seq, [params.kind]: (context.seq[params.kind] ?? 0) + 1 },
-    })),
-    countIteration: assign(({ context }) => ({
-      spent: { ...context.spent, iterations: context.spent.iterations + 1 },
-    })),
-    countDeploy: assign(({ context }) => ({
-      spent: { ...context.spent, deploys: context.spent.deploys + 1 },
-    })),
-    absorb: assign(({ context, event }) => absorb(context, event)),
-    setSnapshot: assign(({ event }) => ("snapshotId" in event ? { snapshotId: event.snapshotId } : {})),
-    setDeployment: assign(({ event }) =>
-      event.type === "deploy.done"
-        ? { deploymentUrl: event.url, account: event.account, freshAccount: false }
-        : {},
-    ),
-    setReport: assign(({ event }) => ("reportRef" in event ? { reportRef: event.reportRef } : {})),
-    markVerified: assign(({ context, event }) => ({
-      verifiedSnapshotId: context.snapshotId,
-      verifiedVersionId: event.type === "verify.passed" ? (event.versionId ?? null) : null,
-    })),
-    // What was live is not what was verified: the claim approval is void (recorded with its
-    // reason for the gate that reopens), and the verified snapshot goes out again into the
-    // same account, to be verified before anyone is asked again.
-    voidClaimApproval: assign(({ context, event }) => ({ voided: voidedNow(context, event, "claim") })),
-    // The DNS gate's target Worker changed after the approval: that approval is void (the
-    // reason goes to the DNS gate that reopens once the Worker live now passed its probes).
-    voidDnsApproval: assign(({ context, event }) => ({
-      voided: voidedNow(context, event, "dns"),
-      dnsPlanRef: null,
-    })),
-    // The version that passed again is what the reopened DNS gate points at.
-    setTargetVerified: assign(({ event }) =>
-      event.type === "verify.passed" ? { promotedVersionId: event.versionId ?? null } : {},
-    ),
-    targetFailed: assign(({ context }) => {
-      const voided = context.voided.at(-1);
-      return {
-        outcome: {
-          reason: `${voided?.reason ?? "the DNS target changed"}; the Worker live now fails its probes, so no DNS change is asked for`,
-          code: DNS_FAILURE.versionChanged,
-        },
-      };
-    }),
-    deployVerifiedAgain: assign(({ context }) => ({
-      snapshotId: context.verifiedSnapshotId,
-      verifiedVersionId: null,
-      freshAccount: false,
-    })),
-    clearAccount: assign({ account: null, deploymentUrl: null, freshAccount: true }),
-    redeployVerified: assign(({ context }) => ({
-      account: null,
-      deploymentUrl: null,
-      freshAccount: true,
-      snapshotId: context.verifiedSnapshotId,
-    })),
-    signTos: assign({ tosSignedOff: true }),
-    revokeTos: assign({ tosSignedOff: false }),
-    recordGate: assign(({ context, event }) => {
-      if (event.type !== "gate.approved" && event.type !== "gate.rejected" && event.type !== "gate.timedOut")
-        return {};
-      const decision =
-        event.type === "gate.approved"
-          ? "approved"
-          : event.type === "gate.rejected"
-            ? "rejected"
-            : "timedOut";
-      const gateSeq = context.seq[`gate:${event.gate}`] ?? 0;
-      const by = event.type === "gate.timedOut" ? null : event.by;
-      const reason = event.type === "gate.timedOut" ? null : event.reason;
-      return {
-        now: Math.max(context.now, event.at),
-        gates: [
-          ...context.gates,
-          { kind: event.gate, seq: gateSeq, decision, by, at: event.at, reason } as const,
-        ],
-      };
-    }),
-    setPromoted: assign(({ event }) =>
-      event.type === "promote.done"
-        ? { promotedUrl: event.url, promotedVersionId: event.versionId ?? null, claimPending: false }
-        : {},
-    ),
-    markClaimPending: assign({ claimPending: true }),
-    setPlan: assign(({ event }) => (event.type === "dns.planned" ? { dnsPlanRef: event.planRef } : {})),
-    clearPlan: assign({ dnsPlanRef: null }),
-    dnsBlocked: assign(({ event }) => ({
-      outcome: {
-        reason: `DNS plan blocked: ${event.type === "dns.planned" ? event.blocked : "policy"}`,
-        code: "dns_blocked",
-      },
-    })),
-    exhaust: assign(({ context, event }, params: { next: Next }) => {
-      const name = blockingBudget(withDeadline(context), event.at, params.next) ?? "unknown";
-      return { outcome: { reason: `budget spent: ${name}`, code: `budget_${name}` } };
-    }),
-    fail: assign(({ event }) => {
-      const error = "error" in event ? event.error : { code: "unknown", message: event.type };
-      return { outcome: { reason: error.message, code: error.code } };
-    }),
-    gateEnded: assign(({ event }) => {
-      const kind = "gate" in event ? event.gate : "claim";
-      return { outcome: gateOutcome(kind, event) };
-    }),
-    cancelled: assign(({ event }) => ({
-      outcome: {
-        reason: `cancelled${"by" in event && event.by ? ` by ${event.by}` : ""}`,
-        code: "cancelled",
-      },
-    })),
-    succeeded: assign({ outcome: { reason: "done", code: null } }),
-  },
-  guards: {
-    capSpent: ({ context, event }) => spentCap(withDeadline(absorb(context, event)), event.at) !== null,
-    deployBlocked: ({ context, event }) => blocked(context, event, "deploy"),
-    canFix: ({ context, event }) => !blocked(context, event, "write"),
-    needsTos: ({ context }) => !context.tosSignedOff,
-    hasDns: ({ context }) => context.dns,
-    isTos: ({ event }) => isGate(event, "tos"),
-    tosApprovedButNoDeploysLeft: ({ context, event }) =>
-      isGate(event, "tos") && blocked(context, event, "deploy"),
-    isClaim: ({ event }) => isGate(event, "claim"),
-    isDns: ({ event }) => isGate(event, "dns"),
-    isRollbackGate: ({ event }) => isGate(event, "rollback"),
-    isRollbackRun: ({ context }) => context.rollbackOf !== null,
-    planBlocked: ({ event }) => event.type === "dns.planned" && event.blocked !== null,
-    planEmpty: ({ event }) => event.type === "dns.planned" && event.changes === 0,
-    canReverifyTarget: ({ context, event }) =>
-      failureIs(event, DNS_FAILURE.versionChanged) &&
-      context.rollbackOf === null &&
-      (context.seq.planDns ?? 0) < MAX_DNS_PLANS,
-    canReplan: ({ context, event }) =>
-      failureIs(event, DNS_FAILURE.drift) &&
-      context.rollbackOf === null &&
-      (context.seq.planDns ?? 0) < MAX_DNS_PLANS,
-    accountExpired: ({ event }) => failureIs(event, DEPLOY_FAILURE.accountExpired),
-    versionChanged: ({ event }) => failureIs(event, PROMOTE_FAILURE.versionChanged),
-    canRedeployChanged: ({ context, event }) =>
-      failureIs(event, PROMOTE_FAILURE.versionChanged) && !blocked(context, event, "deploy"),
-    canRedeployFresh: ({ context, event }) =>
-      failureIs(event, DEPLOY_FAILURE.accountExpired) && !blocked(context, event, "deploy"),
-    tosRequired: ({ event }) => failureIs(event, DEPLOY_FAILURE.tosRequired),
-    buildError: ({ event }) => failureIs(event, DEPLOY_FAILURE.buildError),
-    canFixBuild: ({ context, event }) =>
-      failureIs(event, DEPLOY_FAILURE.buildError) && !blocked(context, event, "write"),
-    claimExpired: ({ context, event }) => isGate(event, "claim") && claimWindowClosed(context, event),
-    canRedeployForClaim: ({ context, event }) =>
-      isGate(event, "claim") && claimWindowClosed(context, event) && !blocked(context, event, "deploy"),
-  },
-}).createMachine({
+export const loopMachine = loopSetup.createMachine({
   id: "loop",
   context: ({ input }) => initialContext(input),
   initial: "starting",
@@ -268,22 +85,14 @@ export const loopMachine = setup({
       entry: [{ type: "enterEffect", params: { kind: "fix" } }, "countIteration"],
       on: afterWrite,
     },
-    awaitingTos: {
-      meta: { effect: "gate:tos" },
-      entry: [{ type: "enterEffect", params: { kind: "gate:tos" } }],
-      on: {
-        "gate.approved": [
-          {
-            guard: "tosApprovedButNoDeploysLeft",
-            target: "budgetExhausted",
-            actions: ["recordGate", "signTos", { type: "exhaust", params: { next: "deploy" } }],
-          },
-          { guard: "isTos", target: "deploying", actions: ["recordGate", "signTos"] },
-        ],
-        "gate.rejected": { guard: "isTos", target: "rejected", actions: ["recordGate", "gateEnded"] },
-        "gate.timedOut": { guard: "isTos", target: "expired", actions: ["recordGate", "gateEnded"] },
+    awaitingTos: gateState("tos", [
+      {
+        guard: "tosApprovedButNoDeploysLeft",
+        target: "budgetExhausted",
+        actions: ["recordGate", "signTos", { type: "exhaust", params: { next: "deploy" } }],
       },
-    },
+      { guard: "isTos", target: "deploying", actions: ["recordGate", "signTos"] },
+    ]),
     deploying: {
       meta: { effect: "deploy" },
       entry: [{ type: "enterEffect", params: { kind: "deploy" } }, "countDeploy"],
@@ -337,27 +146,15 @@ export const loopMachine = setup({
         ],
       },
     },
-    awaitingClaim: {
-      meta: { effect: "gate:claim" },
-      entry: [{ type: "enterEffect", params: { kind: "gate:claim" } }],
-      on: {
-        "gate.approved": [
-          {
-            guard: "canRedeployForClaim",
-            target: "deploying",
-            actions: ["recordGate", "redeployVerified"],
-          },
-          {
-            guard: "claimExpired",
-            target: "budgetExhausted",
-            actions: ["recordGate", { type: "exhaust", params: { next: "deploy" } }],
-          },
-          { guard: "isClaim", target: "promoting", actions: ["recordGate"] },
-        ],
-        "gate.rejected": { guard: "isClaim", target: "rejected", actions: ["recordGate", "gateEnded"] },
-        "gate.timedOut": { guard: "isClaim", target: "expired", actions: ["recordGate", "gateEnded"] },
+    awaitingClaim: gateState("claim", [
+      { guard: "canRedeployForClaim", target: "deploying", actions: ["recordGate", "redeployVerified"] },
+      {
+        guard: "claimExpired",
+        target: "budgetExhausted",
+        actions: ["recordGate", { type: "exhaust", params: { next: "deploy" } }],
       },
-    },
+      { guard: "isClaim", target: "promoting", actions: ["recordGate"] },
+    ]),
     promoting: {
       meta: { effect: "promote" },
       entry: [{ type: "enterEffect", params: { kind: "promote" } }],
@@ -402,32 +199,12 @@ export const loopMachine = setup({
         "dns.failed": { target: "failed", actions: ["absorb", "fail"] },
       },
     },
-    awaitingDns: {
-      meta: { effect: "gate:dns" },
-      entry: [{ type: "enterEffect", params: { kind: "gate:dns" } }],
-      on: {
-        "gate.approved": { guard: "isDns", target: "applyingDns", actions: ["recordGate"] },
-        "gate.rejected": { guard: "isDns", target: "rejected", actions: ["recordGate", "gateEnded"] },
-        "gate.timedOut": { guard: "isDns", target: "expired", actions: ["recordGate", "gateEnded"] },
-      },
-    },
-    awaitingRollback: {
-      meta: { effect: "gate:rollback" },
-      entry: [{ type: "enterEffect", params: { kind: "gate:rollback" } }],
-      on: {
-        "gate.approved": { guard: "isRollbackGate", target: "applyingDns", actions: ["recordGate"] },
-        "gate.rejected": {
-          guard: "isRollbackGate",
-          target: "rejected",
-          actions: ["recordGate", "gateEnded"],
-        },
-        "gate.timedOut": {
-          guard: "isRollbackGate",
-          target: "expired",
-          actions: ["recordGate", "gateEnded"],
-        },
-      },
-    },
+    awaitingDns: gateState("dns", { guard: "isDns", target: "applyingDns", actions: ["recordGate"] }),
+    awaitingRollback: gateState("rollback", {
+      guard: "isRollbackGate",
+      target: "applyingDns",
+      actions: ["recordGate"],
+    }),
     applyingDns: {
       meta: { effect: "applyDns" },
       entry: [{ type: "enterEffect", params: { kind: "applyDns" } }],

@@ -10,7 +10,8 @@
  */
 import { Sandbox as BaseSandbox, getSandbox } from "@cloudflare/sandbox";
 import type { SandboxProvider } from "../../ports/sandbox.ts";
-import { type CloudflareSandboxStub, createCloudflareSandboxProvider } from "./cloudflare.ts";
+import { createCloudflareSandboxProvider } from "./cloudflare.ts";
+import type { CloudflareSandboxStub } from "./cloudflare-stub.ts";
 import { CLOUDFLARE_API_GRANT, cloudflareApiGrantHandler, modelApiHandlers } from "./cloudflare-outbound.ts";
 
 export interface CloudflareSandboxEnv {

@@ -5,9 +5,8 @@
  * codes → port codes (cloudflare-errors.ts). What the SDK lacks is added here:
  * - output cap: counted from streamed output; the command is aborted past it;
  * - snapshots: `createBackup`/`restoreBackup` of /workspace (squashfs in R2);
- *   the list (and pins) kept as JSON objects in an R2 bucket, GC'd to the
- *   newest N per Sandbox plus pinned (the backups themselves expire by TTL);
- * - idempotency keys: first answers stored in the same bucket;
+ *   the list (and pins) kept in an R2 bucket (cloudflare-snapshot-index.ts);
+ * - idempotency keys: first answers stored in the same bucket (cloudflare-idempotency.ts);
  * - the snapshot marker: a file outside /workspace, cleared before this
  *   adapter's first mutating call and rewritten by snapshot/restore.
  * Verified only by unit tests with a fake stub (containers cannot run here).
@@ -16,82 +15,18 @@ import {
   type ExecOptions,
   type ExecResult,
   type FileEncoding,
-  type FileEntry,
-  type ProcessInfo,
   type Sandbox,
   SandboxError,
   type SandboxProvider,
   type SnapshotInfo,
-  SnapshotInfoSchema,
   WORKSPACE_DIR,
   workspaceRelative,
 } from "../../ports/sandbox.ts";
 import { translateCloudflareError } from "./cloudflare-errors.ts";
+import { IdempotencyStore } from "./cloudflare-idempotency.ts";
+import { type IndexBucket, SnapshotIndex } from "./cloudflare-snapshot-index.ts";
+import { type CloudflareProcess, type CloudflareSandboxStub, toProcessInfo } from "./cloudflare-stub.ts";
 import { toShellCommand } from "./shell.ts";
-
-/** The part of a `@cloudflare/sandbox` Process this adapter uses. */
-export interface CloudflareProcess {
-  id: string;
-  command: string;
-  status: string;
-  startTime: Date | string;
-  exitCode?: number;
-  waitForPort(
-    port: number,
-    options?: { mode?: "http" | "tcp"; path?: string; timeout?: number },
-  ): Promise<void>;
-  waitForLog(pattern: string | RegExp, timeout?: number): Promise<{ line: string }>;
-}
-
-/** The part of the `@cloudflare/sandbox` Sandbox stub this adapter uses (tests pass a fake). */
-export interface CloudflareSandboxStub {
-  exec(
-    command: string,
-    options?: {
-      timeout?: number;
-      env?: Record<string, string | undefined>;
-      cwd?: string;
-      stream?: boolean;
-      onOutput?: (stream: "stdout" | "stderr", data: string) => void;
-      signal?: AbortSignal;
-    },
-  ): Promise<{ exitCode: number; stdout: string; stderr: string; duration: number }>;
-  writeFile(path: string, content: string, options?: { encoding?: string }): Promise<unknown>;
-  readFile(
-    path: string,
-    options?: { encoding?: "utf-8" | "base64" },
-  ): Promise<{ content: string; encoding?: string }>;
-  listFiles(
-    path: string,
-    options?: { recursive?: boolean; includeHidden?: boolean },
-  ): Promise<{
-    files: { absolutePath: string; type: FileEntry["type"]; size: number; modifiedAt: string }[];
-  }>;
-  deleteFile(path: string): Promise<unknown>;
-  startProcess(
-    command: string,
-    options?: { processId?: string; cwd?: string; env?: Record<string, string | undefined> },
-  ): Promise<CloudflareProcess>;
-  getProcess(id: string): Promise<CloudflareProcess | null>;
-  listProcesses(): Promise<CloudflareProcess[]>;
-  killProcess(id: string): Promise<void>;
-  getProcessLogs(id: string): Promise<{ stdout: string; stderr: string }>;
-  exposePort(port: number, options: { hostname: string }): Promise<{ url: string; port: number }>;
-  createBackup(options: { dir: string; name?: string; ttl?: number }): Promise<{ id: string; dir: string }>;
-  restoreBackup(backup: { id: string; dir: string }): Promise<unknown>;
-  destroy(): Promise<void>;
-}
-
-/** The part of an R2 bucket used for the snapshot list and idempotency records. */
-export interface IndexBucket {
-  put(key: string, value: string): Promise<unknown>;
-  get(key: string): Promise<{ text(): Promise<string> } | null>;
-  delete(key: string): Promise<void>;
-  list(options: {
-    prefix: string;
-    cursor?: string;
-  }): Promise<{ objects: { key: string }[]; truncated: boolean; cursor?: string }>;
-}
 
 export interface CloudflareSandboxOptions {
   /** `(name) => getSandbox(env.Sandbox, name)` in production. */
@@ -109,8 +44,6 @@ export interface CloudflareSandboxOptions {
 }
 
 export const MARKER_PATH = "/tmp/.nightshift-snapshot-id";
-const PREFIX = "nightshift/sandbox";
-const snapshotKey = (id: string) => `${PREFIX}/snapshots/${encodeURIComponent(id)}.json`;
 
 function absolute(path: string): string {
   const rel = workspaceRelative(path);
@@ -125,75 +58,9 @@ async function cf<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-function toProcessInfo(p: CloudflareProcess): ProcessInfo {
-  const status: ProcessInfo["status"] =
-    p.status === "completed"
-      ? "completed"
-      : p.status === "killed"
-        ? "killed"
-        : p.status === "failed" || p.status === "error"
-          ? "failed"
-          : "running";
-  const started = p.startTime instanceof Date ? p.startTime : new Date(p.startTime);
-  return {
-    id: p.id,
-    command: p.command,
-    status,
-    exitCode: p.exitCode ?? null,
-    startedAt: started.toISOString(),
-  };
-}
-
 const b64ToUtf8 = (b64: string) =>
   new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
 const utf8ToB64 = (text: string) => btoa(String.fromCharCode(...new TextEncoder().encode(text)));
-
-class SnapshotIndex {
-  constructor(private readonly bucket: IndexBucket) {}
-
-  async all(): Promise<SnapshotInfo[]> {
-    const out: SnapshotInfo[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.bucket.list({ prefix: `${PREFIX}/snapshots/`, ...(cursor ? { cursor } : {}) });
-      for (const { key } of page.objects) {
-        const object = await this.bucket.get(key);
-        const parsed = object ? SnapshotInfoSchema.safeParse(JSON.parse(await object.text())) : null;
-        if (parsed?.success) out.push(parsed.data);
-      }
-      cursor = page.truncated ? page.cursor : undefined;
-    } while (cursor);
-    return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-  }
-
-  async get(id: string): Promise<SnapshotInfo | null> {
-    const object = await this.bucket.get(snapshotKey(id));
-    if (!object) return null;
-    const parsed = SnapshotInfoSchema.safeParse(JSON.parse(await object.text()));
-    return parsed.success ? parsed.data : null;
-  }
-
-  put(info: SnapshotInfo): Promise<unknown> {
-    return this.bucket.put(snapshotKey(info.id), JSON.stringify(info));
-  }
-
-  /** Keep the newest `keep` of one Sandbox plus pinned ones; drop the other index entries. */
-  async collect(sandbox: string, keep: number): Promise<void> {
-    const mine = (await this.all()).filter((s) => s.sandbox === sandbox);
-    for (const s of mine.slice(keep)) if (!s.pinned) await this.bucket.delete(snapshotKey(s.id));
-  }
-
-  /** Runs `fn` once per (sandbox, op, key): later calls get the stored first answer. */
-  async once<T>(sandbox: string, op: string, key: string | undefined, fn: () => Promise<T>): Promise<T> {
-    if (key === undefined) return fn();
-    const objectKey = `${PREFIX}/idempotency/${encodeURIComponent(sandbox)}/${encodeURIComponent(`${op}:${key}`)}`;
-    const stored = await this.bucket.get(objectKey);
-    if (stored) return JSON.parse(await stored.text()) as T;
-    const value = await fn();
-    await this.bucket.put(objectKey, JSON.stringify(value ?? null));
-    return value;
-  }
-}
 
 class CloudflareSandbox implements Sandbox {
   private markerCleared = false;
@@ -202,12 +69,13 @@ class CloudflareSandbox implements Sandbox {
     readonly name: string,
     private readonly stub: CloudflareSandboxStub,
     private readonly index: SnapshotIndex,
+    private readonly idempotency: IdempotencyStore,
     private readonly o: Required<Omit<CloudflareSandboxOptions, "resolve" | "index">>,
   ) {}
 
   /** Any change may leave /workspace different from the last snapshot: drop the marker first. */
   private async mutating<T>(op: string, key: string | undefined, fn: () => Promise<T>): Promise<T> {
-    return this.index.once(this.name, op, key, async () => {
+    return this.idempotency.once(this.name, op, key, async () => {
       if (!this.markerCleared) {
         await cf(() => this.stub.exec(`rm -f ${MARKER_PATH}`));
         this.markerCleared = true;
@@ -353,14 +221,14 @@ class CloudflareSandbox implements Sandbox {
   }
 
   exposePort(port: number, options: { idempotencyKey?: string } = {}) {
-    return this.index.once(this.name, "expose", options.idempotencyKey, async () => {
+    return this.idempotency.once(this.name, "expose", options.idempotencyKey, async () => {
       const { url } = await cf(() => this.stub.exposePort(port, { hostname: this.o.hostname }));
       return { port, url };
     });
   }
 
   snapshot(options: { name?: string; pin?: boolean; idempotencyKey?: string } = {}) {
-    return this.index.once(this.name, "snapshot", options.idempotencyKey, async () => {
+    return this.idempotency.once(this.name, "snapshot", options.idempotencyKey, async () => {
       const backup = await cf(() =>
         this.stub.createBackup({
           dir: WORKSPACE_DIR,
@@ -422,6 +290,7 @@ class CloudflareSandbox implements Sandbox {
 
 export function createCloudflareSandboxProvider(options: CloudflareSandboxOptions): SandboxProvider {
   const index = new SnapshotIndex(options.index);
+  const idempotency = new IdempotencyStore(options.index);
   const o = {
     hostname: options.hostname,
     keepSnapshots: options.keepSnapshots ?? 10,
@@ -432,7 +301,7 @@ export function createCloudflareSandboxProvider(options: CloudflareSandboxOption
     now: options.now ?? (() => new Date()),
   };
   return {
-    get: (name) => new CloudflareSandbox(name, options.resolve(name), index, o),
+    get: (name) => new CloudflareSandbox(name, options.resolve(name), index, idempotency, o),
     async listSnapshots(filter = {}) {
       return (await index.all()).filter((s) => !filter.sandbox || s.sandbox === filter.sandbox);
     },

@@ -6,13 +6,12 @@
  */
 import { asIdempotencyKey } from "../../../src/ports/vocabulary.ts";
 import { describe, expect, it } from "vitest";
-import {
-  type CloudflareProcess,
-  type CloudflareSandboxStub,
-  createCloudflareSandboxProvider,
-  type IndexBucket,
-  MARKER_PATH,
-} from "../../../src/adapters/sandbox/cloudflare.ts";
+import { createCloudflareSandboxProvider, MARKER_PATH } from "../../../src/adapters/sandbox/cloudflare.ts";
+import type { IndexBucket } from "../../../src/adapters/sandbox/cloudflare-snapshot-index.ts";
+import type {
+  CloudflareProcess,
+  CloudflareSandboxStub,
+} from "../../../src/adapters/sandbox/cloudflare-stub.ts";
 import { isSandboxError } from "../../../src/ports/sandbox.ts";
 
 type Call = [method: string, ...args: unknown[]];

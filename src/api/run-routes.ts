@@ -1,0 +1,108 @@
+/**
+ * Runs over the API: list, one run with its gates, its events (JSON or
+ * Server-Sent Events), its artifacts, and cancelling it (approver or admin).
+ */
+import type { Hono } from "hono";
+import { z } from "zod";
+import { cancelRun } from "../control/cancel.ts";
+import type { JobRegistry } from "../jobs/registry.ts";
+import { listEvents } from "../store/events.ts";
+import { approvalsOfRun, listGates } from "../store/gates.ts";
+import { getArtifact } from "../store/artifacts.ts";
+import { RUN_STATUSES } from "../store/rows.ts";
+import { getRun, listRuns } from "../store/runs.ts";
+import { type AppEnv, demand } from "../web/auth.ts";
+import { ApiError } from "../web/errors.ts";
+import { eventStreamResponse, resumeAfter } from "../web/event-stream.ts";
+import { canOperate } from "../web/roles.ts";
+import { claimVisibility } from "./claim-visibility.ts";
+import { deciderOf } from "./decider.ts";
+import { jsonBody, query } from "./validate.ts";
+import { claimSecretsOf, eventView, gateView, runView } from "./views.ts";
+
+const cancelBody = z.strictObject({
+  by: z.string().min(1).max(200).optional(),
+  reason: z.string().max(2_000).optional(),
+});
+const listQuery = z.strictObject({
+  job: z.string().optional(),
+  status: z.enum(RUN_STATUSES).optional(),
+  state: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+const eventsQuery = z.strictObject({
+  after: z.coerce.number().int().min(0).default(0),
+  /** `?stream=1`: Server-Sent Events (also chosen by `Accept: text/event-stream`). */
+  stream: z.enum(["0", "1", "true", "false"]).optional(),
+});
+
+export function mountRunRoutes(
+  app: Hono<AppEnv>,
+  options: { registry: JobRegistry; now: () => number },
+): void {
+  const { registry, now } = options;
+  const { visibility, gateVisibility } = claimVisibility(registry);
+
+  app.get("/api/runs", async (c) => {
+    const q = query(c, listQuery);
+    const principal = c.get("principal");
+    return c.json({
+      runs: (await listRuns(c.env.DB, q)).map((run) => runView(run, visibility(principal, run))),
+    });
+  });
+
+  app.get("/api/runs/:id", async (c) => {
+    const run = await getRun(c.env.DB, c.req.param("id"));
+    if (!run) throw new ApiError("not_found", `no run "${c.req.param("id")}"`, "id");
+    const gates = await listGates(c.env.DB, { runId: run.id });
+    const approvals = await approvalsOfRun(c.env.DB, run.id);
+    const principal = c.get("principal");
+    return c.json({
+      run: runView(run, visibility(principal, run, gates)),
+      gates: gates.map((g) => gateView(g, approvals.get(g.id), gateVisibility(principal, g))),
+    });
+  });
+
+  app.get("/api/runs/:id/events", async (c) => {
+    const run = await getRun(c.env.DB, c.req.param("id"));
+    if (!run) throw new ApiError("not_found", `no run "${c.req.param("id")}"`, "id");
+    const q = query(c, eventsQuery);
+    const wantsStream =
+      q.stream === "1" ||
+      q.stream === "true" ||
+      (q.stream === undefined && (c.req.header("accept") ?? "").includes("text/event-stream"));
+    if (wantsStream)
+      return eventStreamResponse({
+        db: c.env.DB,
+        runId: run.id,
+        after: resumeAfter(c.req.header("last-event-id"), c.req.query("after")),
+        render: (event) => eventView(event, claimSecretsOf(run)),
+      });
+    const secrets = claimSecretsOf(run);
+    return c.json({
+      events: (await listEvents(c.env.DB, run.id, q.after)).map((e) => eventView(e, secrets)),
+    });
+  });
+
+  app.get("/api/runs/:id/artifacts/:ref{.+}", async (c) => {
+    const ref = c.req.param("ref");
+    const artifact = ref.startsWith(`${c.req.param("id")}:`) ? await getArtifact(c.env.DB, ref) : null;
+    if (!artifact)
+      throw new ApiError("not_found", `no artifact "${ref}" in run "${c.req.param("id")}"`, "ref");
+    return c.json({ ref, kind: artifact.kind, body: artifact.body });
+  });
+
+  app.post("/api/runs/:id/cancel", async (c) => {
+    demand(c.get("principal"), canOperate(c.get("principal")), "cancel runs (needs approver or admin)");
+    const body = await jsonBody(c, cancelBody);
+    const result = await cancelRun(c.env, {
+      runId: c.req.param("id"),
+      by: deciderOf(c.get("principal"), body.by).identity,
+      reason: body.reason ?? null,
+      at: now(),
+    });
+    if (!result.ok)
+      throw new ApiError(result.code, result.message, result.code === "not_found" ? "id" : undefined);
+    return c.json({ cancelRequested: true }, 202);
+  });
+}
