@@ -28,6 +28,22 @@ export function approvedBy(view: GateView, person: string): boolean {
   return view.approvals.some((a) => a.approver === person);
 }
 
+/**
+ * The refusal for a form that cannot decide as filled in (a rejection without a reason), before
+ * anything is spent on it: a signed link checks this before it is used up.
+ */
+export function incompleteForm(form: z.output<typeof decisionForm>, principal: Principal): Response | null {
+  if (form.decision !== "reject" || form.reason.trim()) return null;
+  const response = messagePage(
+    400,
+    "A reason is needed",
+    "A rejection needs a reason. Go back and write one.",
+    principal,
+  );
+  response.headers.set("x-nightshift-refusal", "reason_required");
+  return response;
+}
+
 export async function decideFromForm(
   c: C,
   now: () => number,
@@ -41,13 +57,8 @@ export async function decideFromForm(
 ): Promise<Response> {
   const { gate, principal, form } = request;
   const reason = form.reason.trim();
-  if (form.decision === "reject" && !reason)
-    return messagePage(
-      400,
-      "A reason is needed",
-      "A rejection needs a reason. Go back and write one.",
-      principal,
-    );
+  const incomplete = incompleteForm(form, principal);
+  if (incomplete) return incomplete;
   const result = await decide(c.env, {
     runId: gate.run_id,
     gateRef: `${gate.kind}-${gate.seq}`,

@@ -10,7 +10,7 @@ import type { GateRow } from "../store/rows.ts";
 import { releaseLink, useLink } from "../store/signed-links.ts";
 import type { Principal } from "../web/roles.ts";
 import { CSRF_FIELD, checkCsrf, csrfToken } from "./csrf.ts";
-import { approvedBy, decideFromForm, decisionForm } from "./decision-form.ts";
+import { approvedBy, decideFromForm, decisionForm, incompleteForm } from "./decision-form.ts";
 import { type C, type InboxEnv, sameOrigin, secretOf } from "./inbox-http.ts";
 import { htmlResponse, messagePage } from "./layout.ts";
 import { gatePage } from "./pages/gate.ts";
@@ -56,6 +56,9 @@ export function mountLinkRoutes(inbox: Hono<InboxEnv>, options: { now: () => num
       now(),
     );
     if (!csrf.ok) return messagePage(403, "Refused (CSRF)", csrf.message);
+    // An incomplete form decides nothing, so it must not use the link up.
+    const incomplete = incompleteForm(form.data, holder);
+    if (incomplete) return incomplete;
     if (!(await useLink(c.env.DB, link.id, form.data.decision, now())))
       return linkRefusal("link_used", "This link was already used; a signed link decides once.");
     const gate = await getGateById(c, link.gate_id);

@@ -164,7 +164,7 @@ describe("a dns gate that needs two approvers", () => {
     await using instance = await startRun("loop-dns-two", id);
     await toDnsGate(id);
     const gatePage = `/inbox/runs/${id}/gates/dns-1`;
-    const post = async (path: string, page: string, init: RequestInit = {}) => {
+    const post = async (path: string, page: string, init: RequestInit = {}, decision = "approve") => {
       const csrf = /name="csrf" value="([^"]+)"/.exec(page)![1]!;
       const viewHash = /name="viewHash" value="([^"]+)"/.exec(page)![1]!;
       return api(path, {
@@ -172,7 +172,7 @@ describe("a dns gate that needs two approvers", () => {
         method: "POST",
         redirect: "manual",
         headers: { "content-type": "application/x-www-form-urlencoded", ...init.headers },
-        body: new URLSearchParams({ decision: "approve", csrf, viewHash, reason: "" }).toString(),
+        body: new URLSearchParams({ decision, csrf, viewHash, reason: "" }).toString(),
       });
     };
 
@@ -200,8 +200,19 @@ describe("a dns gate that needs two approvers", () => {
     expect(refused.headers.get("x-nightshift-refusal")).toBe("already_approved");
     expect((await api(own, { headers: { authorization: "" } })).status).toBe(200);
 
-    // A link issued to someone else decides it.
+    // A rejection without a reason through a link decides nothing and leaves the link usable.
     const other = await link("dana");
+    const unreasoned = await post(
+      other,
+      await (await api(other, { headers: { authorization: "" } })).text(),
+      { headers: { authorization: "" } },
+      "reject",
+    );
+    expect(unreasoned.status).toBe(400);
+    expect(unreasoned.headers.get("x-nightshift-refusal")).toBe("reason_required");
+    expect((await dnsGateOf(id)).status).toBe("pending");
+
+    // The link issued to someone else decides it.
     const decided = await post(other, await (await api(other, { headers: { authorization: "" } })).text(), {
       headers: { authorization: "" },
     });
