@@ -13,7 +13,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { followRun, nextSteps } from "../../local/orchestrator/follow.ts";
-import { SandboxHostUnavailable, startLocalStack } from "../../local/orchestrator/stack.ts";
+import { PortInUse, SandboxHostUnavailable, startLocalStack } from "../../local/orchestrator/stack.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { projectRoot } from "../project.ts";
@@ -86,6 +86,7 @@ export const start: Command = {
         if (values.verbose || wanted) log(`orchestrator  ${line.trim()}`);
       },
     }).catch((error: unknown) => {
+      if (error instanceof PortInUse) throw new UserError(error.message);
       if (error instanceof SandboxHostUnavailable)
         throw new UserError(
           `${error.message}\n  install bubblewrap (apt-get install bubblewrap) or pass --unsafe-no-bwrap`,

@@ -44,6 +44,16 @@ async function main(): Promise<void> {
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
+  // The dev server leads its own process group, so nothing reaches it when its parent is
+  // killed outright (SIGKILL): it notices being handed to another parent and stops with it,
+  // taking workerd along, instead of holding the port for the next start.
+  const parent = process.ppid;
+  const watch = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(watch);
+    stop();
+  }, 500);
+  watch.unref();
 }
 
 await main();

@@ -17,6 +17,7 @@
  */
 import { join } from "node:path";
 import { newSecret } from "../bearer-secret.ts";
+import { listenerOf, portTaken } from "../net.ts";
 import type { EgressRoute } from "../../ports/egress-routes.ts";
 import type { EgressProxy } from "../egress-proxy/index.ts";
 import { type Emulator, startEmulator } from "../emulator/index.ts";
@@ -156,8 +157,33 @@ export class SandboxHostUnavailable extends Error {
   override readonly name = "SandboxHostUnavailable";
 }
 
+/** A port the stack needs is held by another process (often a stack an earlier start left behind). */
+export class PortInUse extends Error {
+  override readonly name = "PortInUse";
+}
+
+/**
+ * Refuses to start when a port is taken: otherwise a left-over orchestrator answers the new
+ * one's health check and the start looks fine while its own dev server failed.
+ */
+async function refuseTakenPorts(ports: Array<{ port: number; what: string }>): Promise<void> {
+  for (const { port, what } of ports) {
+    if (port === 0 || !(await portTaken(port))) continue;
+    const holder = await listenerOf(port);
+    throw new PortInUse(
+      `port ${port} (${what}) is already in use${holder ? ` by ${holder}` : ""}; stop that process (an earlier \`npm start\` left behind?) or start on other ports with --port`,
+    );
+  }
+}
+
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? (() => {});
+  await refuseTakenPorts([
+    { port: options.port, what: "the orchestrator" },
+    { port: options.emulatorPort ?? options.port + 1, what: "the Cloudflare API emulator" },
+    { port: options.sandboxPort ?? options.port + 2, what: "the Sandbox host" },
+    { port: options.egressPort ?? options.port + 3, what: "the egress proxy" },
+  ]);
   // Before anything is started, so no process of the stack inherits the keys.
   const keys = options.egress?.keys ?? takeKeysFromEnvironment(options.egress?.routes);
   // Per start: only the orchestrator (through its 0600 vars file) and the caller hold them.
