@@ -16,6 +16,7 @@ import { type IdempotencyKey, subKey } from "../ports/vocabulary.ts";
 import { verifyAt, withReport } from "./verify-report.ts";
 import { ensureAt } from "./workspace.ts";
 import type { VerifyReport } from "../ports/verifier.ts";
+import { err, ok, type Result } from "../ports/result.ts";
 
 /** Where a run keeps the inverse of the DNS change it applied: what `nightshift rollback` applies. */
 export function rollbackRefOf(runId: string): string {
@@ -142,17 +143,10 @@ export async function performPlanDns(env: RunEnv, key: IdempotencyKey, ctx: Loop
   };
 }
 
-async function rollbackPlan(
-  db: D1Database,
-  of: string,
-): Promise<{ ok: true; value: DnsPlan } | { ok: false; error: { code: string; message: string } }> {
+async function rollbackPlan(db: D1Database, of: string): Promise<Result<DnsPlan>> {
   const stored = await getArtifact(db, rollbackRefOf(of));
-  if (!stored)
-    return {
-      ok: false,
-      error: { code: "no_rollback", message: `run ${of} recorded no DNS change to roll back` },
-    };
-  return { ok: true, value: dnsPlanSchema.parse(JSON.parse(stored.body)) };
+  if (!stored) return err({ code: "no_rollback", message: `run ${of} recorded no DNS change to roll back` });
+  return ok(dnsPlanSchema.parse(JSON.parse(stored.body)));
 }
 
 export async function performApplyDns(
