@@ -17,11 +17,11 @@
  * Run: `npx tsx bench/agents.ts` or `npm run bench -- agents` (writes the "Agents"
  * section of docs/benchmarks.md).
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../src/local/net.ts";
-import { median, stackCaller, timingLines } from "./support.ts";
+import { median, stackCaller, timingLines, writeBenchSection } from "./support.ts";
 import { startLocalStack } from "../src/local/orchestrator/stack.ts";
 import {
   EXAMPLE_OPENAI_CONFIG,
@@ -169,13 +169,7 @@ dominated by the model's latency. The rest of the loop is mostly wrangler's two 
 propagation waits (see Loop). Per-run figures (loop / agent):
 ${r.runs.map((x) => `${x.loopMs} / ${x.agentMs} ms`).join(", ")}.
 `;
-  const file = join(ROOT, "docs", "benchmarks.md");
-  const existing = await readFile(file, "utf8");
-  const pattern = /## Agents\n[\s\S]*?(?=\n## |$)/;
-  await writeFile(
-    file,
-    pattern.test(existing) ? existing.replace(pattern, section) : `${existing.trimEnd()}\n\n${section}`,
-  );
+  writeBenchSection("Agents", section);
   console.log(section);
 }
 

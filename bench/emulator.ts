@@ -9,11 +9,11 @@
  * Run: `npx tsx bench/emulator.ts` (writes the "Emulator" section of docs/benchmarks.md).
  */
 import { spawn } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Emulator, startEmulator } from "../src/local/emulator/index.ts";
-import { median } from "./support.ts";
+import { median, writeBenchSection } from "./support.ts";
 
 const REPO = join(import.meta.dirname, "..");
 const WRANGLER = join(REPO, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -90,7 +90,6 @@ function summarize(samples: Sample[]) {
 }
 
 function writeSection(result: EmulatorBenchResult): void {
-  const file = join(REPO, "docs", "benchmarks.md");
   const pct = (x: { wallMs: number; emulatorMs: number }) =>
     `${Math.round((100 * x.emulatorMs) / x.wallMs)}%`;
   const section = [
@@ -109,12 +108,7 @@ function writeSection(result: EmulatorBenchResult): void {
     "reference for a real temporary deploy is about 30 s.",
     "",
   ].join("\n");
-  const existing = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n\n";
-  const pattern = /## Emulator\n[\s\S]*?(?=\n## |$)/;
-  const next = pattern.test(existing)
-    ? existing.replace(pattern, section)
-    : `${existing.trimEnd()}\n\n${section}`;
-  writeFileSync(file, next);
+  writeBenchSection("Emulator", section);
 }
 
 export async function main(): Promise<EmulatorBenchResult> {

@@ -18,14 +18,14 @@
  * nothing: for comparing changes.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseDuration } from "../src/jobs/duration.ts";
 import { startLocalStack } from "../src/local/orchestrator/stack.ts";
 import job from "../workflows/hello-kv.ts";
 import { freePort } from "../src/local/net.ts";
-import { median, stackCaller, timingLines } from "./support.ts";
+import { median, stackCaller, timingLines, writeBenchSection } from "./support.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const args = process.argv.slice(2);
@@ -240,13 +240,7 @@ step skips the restore when the job has no verify commands (probes only).
 Before these last three changes (one D1 batch at step start, the report in the journal's batch, the background
 restore and remount), the same measure on the same day gave a median of 171 ms = 6.2% (8 runs).
 `;
-  const file = join(ROOT, "docs", "benchmarks.md");
-  const existing = await readFile(file, "utf8");
-  const pattern = /## Loop\n[\s\S]*?(?=\n## |$)/;
-  await writeFile(
-    file,
-    pattern.test(existing) ? existing.replace(pattern, section) : `${existing.trimEnd()}\n\n${section}`,
-  );
+  writeBenchSection("Loop", section);
   console.log(section);
 }
 

@@ -11,7 +11,7 @@
  * Run: `npx tsx bench/sandbox.ts` (writes the "Sandbox" section of docs/benchmarks.md).
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLocalSandboxProvider } from "../src/adapters/sandbox/local.ts";
@@ -20,6 +20,7 @@ import { packageRegistryHosts } from "../src/local/orchestrator/stack.ts";
 import { startSandboxHost } from "../src/local/sandbox-host/index.ts";
 import type { SnapshotRecord } from "../src/local/sandbox-host/layer-policy.ts";
 import type { Sandbox } from "../src/ports/sandbox.ts";
+import { writeBenchSection } from "./support.ts";
 
 const REPO = join(import.meta.dirname, "..");
 const RUNS = 5;
@@ -259,13 +260,7 @@ background sync of new layers share the disk with the measured calls. The larges
 shortcut). Where overlay mounts are refused the host falls back to copying the whole workspace; then both
 figures grow with its size.
 `;
-  const file = join(REPO, "docs", "benchmarks.md");
-  const existing = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
-  const pattern = /## Sandbox\n[\s\S]*?(?=\n## |$)/;
-  const next = pattern.test(existing)
-    ? existing.replace(pattern, section)
-    : `${existing.trimEnd()}\n\n${section}`;
-  writeFileSync(file, next);
+  writeBenchSection("Sandbox", section);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,8 +1,12 @@
 /**
- * What the benchmarks share: the median, an API caller for a local stack, and
- * the collector of the orchestrator's `nightshift timing` lines (see `timed` in
- * src/run/perform.ts).
+ * What the benchmarks share: the median, an API caller for a local stack, the
+ * collector of the orchestrator's `nightshift timing` lines (see `timed` in
+ * src/run/perform.ts), and the writer of their sections of docs/benchmarks.md.
  */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const BENCHMARKS_MD = join(import.meta.dirname, "..", "docs", "benchmarks.md");
 
 /** The median; the mean of the two middle values for an even count. */
 export function median(xs: readonly number[]): number {
@@ -39,4 +43,18 @@ export function timingLines() {
       return timings.get(`${runId} ${step} ${what}`);
     },
   };
+}
+
+/**
+ * Puts `section` (which starts with `## <heading>`) into docs/benchmarks.md: in place of the
+ * section of that heading, or at the end when there is none yet.
+ */
+export function writeBenchSection(heading: string, section: string): void {
+  const existing = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, "utf8") : "# Benchmarks\n";
+  const title = heading.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const pattern = new RegExp(`## ${title}\\n[\\s\\S]*?(?=\\n## |$)`);
+  const next = pattern.test(existing)
+    ? existing.replace(pattern, section)
+    : `${existing.trimEnd()}\n\n${section}`;
+  writeFileSync(BENCHMARKS_MD, next);
 }

@@ -17,6 +17,7 @@ import { createHttpVerifier } from "./adapters/verify/http-verifier.ts";
 import { type Env, ORCHESTRATOR_VARIABLES } from "./env.ts";
 import { gateLinks } from "./gates/links.ts";
 import { systemClock } from "./ports/clock.ts";
+import { toLocalUrl } from "./ports/emulator-urls.ts";
 import type { AutomaticSignoff, Ports } from "./ports/index.ts";
 import type { Notifier } from "./ports/notifier.ts";
 import { heldAccountOf, heldToken, holdAccount } from "./store/account-secrets.ts";
@@ -63,7 +64,7 @@ export function portsFor(env: Env): Ports {
       },
       accountToken: ({ runId, accountId }) => heldToken(env.DB, runId, accountId),
     }),
-    verifier: createHttpVerifier(emulatorUrl ? { resolveUrl: (url) => viaEmulator(url, emulatorUrl) } : {}),
+    verifier: createHttpVerifier(emulatorUrl ? { resolveUrl: (url) => toLocalUrl(url, emulatorUrl) } : {}),
     dns: organisation
       ? createCloudflareDns({
           ...organisation,
@@ -130,14 +131,4 @@ function automaticSignoffFor(
     privacyUrl: `${emulatorUrl}/__emulator/terms#privacy`,
     note: "local mode: the API base is nightshift's own Cloudflare API emulator on this machine; no Cloudflare terms apply",
   };
-}
-
-/**
- * Maps a public Worker URL to the emulator's path form
- * (`https://S.D.workers.dev/x?y` → `<emulator>/__workers/S.D.workers.dev/x?y`), the same
- * mapping as the emulator's `toLocalUrl`, which Worker code may not import (src/local is Node only).
- */
-export function viaEmulator(publicUrl: string, emulatorUrl: string): string {
-  const url = new URL(publicUrl);
-  return `${emulatorUrl.replace(/\/+$/, "")}/__workers/${url.host}${url.pathname}${url.search}`;
 }

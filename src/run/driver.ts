@@ -14,6 +14,7 @@ import { currentEffect, type EffectRequest, type LoopSnapshot, stateName } from 
 import { type GateEffectKind, isGateEffect, type WorkEffectKind } from "../loop/effects.ts";
 import { loopMachine } from "../loop/machine.ts";
 import type { LoopEvent, LoopInput } from "../loop/types.ts";
+import { sleepBefore } from "../loop/sleeps.ts";
 import { FINISH_STEP, INIT_STEP, type StepName, stepName } from "../loop/step-names.ts";
 import { type StepPolicy, stepPolicy } from "./step-policy.ts";
 
@@ -89,10 +90,11 @@ async function doWork(
   from: LoopSnapshot,
 ): Promise<LoopEvent> {
   const name = stepName(effect);
-  const settle = effects.settleMs();
-  if (effect.kind === "verify" && settle > 0) await runner.sleep(stepName(effect, "propagation"), settle);
-  if (effect.kind === "promote" && from.context.claimPending)
-    await runner.sleep(stepName(effect, "pause"), effects.claimPollMs());
+  const sleep = sleepBefore(effect, from.context, {
+    settleMs: effects.settleMs(),
+    claimPollMs: effects.claimPollMs(),
+  });
+  if (sleep) await runner.sleep(stepName(effect, sleep.phase), sleep.ms);
   return runner.do(name, stepPolicy(effect.kind), async () => {
     const event = await effects.work(effect, name, from);
     await effects.journal({ step: name, from, event, to: next(from, event) });

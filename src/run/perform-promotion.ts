@@ -13,7 +13,10 @@ import { getArtifact, putArtifact } from "../store/artifacts.ts";
 import { noteEarlyClaimAtPromote, observeRun, versionDrift } from "./bound-approval.ts";
 import type { RunEnv } from "./run-env.ts";
 import { type IdempotencyKey, subKey } from "../ports/vocabulary.ts";
+import { verifyAt, withReport } from "./verify-report.ts";
 import { ensureAt } from "./workspace.ts";
+import type { VerifyReport } from "../ports/verifier.ts";
+import { err, ok, type Result } from "../ports/result.ts";
 
 /** Where a run keeps the inverse of the DNS change it applied: what `nightshift rollback` applies. */
 export function rollbackRefOf(runId: string): string {
@@ -53,16 +56,24 @@ export async function performPromote(
   const { url } = result.value;
   // A deploy into the organisation's account is production: it must pass the job's probes there too.
   if (ctx.promotion === "deploy" && env.job.verify.probes.length > 0) {
-    const failed = await failedProbes(env, subKey(key, "production"), sandbox, url);
-    if (failed)
-      return {
-        type: "promote.failed",
-        error: { code: "production_verify_failed", message: `${url} fails its probes (${failed})` },
-        at: ports.clock.now(),
-      };
+    const probed = await probeUrl(env, subKey(key, "production"), sandbox, url);
+    const event: LoopEvent = probed.failed
+      ? {
+          type: "promote.failed",
+          error: { code: "production_verify_failed", message: `${url} fails its probes (${probed.failed})` },
+          at: ports.clock.now(),
+        }
+      : await promoted(env, ctx, url);
+    return withReport(env, event, probed.report);
   }
+  return promoted(env, ctx, url);
+}
+
+/** The promotion done: what the promoted Worker serves now, or that it is not the verified version. */
+async function promoted(env: RunEnv, ctx: LoopContext, url: string): Promise<LoopEvent> {
+  const { ports } = env;
   // What the promoted Worker serves now: the DNS change is approved for it and applied only to it.
-  const promoted = await ports.deployer.observe({
+  const live = await ports.deployer.observe({
     runId: env.runId,
     workerName: env.job.deploy.workerName,
     account: ctx.account,
@@ -71,12 +82,12 @@ export async function performPromote(
   if (ctx.promotion === "claim") {
     const after = versionDrift(
       ctx.verifiedVersionId,
-      promoted.version,
+      live.version,
       `the claimed ${env.job.deploy.workerName}`,
     );
     if (after) return { type: "promote.failed", error: after, at: ports.clock.now() };
   }
-  return { type: "promote.done", url, versionId: promoted.version?.id ?? null, at: ports.clock.now() };
+  return { type: "promote.done", url, versionId: live.version?.id ?? null, at: ports.clock.now() };
 }
 
 /**
@@ -132,17 +143,10 @@ export async function performPlanDns(env: RunEnv, key: IdempotencyKey, ctx: Loop
   };
 }
 
-async function rollbackPlan(
-  db: D1Database,
-  of: string,
-): Promise<{ ok: true; value: DnsPlan } | { ok: false; error: { code: string; message: string } }> {
+async function rollbackPlan(db: D1Database, of: string): Promise<Result<DnsPlan>> {
   const stored = await getArtifact(db, rollbackRefOf(of));
-  if (!stored)
-    return {
-      ok: false,
-      error: { code: "no_rollback", message: `run ${of} recorded no DNS change to roll back` },
-    };
-  return { ok: true, value: dnsPlanSchema.parse(JSON.parse(stored.body)) };
+  if (!stored) return err({ code: "no_rollback", message: `run ${of} recorded no DNS change to roll back` });
+  return ok(dnsPlanSchema.parse(JSON.parse(stored.body)));
 }
 
 export async function performApplyDns(
@@ -187,45 +191,35 @@ export async function performApplyDns(
         });
   if (!ctx.rollbackOf && env.job.verify.probes.length > 0) {
     const url = `https://${plan.hostname}`;
-    const failed = await failedProbes(env, subKey(key, "hostname"), sandbox, url);
-    if (failed)
-      return {
-        type: "dns.failed",
-        error: {
-          code: "dns_verify_failed",
-          message: `the DNS change is applied but ${url} fails its probes (${failed}); \`nightshift rollback ${runId}\` undoes it`,
-        },
-        at: ports.clock.now(),
-      };
+    const probed = await probeUrl(env, subKey(key, "hostname"), sandbox, url);
+    const event: LoopEvent = probed.failed
+      ? {
+          type: "dns.failed",
+          error: {
+            code: "dns_verify_failed",
+            message: `the DNS change is applied but ${url} fails its probes (${probed.failed}); \`nightshift rollback ${runId}\` undoes it`,
+          },
+          at: ports.clock.now(),
+        }
+      : { type: "dns.applied", rollbackRef, at: ports.clock.now() };
+    return withReport(env, event, probed.report);
   }
   return { type: "dns.applied", rollbackRef, at: ports.clock.now() };
 }
 
-/** Runs the job's probes against `url` and stores the report; the failed checks' names, or null. */
-async function failedProbes(
+/** Runs the job's probes against `url`: the report to keep, and the failed checks' names or null. */
+async function probeUrl(
   env: RunEnv,
-  ref: IdempotencyKey,
+  key: IdempotencyKey,
   sandbox: Sandbox,
   url: string,
-): Promise<string | null> {
-  const report = await env.ports.verifier.verify({
-    idempotencyKey: ref,
-    runId: env.runId,
-    url,
-    probes: env.job.verify.probes,
-    commands: [],
-    sandbox,
-  });
-  await putArtifact(env.db, {
-    ref: `${ref}:report`,
-    runId: env.runId,
-    kind: "verify-report",
-    body: JSON.stringify(report),
-    at: env.ports.clock.now(),
-  });
-  if (report.passed) return null;
-  return report.checks
+): Promise<{ report: { key: IdempotencyKey; body: VerifyReport; at: number }; failed: string | null }> {
+  const body = await verifyAt(env, key, sandbox, { url, commands: [] });
+  const report = { key, body, at: env.ports.clock.now() };
+  if (body.passed) return { report, failed: null };
+  const failed = body.checks
     .filter((c) => !c.passed)
     .map((c) => c.name)
     .join(", ");
+  return { report, failed };
 }

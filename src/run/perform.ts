@@ -10,9 +10,9 @@ import type { LoopEvent } from "../loop/types.ts";
 import type { Ports } from "../ports/index.ts";
 import { readStepStart } from "../store/runs.ts";
 import { boundReport, observeRun } from "./bound-approval.ts";
-import { withArtifacts } from "./journal.ts";
 import { performApplyDns, performPlanDns, performPromote } from "./perform-promotion.ts";
 import type { RunEnv } from "./run-env.ts";
+import { reportRefOf, verifyAt, withReport } from "./verify-report.ts";
 import { idempotencyKey } from "../ports/vocabulary.ts";
 import type { StepName } from "../loop/step-names.ts";
 import { ensureAt, prepareWorkspace, restoreSoon, sandboxNameOf } from "./workspace.ts";
@@ -143,30 +143,20 @@ export async function performWork(
       // The version live while the probes ran, read before and after them: what an approval binds to.
       const before = await observeRun(env, ctx);
       const probed = await timed(runId, name, "verifier", () =>
-        ports.verifier.verify({
-          idempotencyKey: key,
-          runId,
+        verifyAt(env, key, sandbox, {
           // Once promoted, what is live is the promoted Worker (a DNS target re-verified).
           url: ctx.promotedUrl ?? ctx.deploymentUrl ?? "",
-          probes: env.job.verify.probes,
           commands: env.job.verify.commands,
-          sandbox,
         }),
       );
       const report = boundReport(probed, before.version, (await observeRun(env, ctx)).version);
       const at = ports.clock.now();
-      const reportRef = `${key}:report`;
+      const reportRef = reportRefOf(key);
       const event = report.passed
         ? { type: "verify.passed" as const, reportRef, versionId: report.versionId, sandboxMs: elapsed(), at }
         : { type: "verify.failed" as const, reportRef, sandboxMs: elapsed(), at };
       // The report is written by this step's journal, with the event that refers to it.
-      return withArtifacts(event, {
-        ref: reportRef,
-        runId,
-        kind: "verify-report",
-        body: JSON.stringify(report),
-        at,
-      });
+      return withReport(env, event, { key, body: report, at });
     }
     case "promote":
       return performPromote(env, key, sandbox, ctx);

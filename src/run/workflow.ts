@@ -21,6 +21,7 @@ import { type StepPolicy, stepPolicy } from "./step-policy.ts";
 import { ABORT_STEP } from "../loop/step-names.ts";
 import { abortRun, finishRun } from "./finish.ts";
 import { currentEffect } from "../loop/effect-of.ts";
+import { type SleepDurations, sleepBefore } from "../loop/sleeps.ts";
 
 export type PortsFactory = (env: Env) => Ports;
 
@@ -80,8 +81,10 @@ export function loopInputFor(params: RunParams, tosSignedOff: boolean): LoopInpu
 }
 
 export function runEffects(env: RunEnv, params: RunParams): LoopEffects {
-  const settleMs = params.job.deploy.settle;
-  const claimPollMs = params.job.deploy.claimPoll;
+  const sleeps: SleepDurations = {
+    settleMs: params.job.deploy.settle,
+    claimPollMs: params.job.deploy.claimPoll,
+  };
   return {
     init: async () => loopInputFor(params, await tosSignedOff(env)),
     work: (effect, name, snapshot) => performWork(env, effect, name, snapshot),
@@ -94,24 +97,19 @@ export function runEffects(env: RunEnv, params: RunParams): LoopEffects {
     journal: ({ step, from, event, to }) => {
       // A sleep comes next: its end goes into D1 so the sweeper can wake a run whose
       // engine forgot the sleep (local restarts).
-      const nextKind = currentEffect(to)?.kind;
-      const sleepMs =
-        nextKind === "verify"
-          ? settleMs
-          : nextKind === "promote" && to.context.claimPending
-            ? claimPollMs
-            : 0;
+      const nextEffect = currentEffect(to);
+      const sleep = nextEffect ? sleepBefore(nextEffect, to.context, sleeps) : null;
       return writeJournal(env.db, {
         runId: env.runId,
         step,
         from,
         event,
         to,
-        wakeAt: sleepMs > 0 ? event.at + sleepMs : null,
+        wakeAt: sleep && sleep.ms > 0 ? event.at + sleep.ms : null,
       });
     },
-    settleMs: () => settleMs,
-    claimPollMs: () => claimPollMs,
+    settleMs: () => sleeps.settleMs,
+    claimPollMs: () => sleeps.claimPollMs,
     finish: (snapshot) => finishRun(env, snapshot),
   };
 }

@@ -8,7 +8,7 @@
  * reported, failures included, so the run's budget sees what was spent.
  */
 import type { Agent, AgentErrorCode, AgentRequest, AgentUsage } from "../../ports/agent.ts";
-import { err, ok } from "../../ports/result.ts";
+import { err, ok, type Result } from "../../ports/result.ts";
 import {
   type Conversation,
   conversationTokens,
@@ -59,7 +59,7 @@ export function createLlmAgent(name: string, client: ModelClient, settings: LlmA
       const conversation: Conversation = { system, messages: [{ role: "user", text: user }] };
       let usage: AgentUsage = ZERO_USAGE;
       const changed = new Set<string>();
-      const finish = async (result: { ok: true; summary: string } | { ok: false; error: Failure }) => {
+      const finish = async (result: Result<{ summary: string }, Failure>) => {
         const transcriptRef = settings.saveTranscript
           ? await settings.saveTranscript(
               request,
@@ -68,7 +68,7 @@ export function createLlmAgent(name: string, client: ModelClient, settings: LlmA
           : null;
         if (!result.ok) return err({ ...result.error, usage });
         return ok({
-          summary: result.summary,
+          summary: result.value.summary,
           filesChanged: [...changed].sort(),
           usage,
           transcriptRef,
@@ -78,13 +78,12 @@ export function createLlmAgent(name: string, client: ModelClient, settings: LlmA
 
       for (let step = 1; step <= settings.maxSteps; step++) {
         if (now() - started > settings.timeLimitMs)
-          return finish({
-            ok: false,
-            error: {
+          return finish(
+            err({
               code: "timeout",
               message: `the agent ran out of its ${settings.timeLimitMs} ms after ${step - 1} model calls`,
-            },
-          });
+            }),
+          );
         const window = fitToWindow(conversation, settings.contextWindow - settings.maxOutputTokens);
         conversation.messages = window.conversation.messages;
         const promptTokens = conversationTokens(conversation);
@@ -98,21 +97,19 @@ export function createLlmAgent(name: string, client: ModelClient, settings: LlmA
           },
         });
         if (!fits.ok)
-          return finish({
-            ok: false,
-            error: {
+          return finish(
+            err({
               code: "budget_insufficient",
               message: `refused to start model call ${step}: ${fits.reason}`,
-            },
-          });
+            }),
+          );
         if (promptTokens + settings.maxOutputTokens > settings.contextWindow)
-          return finish({
-            ok: false,
-            error: {
+          return finish(
+            err({
               code: "agent_failed",
               message: `the conversation (~${promptTokens} tokens) no longer fits the ${settings.contextWindow}-token window`,
-            },
-          });
+            }),
+          );
 
         let turn: ModelTurn & { usageReported: boolean };
         try {
@@ -121,13 +118,12 @@ export function createLlmAgent(name: string, client: ModelClient, settings: LlmA
           });
         } catch (error) {
           if (error instanceof ModelCallFailed)
-            return finish({
-              ok: false,
-              error: {
+            return finish(
+              err({
                 code: "agent_failed",
                 message: `${client.provider} call ${step} failed: ${error.message}`,
-              },
-            });
+              }),
+            );
           throw error;
         }
         // Servers that report no usage are charged by estimate, never for free.
@@ -140,7 +136,7 @@ export function createLlmAgent(name: string, client: ModelClient, settings: LlmA
 
         if (turn.toolCalls.length === 0) {
           const summary = turn.text.trim() || `(the model ended round ${request.round} without a summary)`;
-          return finish({ ok: true, summary });
+          return finish(ok({ summary }));
         }
         for (const call of turn.toolCalls) {
           const outcome = await runTool(request.sandbox, call);
@@ -154,10 +150,11 @@ export function createLlmAgent(name: string, client: ModelClient, settings: LlmA
         }
       }
       // The cap stops a model that keeps calling tools; what it changed is verified like any round.
-      return finish({
-        ok: true,
-        summary: `stopped at the step cap (${settings.maxSteps} model calls) with ${changed.size} files changed`,
-      });
+      return finish(
+        ok({
+          summary: `stopped at the step cap (${settings.maxSteps} model calls) with ${changed.size} files changed`,
+        }),
+      );
     },
   };
 }

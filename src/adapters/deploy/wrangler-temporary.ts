@@ -41,37 +41,24 @@ import type {
   PromoteRequest,
 } from "../../ports/deployer.ts";
 
-export type { HeldAccount };
-import { err, ok, type Result } from "../../ports/result.ts";
-import { WORKSPACE_DIR } from "../../ports/sandbox.ts";
+export type { AccountVault, HeldAccount };
+import { err, type Result } from "../../ports/result.ts";
 import type { OrganisationAccount } from "../cloudflare/organisation.ts";
+import type { EgressGrantConfig } from "../egress/grants.ts";
 import { observeDeployment } from "./deployed-version.ts";
 import { promoteByClaim } from "./promote-claim.ts";
-import { PLACEHOLDER_TOKEN, promoteByDeploy } from "./promote-deploy.ts";
-import { lastLine, SANDBOX_CONFIG_HOME, WRAPPER, wranglerEnv } from "./wrangler-run.ts";
+import { promoteByDeploy } from "./promote-deploy.ts";
+import { type AccountVault, readSuccess, redactAll, takeCapture } from "./temporary-account.ts";
+import { parseAccountCache } from "./wrangler-output.ts";
+import { SANDBOX_CONFIG_HOME, wranglerEnv } from "./wrangler-run.ts";
+import { PLACEHOLDER_TOKEN, runWranglerStep } from "./wrangler-step.ts";
 
 export { SANDBOX_CONFIG_HOME };
-import { type EgressGrantConfig, openGrant, readGrantCapture, revokeGrant } from "../egress/grants.ts";
-import {
-  classifyFailure,
-  parseAccountCache,
-  parseDeployRecord,
-  parseDeployStdout,
-  splitTrailer,
-  stripAnsi,
-} from "./wrangler-output.ts";
 
 /** The idempotency-key suffix of the one fresh-account deploy after an account nightshift does not hold. */
 const REPROVISION = "reprovision";
 export const ACCOUNT_CACHE = `${SANDBOX_CONFIG_HOME}/.wrangler/wrangler-temporary-account.toml`;
 const OUTPUT_FILE = "/tmp/nightshift-wrangler-output.ndjson";
-
-/** Where the orchestrator keeps runs' temporary accounts (D1 in the Worker); never a step result. */
-export interface AccountVault {
-  /** The run's newest account, or null. */
-  held(runId: string): Promise<HeldAccount | null>;
-  hold(runId: string, account: HeldAccount): Promise<void>;
-}
 
 /** A legal sign-off on record for an API base (who, when). */
 export interface SignoffOnRecord {
@@ -131,19 +118,8 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
         logRef: null,
       });
     const held = request.freshAccount ? null : await vault.held(request.runId);
-    const grant = await openGrant(options.grants, {
-      upstream: options.apiBase,
-      ...(held ? { token: held.apiToken } : {}),
-      placeholder: PLACEHOLDER_TOKEN,
-      capture: true,
-      ttlMs: timeoutMs + 60_000,
-    });
-    if (!grant.ok)
-      return err({
-        code: "deploy_failed",
-        message: `cannot open an egress grant for the Cloudflare API: ${grant.error.message}`,
-        logRef: null,
-      });
+    const grants = options.grants;
+    let captured: HeldAccount | null = null;
     const argv = [
       ...options.wrangler,
       "deploy",
@@ -153,62 +129,45 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
       "--name",
       request.workerName,
     ];
-    let captured: HeldAccount | null = null;
-    let result: Awaited<ReturnType<typeof request.sandbox.exec>>;
-    try {
-      result = await request.sandbox.exec(
-        [
-          "sh",
-          "-c",
-          WRAPPER,
-          "nightshift-deploy",
-          ACCOUNT_CACHE,
-          OUTPUT_FILE,
-          request.freshAccount ? "1" : "0",
-          ...argv,
-        ],
-        {
-          cwd: WORKSPACE_DIR,
-          // The grant's URL is the only Cloudflare API the Sandbox is told of.
-          env: wranglerEnv(grant.value.baseUrl),
-          timeoutMs,
-          idempotencyKey: subKey(request.idempotencyKey, "wrangler"),
-        },
-      );
-    } finally {
-      // What wrangler provisioned is held before the grant goes: the Sandbox has placeholders only.
-      captured = await takeCapture(options.grants, grant.value.id, request.runId, vault);
-    }
-    const secrets = [captured, held].flatMap((a) => (a ? [a.apiToken, a.claimUrl] : []));
-    const redact = (text: string) => redactAll(text, secrets, grant.value.baseUrl);
-    const { output, trailer } = splitTrailer(result.stdout);
-    const log = [
-      `$ ${argv.join(" ")}`,
-      `# sign-off ${signoff.id} by ${signoff.signedBy}${signoff.automatic ? " (automatic, local mode)" : ""}`,
-      "# through an egress grant: the account's token and claim URL are held by nightshift, not the Sandbox",
-      redact(stripAnsi(output).trimEnd()),
-      redact(stripAnsi(result.stderr).trimEnd()),
-      `# exit ${trailer?.exitCode ?? result.exitCode}${trailer ? ` after ${trailer.wranglerMs} ms in wrangler` : ""}`,
-    ].join("\n");
-    const logRef = await options.putLog({
-      ref: `${request.idempotencyKey}:log`,
+    const run = await runWranglerStep({
+      grants,
+      grant: {
+        upstream: options.apiBase,
+        ...(held ? { token: held.apiToken } : {}),
+        placeholder: PLACEHOLDER_TOKEN,
+        capture: true,
+        ttlMs: timeoutMs + 60_000,
+      },
+      grantRefused: "cannot open an egress grant for the Cloudflare API",
+      sandbox: request.sandbox,
+      argv,
+      script: "nightshift-deploy",
+      accountCache: ACCOUNT_CACHE,
+      outputFile: OUTPUT_FILE,
+      fresh: request.freshAccount,
+      // The grant's URL is the only Cloudflare API the Sandbox is told of.
+      env: wranglerEnv,
+      timeoutMs,
+      idempotencyKey: request.idempotencyKey,
       runId: request.runId,
-      kind: "deploy-log",
-      body: log,
+      log: {
+        kind: "deploy-log",
+        notes: [
+          `# sign-off ${signoff.id} by ${signoff.signedBy}${signoff.automatic ? " (automatic, local mode)" : ""}`,
+          "# through an egress grant: the account's token and claim URL are held by nightshift, not the Sandbox",
+        ],
+        timing: true,
+      },
+      putLog: options.putLog,
+      whenWranglerExits: async (grantId, grantUrl) => {
+        // What wrangler provisioned is held before the grant goes: the Sandbox has placeholders only.
+        captured = await takeCapture(grants, grantId, request.runId, vault);
+        const secrets = [captured, held].flatMap((a) => (a ? [a.apiToken, a.claimUrl] : []));
+        return (text) => redactAll(text, secrets, grantUrl);
+      },
     });
-    if (!trailer) {
-      return err({
-        code: "deploy_failed",
-        message: redact(
-          `the deploy wrapper exited ${result.exitCode} without a result: ${lastLine(result.stderr)}`,
-        ),
-        logRef,
-      });
-    }
-    if (trailer.exitCode !== 0) {
-      const failure = classifyFailure(`${output}\n${result.stderr}`);
-      return err({ ...failure, message: redact(failure.message), logRef });
-    }
+    if (!run.ok) return run;
+    const { trailer, output, logRef } = run.value;
     // A replayed step (same idempotency key) captured nothing this time: its first attempt held it.
     const account = captured ?? (await vault.held(request.runId));
     const used = trailer.account ? parseAccountCache(trailer.account) : null;
@@ -225,7 +184,7 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
         idempotencyKey: subKey(request.idempotencyKey, REPROVISION),
       });
     }
-    return readSuccess({ request, trailer, output, logRef, account });
+    return readSuccess({ trailer, output, logRef, account });
   }
 
   async function promote(request: PromoteRequest): Promise<Result<PromoteOutcome, DeployError>> {
@@ -266,91 +225,4 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
     );
 
   return { deploy, promote, observe };
-}
-
-/**
- * Reads what the step's grant captured and holds it for the run; null when nothing was
- * provisioned through it. A proxy that cannot be reached throws (the step retries); the grant
- * is revoked only once its capture is safe (otherwise it expires by itself).
- */
-async function takeCapture(
-  grants: EgressGrantConfig,
-  grantId: string,
-  runId: string,
-  vault: AccountVault,
-): Promise<HeldAccount | null> {
-  const state = await readGrantCapture(grants, grantId);
-  let captured: HeldAccount | null = null;
-  if (state.ok && state.value && state.value !== "gone") {
-    const { account, claim } = state.value;
-    captured = {
-      id: account.id,
-      name: account.name,
-      apiToken: account.apiToken,
-      claimUrl: claim.url,
-      expiresAt: Date.parse(account.expiresAt),
-      claimExpiresAt: Date.parse(claim.expiresAt),
-    };
-    await vault.hold(runId, captured);
-  }
-  await revokeGrant(grants, grantId).catch((error: unknown) =>
-    console.log(`nightshift deploy: revoking egress grant failed: ${(error as Error).message}`),
-  );
-  return captured;
-}
-
-/** Every secret (and the grant's URL) out of a text bound for a log or a step result. */
-function redactAll(text: string, secrets: readonly string[], grantUrl: string): string {
-  let out = text.split(grantUrl).join("<egress grant>");
-  for (const secret of secrets) if (secret) out = out.split(secret).join("[held by nightshift]");
-  return out;
-}
-
-function readSuccess(input: {
-  request: DeployRequest;
-  trailer: { ndjson: string | null; account: string | null };
-  output: string;
-  logRef: string;
-  /** The account the orchestrator holds for the run (captured now, or held from before). */
-  account: HeldAccount | null;
-}): Result<DeployOutput, DeployError> {
-  const { trailer, logRef, account } = input;
-  if (!trailer.account) {
-    return err({
-      code: "deploy_failed",
-      message: "wrangler succeeded but left no temporary-account cache",
-      logRef,
-    });
-  }
-  const cache = parseAccountCache(trailer.account);
-  if (!cache.ok) return err({ code: "deploy_failed", message: cache.message, logRef });
-  // The Sandbox's cache only says which account wrangler used; everything else comes from what
-  // the orchestrator holds, so code in the Sandbox cannot swap in another account or claim URL.
-  if (!account || account.id !== cache.value.account.id)
-    return err({
-      code: "deploy_failed",
-      message: `wrangler deployed with account ${cache.value.account.id}, whose token nightshift does not hold (it was not provisioned through this run's egress grant); deploy again with a fresh account`,
-      logRef,
-    });
-  const record = trailer.ndjson ? parseDeployRecord(trailer.ndjson) : null;
-  const fallback = parseDeployStdout(input.output);
-  const url = record?.url ?? fallback.url;
-  if (!url) {
-    return err({
-      code: "deploy_failed",
-      message: "wrangler printed no workers.dev URL (is workers_dev disabled in the config?)",
-      logRef,
-    });
-  }
-  return ok({
-    url,
-    versionId: record?.versionId ?? fallback.versionId,
-    account: {
-      id: account.id,
-      claimUrl: account.claimUrl,
-      expiresAt: account.expiresAt,
-      claimExpiresAt: account.claimExpiresAt,
-    },
-    logRef,
-  });
 }

@@ -7,7 +7,8 @@
  * transient, and the Workflow step retries the whole apply, which is safe
  * (see cloudflare.ts). Runs in the Worker: no Node-only APIs.
  */
-import Cloudflare, { APIConnectionError, APIError, NotFoundError } from "cloudflare";
+import { APIConnectionError, APIError, NotFoundError } from "cloudflare";
+import { type CloudflareAccount, cloudflareClient, writeOnce } from "../cloudflare/api-client.ts";
 import type { CustomDomainResource, DnsRecordResource, WorkerRouteResource } from "../../dns/resources.ts";
 import { normalizeHostname } from "../../dns/names.ts";
 
@@ -144,36 +145,11 @@ export interface CloudflareDnsApi {
   deleteRoute(zoneId: string, route: WorkerRouteResource, idempotencyKey: string): Promise<void>;
 }
 
-export interface CloudflareAccount {
-  /** e.g. `https://api.cloudflare.com/client/v4`, or the emulator's `<url>/client/v4`. */
-  apiBase: string;
-  accountId: string;
-  apiToken: string;
-  fetch?: typeof fetch;
-}
+export type { CloudflareAccount };
 
-/**
- * Writes are sent once per call (no SDK retries): a write whose answer was
- * lost may have been made, and only the re-read before the next attempt can
- * tell. Reads are retried by the SDK.
- */
-const write = (idempotencyKey: string) => ({
-  maxRetries: 0,
-  // Cloudflare ignores it; the emulator (and any idempotent proxy) replays the first answer.
-  headers: { "Idempotency-Key": idempotencyKey },
-});
-
+/** The zone's records, custom domains and routes, through the one client (reads retried, writes sent once). */
 export function cloudflareDnsApi(account: CloudflareAccount): CloudflareDnsApi {
-  const client = new Cloudflare({
-    apiToken: account.apiToken,
-    // Explicit nulls: the SDK would otherwise read CLOUDFLARE_API_KEY and friends from the environment.
-    apiKey: null,
-    apiEmail: null,
-    userServiceKey: null,
-    baseURL: account.apiBase,
-    logLevel: "off",
-    ...(account.fetch ? { fetch: account.fetch } : {}),
-  });
+  const client = cloudflareClient(account);
   const accountId = account.accountId;
   const recordBody = (r: DnsRecordResource) => ({
     type: r.type,
@@ -210,20 +186,22 @@ export function cloudflareDnsApi(account: CloudflareAccount): CloudflareDnsApi {
     async createRecord(zoneId, record, key) {
       const what = `create ${record.type} ${record.name}`;
       const params = { zone_id: zoneId, ...recordBody(record) } as RecordParams;
-      return toRecord((await guard(what, () => client.dns.records.create(params, write(key)))) as SdkRecord);
+      return toRecord(
+        (await guard(what, () => client.dns.records.create(params, writeOnce(key)))) as SdkRecord,
+      );
     },
 
     async updateRecord(zoneId, id, record, key) {
       const what = `update ${record.type} ${record.name} (${id})`;
       const params = { zone_id: zoneId, ...recordBody(record) } as RecordUpdateParams;
       return toRecord(
-        (await guard(what, () => client.dns.records.update(id, params, write(key)))) as SdkRecord,
+        (await guard(what, () => client.dns.records.update(id, params, writeOnce(key)))) as SdkRecord,
       );
     },
 
     async deleteRecord(zoneId, record, key) {
       await guard(`delete ${record.type} ${record.name} (${record.id})`, () =>
-        client.dns.records.delete(record.id ?? "", { zone_id: zoneId }, write(key)),
+        client.dns.records.delete(record.id ?? "", { zone_id: zoneId }, writeOnce(key)),
       );
     },
 
@@ -241,7 +219,7 @@ export function cloudflareDnsApi(account: CloudflareAccount): CloudflareDnsApi {
       const attached = await guard(what, () =>
         client.workers.domains.update(
           { account_id: accountId, hostname: domain.hostname, service: domain.service, zone_id: zoneId },
-          write(key),
+          writeOnce(key),
         ),
       );
       return toDomain(attached);
@@ -249,7 +227,7 @@ export function cloudflareDnsApi(account: CloudflareAccount): CloudflareDnsApi {
 
     async deleteCustomDomain(domain, key) {
       await guard(`detach custom domain ${domain.hostname} (${domain.id})`, () =>
-        client.workers.domains.delete(domain.id ?? "", { account_id: accountId }, write(key)),
+        client.workers.domains.delete(domain.id ?? "", { account_id: accountId }, writeOnce(key)),
       );
     },
 
@@ -272,7 +250,7 @@ export function cloudflareDnsApi(account: CloudflareAccount): CloudflareDnsApi {
       const made = await guard(what, () =>
         client.workers.routes.create(
           { zone_id: zoneId, pattern: route.pattern, script: route.script },
-          write(key),
+          writeOnce(key),
         ),
       );
       return toRoute(made);
@@ -284,7 +262,7 @@ export function cloudflareDnsApi(account: CloudflareAccount): CloudflareDnsApi {
         client.workers.routes.update(
           id,
           { zone_id: zoneId, pattern: route.pattern, script: route.script },
-          write(key),
+          writeOnce(key),
         ),
       );
       return toRoute(made);
@@ -292,7 +270,7 @@ export function cloudflareDnsApi(account: CloudflareAccount): CloudflareDnsApi {
 
     async deleteRoute(zoneId, route, key) {
       await guard(`delete route ${route.pattern} (${route.id})`, () =>
-        client.workers.routes.delete(route.id ?? "", { zone_id: zoneId }, write(key)),
+        client.workers.routes.delete(route.id ?? "", { zone_id: zoneId }, writeOnce(key)),
       );
     },
   };

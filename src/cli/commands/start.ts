@@ -13,6 +13,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { followRun, nextSteps } from "../../local/orchestrator/follow.ts";
+import { toLocalUrl } from "../../ports/emulator-urls.ts";
 import { PortInUse, SandboxHostUnavailable, startLocalStack } from "../../local/orchestrator/stack.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
@@ -201,9 +202,6 @@ async function runExample(input: {
     signal: input.signal,
   });
   log(`example       stopped after ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  const localUrl = (publicUrl: string) => {
-    const url = new URL(publicUrl);
-    return `${input.emulatorUrl}/__workers/${url.host}${url.pathname}${url.search}`;
-  };
+  const localUrl = (publicUrl: string) => toLocalUrl(publicUrl, input.emulatorUrl);
   for (const line of nextSteps({ result, url: input.url, tokenHint: input.tokenHint, localUrl })) log(line);
 }

@@ -7,7 +7,9 @@
  *  - the path form `http://<emulator>/__workers/S.D.workers.dev/<path>`.
  */
 
-export const WORKERS_PATH_PREFIX = "/__workers/";
+import { toLocalUrl, WORKERS_PATH_PREFIX } from "../../ports/emulator-urls.ts";
+
+export { toLocalUrl, WORKERS_PATH_PREFIX };
 
 export interface WorkersDevHost {
   script: string;
@@ -38,18 +40,4 @@ export function parseWorkersPath(pathAndQuery: string): { host: string; path: st
   let path = cut === -1 ? "/" : rest.slice(cut);
   if (path.startsWith("?")) path = `/${path}`;
   return host ? { host, path } : null;
-}
-
-/**
- * Maps a public Worker URL (`https://S.D.workers.dev/x?y`, or a custom domain)
- * to a URL a local client can fetch through the emulator at `emulatorUrl`.
- *
- * @example
- * toLocalUrl("https://hello.tmp-1a2b.workers.dev/api?q=1", "http://127.0.0.1:8788")
- * // → "http://127.0.0.1:8788/__workers/hello.tmp-1a2b.workers.dev/api?q=1"
- */
-export function toLocalUrl(publicUrl: string, emulatorUrl: string): string {
-  const url = new URL(publicUrl);
-  const base = emulatorUrl.replace(/\/+$/, "");
-  return `${base}${WORKERS_PATH_PREFIX}${url.host}${url.pathname}${url.search}`;
 }

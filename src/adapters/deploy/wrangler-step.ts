@@ -1,0 +1,159 @@
+/**
+ * One wrangler command in the run's Sandbox, as the temporary deploy and the
+ * `deploy` promotion both run it: an egress grant lends the step its token
+ * (wrangler sees a placeholder), the wrapper runs wrangler under the step's
+ * idempotency key (a retried step gets the first answer back instead of
+ * deploying twice), wrangler's output is stored as the step's log, and a
+ * missing trailer or a non-zero exit comes back as a `DeployError`.
+ * Worker-safe.
+ */
+import type { DeployError } from "../../ports/deployer.ts";
+import type { GrantRequest } from "../../ports/egress-grants.ts";
+import { err, ok, type Result } from "../../ports/result.ts";
+import { type Sandbox, WORKSPACE_DIR } from "../../ports/sandbox.ts";
+import { type IdempotencyKey, subKey } from "../../ports/vocabulary.ts";
+import { type EgressGrantConfig, openGrant, revokeGrant } from "../egress/grants.ts";
+import {
+  classifyFailure,
+  parseDeployRecord,
+  parseDeployStdout,
+  splitTrailer,
+  stripAnsi,
+  type Trailer,
+} from "./wrangler-output.ts";
+import { lastLine, WRAPPER } from "./wrangler-run.ts";
+
+/** What wrangler sees as its token: a placeholder the egress proxy replaces. */
+export const PLACEHOLDER_TOKEN = "nightshift-egress-grant";
+
+export interface WranglerStep {
+  grants: EgressGrantConfig;
+  grant: GrantRequest;
+  /** Says why the step failed when the proxy gives no grant (its own reason follows). */
+  grantRefused: string;
+  sandbox: Sandbox;
+  argv: readonly string[];
+  /** The wrapper's `$0`, `nightshift-<step>`: names the process in the Sandbox and the step in console lines. */
+  script: string;
+  /** The temporary-account cache the wrapper reports (and drops first when `fresh`). */
+  accountCache: string;
+  outputFile: string;
+  fresh: boolean;
+  /** The Sandbox environment, given the grant's URL: the only Cloudflare API wrangler is told of. */
+  env(grantUrl: string): Record<string, string>;
+  timeoutMs: number;
+  idempotencyKey: IdempotencyKey;
+  runId: string;
+  log: {
+    kind: string;
+    /** Comment lines after the command line. */
+    notes: readonly string[];
+    /** Whether the exit line tells how long wrangler itself ran. */
+    timing: boolean;
+  };
+  putLog(log: { ref: string; runId: string; kind: string; body: string }): Promise<string>;
+  /**
+   * Runs as soon as wrangler's exec ends (also when it throws), with the grant's id, and returns
+   * how to redact texts bound for the log or a result. The temporary deploy holds what the grant
+   * captured and revokes the grant here, before anything else; without it, the grant is
+   * revoked once the step's log is stored and its outcome known.
+   */
+  whenWranglerExits?(grantId: string, grantUrl: string): Promise<(text: string) => string>;
+}
+
+/** wrangler exited 0 and the wrapper printed its trailer. */
+export interface WranglerSuccess {
+  output: string;
+  trailer: Trailer;
+  logRef: string;
+  redact(text: string): string;
+}
+
+export async function runWranglerStep(step: WranglerStep): Promise<Result<WranglerSuccess, DeployError>> {
+  const grant = await openGrant(step.grants, step.grant);
+  if (!grant.ok)
+    return err({
+      code: "deploy_failed",
+      message: `${step.grantRefused}: ${grant.error.message}`,
+      logRef: null,
+    });
+  const { id: grantId, baseUrl } = grant.value;
+  try {
+    let redact = (text: string) => text;
+    let result: Awaited<ReturnType<Sandbox["exec"]>>;
+    try {
+      result = await step.sandbox.exec(
+        [
+          "sh",
+          "-c",
+          WRAPPER,
+          step.script,
+          step.accountCache,
+          step.outputFile,
+          step.fresh ? "1" : "0",
+          ...step.argv,
+        ],
+        {
+          cwd: WORKSPACE_DIR,
+          env: step.env(baseUrl),
+          timeoutMs: step.timeoutMs,
+          idempotencyKey: subKey(step.idempotencyKey, "wrangler"),
+        },
+      );
+    } finally {
+      if (step.whenWranglerExits) redact = await step.whenWranglerExits(grantId, baseUrl);
+    }
+    const { output, trailer } = splitTrailer(result.stdout);
+    const timing = step.log.timing && trailer ? ` after ${trailer.wranglerMs} ms in wrangler` : "";
+    const logRef = await step.putLog({
+      ref: `${step.idempotencyKey}:log`,
+      runId: step.runId,
+      kind: step.log.kind,
+      body: [
+        `$ ${step.argv.join(" ")}`,
+        ...step.log.notes,
+        redact(stripAnsi(output).trimEnd()),
+        redact(stripAnsi(result.stderr).trimEnd()),
+        `# exit ${trailer?.exitCode ?? result.exitCode}${timing}`,
+      ].join("\n"),
+    });
+    if (!trailer)
+      return err({
+        code: "deploy_failed",
+        message: redact(
+          `the deploy wrapper exited ${result.exitCode} without a result: ${lastLine(result.stderr)}`,
+        ),
+        logRef,
+      });
+    if (trailer.exitCode !== 0) {
+      const failure = classifyFailure(`${output}\n${result.stderr}`);
+      return err({ ...failure, message: redact(failure.message), logRef });
+    }
+    return ok({ output, trailer, logRef, redact });
+  } finally {
+    // The grant also expires by itself; a proxy that cannot be reached now must not hide the deploy's result.
+    if (!step.whenWranglerExits) await revokeQuietly(step.grants, grantId, step.script);
+  }
+}
+
+/** Revokes a grant, logging (not throwing) when the proxy cannot be reached: the grant expires by itself. */
+export async function revokeQuietly(
+  grants: EgressGrantConfig,
+  grantId: string,
+  script: string,
+): Promise<void> {
+  const who = script.replace(/^nightshift-/, "nightshift ");
+  await revokeGrant(grants, grantId).catch((error: unknown) =>
+    console.log(`${who}: revoking egress grant failed: ${(error as Error).message}`),
+  );
+}
+
+/** The workers.dev URL and version wrangler deployed: its ND-JSON record, else its stdout. */
+export function deployedUrl(run: { trailer: Trailer; output: string }): {
+  url: string | null;
+  versionId: string | null;
+} {
+  const record = run.trailer.ndjson ? parseDeployRecord(run.trailer.ndjson) : null;
+  const fallback = parseDeployStdout(run.output);
+  return { url: record?.url ?? fallback.url, versionId: record?.versionId ?? fallback.versionId };
+}
