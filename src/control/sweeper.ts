@@ -11,6 +11,7 @@
  */
 import type { Env } from "../env.ts";
 import { appendEvent } from "../store/events.ts";
+import type { RunRow } from "../store/rows.ts";
 import { listLiveRuns } from "../store/runs.ts";
 import { type GateSweepOptions, type GateSweepReport, sweepGates } from "../gates/expire.ts";
 
@@ -40,9 +41,8 @@ export async function sweep(
   };
   await sweepGates(env, options, report);
   for (const run of await listLiveRuns(env.DB)) {
-    const overdueSleep = run.wake_at !== null && run.wake_at + options.wakeGraceMs <= options.now;
-    const silent = run.status === "running" && run.updated_at + options.stallAfterMs <= options.now;
-    if (run.status === "waiting" || !(overdueSleep || silent)) continue;
+    const reason = wakeReason(run, options);
+    if (!reason) continue;
     if (await wake(env, run.id)) {
       report.woken.push(run.id);
       await appendEvent(env.DB, {
@@ -51,7 +51,7 @@ export async function sweep(
         type: "run.woken",
         actor: "sweeper",
         data: {
-          reason: overdueSleep ? "sleep overdue" : "no progress",
+          reason,
           wakeAt: run.wake_at,
           updatedAt: run.updated_at,
         },
@@ -60,6 +60,21 @@ export async function sweep(
     }
   }
   return report;
+}
+
+/**
+ * Pure: why a live run should be woken, or null. Its sleep is overdue (`wake_at`, cleared when
+ * the step after the sleep begins), or it has been silent longer than any step may take.
+ * A run waiting at a gate is the gate's business (`src/gates/expire.ts`).
+ */
+export function wakeReason(
+  run: Pick<RunRow, "status" | "wake_at" | "updated_at">,
+  options: Pick<SweepOptions, "now" | "wakeGraceMs" | "stallAfterMs">,
+): "sleep overdue" | "no progress" | null {
+  if (run.status === "waiting") return null;
+  if (run.wake_at !== null && run.wake_at + options.wakeGraceMs <= options.now) return "sleep overdue";
+  if (run.status === "running" && run.updated_at + options.stallAfterMs <= options.now) return "no progress";
+  return null;
 }
 
 /** pause() then resume(): resume alone acts only on paused instances. */

@@ -48,7 +48,7 @@ export interface CancelRequest {
 /**
  * What a work step reads before it starts, in one D1 round trip: whether a cancel was
  * requested (two columns, not the whole row), and the artifact it works from, if it has one
- * (a fix round's verify report).
+ * (a fix round's verify report); and the end of the sleep before it (`wake_at` cleared).
  */
 export async function readStepStart(
   db: D1Database,
@@ -60,8 +60,17 @@ export async function readStepStart(
       .prepare(`SELECT cancel_requested_at AS at, cancel_requested_by AS by FROM runs WHERE id = ?1`)
       .bind(runId),
   ];
-  if (artifactRef !== null)
-    statements.push(db.prepare(`SELECT body FROM artifacts WHERE ref = ?1`).bind(artifactRef));
+  statements.push(
+    artifactRef !== null
+      ? db.prepare(`SELECT body FROM artifacts WHERE ref = ?1`).bind(artifactRef)
+      : db.prepare(`SELECT NULL AS body WHERE 0`),
+  );
+  // The step has begun, so any sleep before it is over: without this, a step that outlasts the
+  // sweeper's grace after its sleep's due time (a claim check, a verify) looked like a run whose
+  // engine forgot the sleep, and the sweeper paused and resumed it in the middle of the step.
+  statements.push(
+    db.prepare(`UPDATE runs SET wake_at = NULL WHERE id = ?1 AND wake_at IS NOT NULL`).bind(runId),
+  );
   const [runs, artifacts] = await db.batch<Record<string, unknown>>(statements);
   const run = runs?.results[0] as { at: number | null; by: string | null } | undefined;
   const body = artifacts?.results[0]?.body;
