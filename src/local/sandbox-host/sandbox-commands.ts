@@ -16,7 +16,7 @@ import {
 } from "../../ports/sandbox.ts";
 import { displayCommand, type SandboxMounts, sandboxEnv, toArgv } from "./bwrap-args.ts";
 import { newId } from "./layers.ts";
-import type { SandboxLimiter } from "./limits-host.ts";
+import type { SandboxLimiter } from "./sandbox-limiter.ts";
 import { oomMessage } from "./limits.ts";
 import type { SandboxNetwork } from "./netns.ts";
 import { BackgroundProcess, dialHostLoopback } from "./processes.ts";

@@ -5,7 +5,7 @@
  */
 import type { SnapshotRecord } from "./layer-policy.ts";
 import type { LayerStore } from "./layers.ts";
-import type { SandboxLimiter } from "./limits-host.ts";
+import type { SandboxLimiter } from "./sandbox-limiter.ts";
 import type { SandboxNetwork } from "./netns.ts";
 import type { Isolation } from "./runner.ts";
 

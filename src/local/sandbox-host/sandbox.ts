@@ -28,7 +28,7 @@ import { RwLock } from "./rw-lock.ts";
 import type { SandboxRuntime } from "./sandbox-runtime.ts";
 import { WorkspaceMount } from "./workspace-mount.ts";
 import { WorkspaceUsage } from "./workspace-usage.ts";
-import type { SandboxLimiter } from "./limits-host.ts";
+import type { SandboxLimiter } from "./sandbox-limiter.ts";
 
 export class HostedSandbox {
   private readonly lock = new RwLock();
