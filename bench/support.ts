@@ -1,7 +1,7 @@
 /**
  * What the benchmarks share: the median, an API caller for a local stack, the
  * collector of the orchestrator's `nightshift timing` lines (see `timed` in
- * src/run/perform.ts), and the writer of their sections of docs/benchmarks.md.
+ * src/run/work.ts), and the writer of their sections of docs/benchmarks.md.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

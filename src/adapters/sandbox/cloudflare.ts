@@ -3,7 +3,7 @@
  * (`getSandbox(env.Sandbox, name)`, wired in cloudflare-binding.ts). Mostly
  * translation: argv → one shell line, option names, result shapes, SDK error
  * codes → port codes (cloudflare-errors.ts). What the SDK lacks is added here:
- * - output cap: counted from streamed output; the command is aborted past it;
+ * - output cap: counted from streamed output; the command is aborted past it (cloudflare-exec.ts);
  * - snapshots: `createBackup`/`restoreBackup` of /workspace (squashfs in R2);
  *   the list (and pins) kept in an R2 bucket (cloudflare-snapshot-index.ts);
  * - idempotency keys: first answers stored in the same bucket (cloudflare-idempotency.ts);
@@ -23,6 +23,7 @@ import {
   workspaceRelative,
 } from "../../ports/sandbox.ts";
 import { translateCloudflareError } from "./cloudflare-errors.ts";
+import { execCapped } from "./cloudflare-exec.ts";
 import { IdempotencyStore } from "./cloudflare-idempotency.ts";
 import { type IndexBucket, SnapshotIndex } from "./cloudflare-snapshot-index.ts";
 import { type CloudflareProcess, type CloudflareSandboxStub, toProcessInfo } from "./cloudflare-stub.ts";
@@ -85,37 +86,15 @@ class CloudflareSandbox implements Sandbox {
   }
 
   exec(command: string | readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    return this.mutating("exec", options.idempotencyKey, async () => {
-      const cap = options.maxOutputBytes ?? this.o.defaultMaxOutputBytes;
-      const abort = new AbortController();
-      let bytes = 0;
-      const encoder = new TextEncoder();
-      const run = this.stub.exec(toShellCommand(command), {
+    return this.mutating("exec", options.idempotencyKey, () =>
+      execCapped(this.stub, toShellCommand(command), {
         timeout: options.timeoutMs ?? this.o.defaultTimeoutMs,
         cwd: absolute(options.cwd ?? WORKSPACE_DIR),
-        ...(options.env ? { env: options.env } : {}),
-        stream: true,
-        signal: abort.signal,
-        onOutput: (stream, data) => {
-          bytes += encoder.encode(data).length;
-          if (bytes > cap) abort.abort();
-          else options.onOutput?.(stream, data);
-        },
-      });
-      const result = await run.catch((error: unknown) => {
-        if (abort.signal.aborted) throw new SandboxError("output_limit", `output exceeded ${cap} bytes`);
-        throw error;
-      });
-      if (abort.signal.aborted || encoder.encode(result.stdout + result.stderr).length > cap) {
-        throw new SandboxError("output_limit", `output exceeded ${cap} bytes`);
-      }
-      return {
-        exitCode: result.exitCode,
-        stdout: result.stdout,
-        stderr: result.stderr,
-        durationMs: result.duration,
-      };
-    });
+        env: options.env,
+        cap: options.maxOutputBytes ?? this.o.defaultMaxOutputBytes,
+        onOutput: options.onOutput,
+      }),
+    );
   }
 
   async writeFile(

@@ -82,7 +82,7 @@ export const start: Command = {
       log,
       egressLog: (line) => log(`egress proxy  ${line}`),
       onLine: (line) => {
-        // Per-step timing lines (src/run/perform.ts) are for --verbose and the loop benchmark.
+        // Per-step timing lines (`timed` in src/run/work.ts) are for --verbose and the loop benchmark.
         const wanted = /error|warn|nightshift/i.test(line) && !line.includes("nightshift timing");
         if (values.verbose || wanted) log(`orchestrator  ${line.trim()}`);
       },

@@ -3,7 +3,8 @@
  * item 9) — which cgroup files to write, the argv prefix that puts a command into its
  * Sandbox's cgroup before it execs anything, how the kernel's OOM counter reads, and how the
  * host describes what it enforces. The effects (mkdir/rmdir of cgroups, loop-mounted scratch
- * filesystems, the workspace watch) are in limits-host.ts.
+ * filesystems, the workspace watch) are in limits-host.ts and the modules it uses
+ * (cgroups-host.ts, scratch-image.ts, sandbox-limiter.ts).
  *
  * What each limit is held by:
  * - memory: a memory cgroup per Sandbox (`memory.limit_in_bytes` + `memory.memsw.limit_in_bytes`

@@ -20,7 +20,8 @@ import type { HostLimits } from "./limits-host.ts";
 import { LayerStore, newId, type SandboxMeta, type SnapshotMode } from "./layers.ts";
 import { type Gateway, type NetnsTools, SandboxNetwork } from "./netns.ts";
 import type { Isolation } from "./runner.ts";
-import { HostedSandbox, type SandboxLimits, type SandboxRuntime } from "./sandbox.ts";
+import { HostedSandbox } from "./sandbox.ts";
+import type { SandboxLimits, SandboxRuntime } from "./sandbox-runtime.ts";
 import { squashLayers } from "./squash.ts";
 import { diskUsage, mountsUnder, syncFilesystem, unmount } from "./system.ts";
 

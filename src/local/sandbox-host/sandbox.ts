@@ -3,6 +3,9 @@
  * running commands and background processes, the snapshot marker, the idle
  * timer and the disk-quota check. Created lazily by the manager (get-or-create
  * by name); state that must survive a host restart lives in meta.json.
+ * Its parts have their own modules: the mount (workspace-mount.ts), the
+ * commands (sandbox-commands.ts), the disk usage (workspace-usage.ts) and the
+ * exposed ports (exposed-ports.ts); this class sequences them under one lock.
  */
 import {
   type ExecResult,
@@ -10,75 +13,31 @@ import {
   type ProcessInfo,
   SandboxError,
   type SandboxStatus,
-  WORKSPACE_DIR,
-  workspaceRelative,
 } from "../../ports/sandbox.ts";
 import type { ExecRequest, StartProcessRequest, WaitForPortRequest } from "../../ports/sandbox-wire.ts";
-import { createServer, type Server } from "node:net";
-import { displayCommand, type SandboxMounts, sandboxEnv, toArgv } from "./bwrap-args.ts";
+import type { SandboxMounts } from "./bwrap-args.ts";
 import { WorkspaceFiles } from "./files.ts";
 import type { SnapshotRecord } from "./layer-policy.ts";
-import { type LayerStore, newId, type SandboxMeta } from "./layers.ts";
+import { newId, type SandboxMeta } from "./layers.ts";
 import type { SandboxNetwork } from "./netns.ts";
-import { BackgroundProcess, dialHostLoopback } from "./processes.ts";
-import { type Isolation, runToCompletion, spawnConfined } from "./runner.ts";
+import { ExposedPorts } from "./exposed-ports.ts";
+import { SandboxCommands } from "./sandbox-commands.ts";
 import { RwLock } from "./rw-lock.ts";
-import { diskUsage } from "./system.ts";
-import type { SandboxLimiter } from "./limits-host.ts";
-import { oomMessage } from "./limits.ts";
-
-export interface SandboxLimits {
-  /** Default and maximum wall time of one command. */
-  timeoutMs: number;
-  maxTimeoutMs: number;
-  /** Default and maximum stdout + stderr bytes of one command. */
-  maxOutputBytes: number;
-  /** Size of the visible workspace beyond which mutating calls are refused. */
-  quotaBytes: number;
-  /** A Sandbox with no call for this long sleeps. */
-  idleMs: number;
-}
-
-export interface SandboxRuntime {
-  store: LayerStore;
-  isolation: Isolation;
-  /** The Sandbox's own network (netns.ts), or null where commands share the host's. */
-  network(name: string): SandboxNetwork | null;
-  /** Variables every command starts with, under the caller's own. */
-  baseEnv: Readonly<Record<string, string>>;
-  limits: SandboxLimits;
-  /** Host name put into exposed port URLs. */
-  publicHost: string;
-  findSnapshot(id: string): SnapshotRecord | undefined;
-  /** Keeps a layer that has no snapshot record yet from the garbage collector; call the result to release. */
-  holdLayer(id: string): () => void;
-  /** Saves a new snapshot record; `alongside` runs concurrently with the write and is awaited too. */
-  recordSnapshot(
-    input: { sandbox: string; name: string | null; pinned: boolean; layers: string[] },
-    alongside?: (record: SnapshotRecord) => Promise<void>,
-  ): Promise<SnapshotRecord>;
-  /** Runs background work that starts processes once the answers being written are out. */
-  defer(fn: () => void): void;
-  /** The Sandbox's memory, process and disk limits (limits-host.ts); null: none enforced. */
-  limiter(name: string): SandboxLimiter | null;
-}
+import type { SandboxRuntime } from "./sandbox-runtime.ts";
+import { WorkspaceMount } from "./workspace-mount.ts";
+import { WorkspaceUsage } from "./workspace-usage.ts";
+import type { SandboxLimiter } from "./sandbox-limiter.ts";
 
 export class HostedSandbox {
-  private awake = false;
-  /** The stack the current mount was made of: still in use even after a squash replaced meta.layers. */
-  private mountedStack: string[] = [];
-  private waking: Promise<void> | null = null;
   private readonly lock = new RwLock();
-  private readonly processes = new Map<string, BackgroundProcess>();
-  private readonly runningExecs = new Set<(reason: SandboxError) => void>();
   private idleTimer: NodeJS.Timeout | undefined;
-  private usage: number | null = null;
-  private measuring = false;
   private readonly files: WorkspaceFiles;
   private readonly net: SandboxNetwork | null;
   private readonly limiter: SandboxLimiter | null;
-  /** Host-side listeners of `exposePort`, by Sandbox port. */
-  private readonly exposed = new Map<number, { server: Server; url: string }>();
+  private readonly workspace: WorkspaceMount;
+  private readonly usage: WorkspaceUsage;
+  private readonly exposed = new ExposedPorts();
+  private readonly commands: SandboxCommands;
 
   constructor(
     private readonly rt: SandboxRuntime,
@@ -87,44 +46,20 @@ export class HostedSandbox {
     this.files = new WorkspaceFiles(rt.store.dirs(meta.name).ws);
     this.net = rt.network(meta.name);
     this.limiter = rt.limiter(meta.name);
-  }
-
-  /** Starts a command in this Sandbox: in its own network namespace when it has one. */
-  private async spawn(req: {
-    command: string | readonly string[];
-    cwd?: string | undefined;
-    env?: Record<string, string> | undefined;
-  }) {
-    await this.net?.ready();
-    // ---- resource limits (limits.ts): /home + /tmp mounted, the cgroup joined before bwrap starts.
-    await this.limiter?.mountScratch();
-    const limits = (await this.limiter?.prefix()) ?? [];
-    const child = spawnConfined(
-      this.rt.isolation,
-      this.mounts,
-      {
-        argv: toArgv(req.command),
-        cwd: this.insidePath(req.cwd),
-        env: sandboxEnv({ ...this.rt.baseEnv, ...req.env }),
-      },
-      this.net?.prefix() ?? [],
-      limits,
+    this.workspace = new WorkspaceMount(
+      rt.store,
+      meta.name,
+      () => this.meta,
+      (fn) => rt.defer(fn),
     );
-    this.watchDisk();
-    return child;
-  }
-
-  /** While commands run, the bytes they add to the workspace are watched; past the quota, they are killed. */
-  private watchDisk(): void {
-    const d = this.rt.store.dirs(this.name);
-    this.limiter?.watch(
-      this.rt.store.mode === "overlay" ? d.upper : d.ws,
-      () => this.runningExecs.size > 0 || [...this.processes.values()].some((p) => p.running),
-      (message) => {
-        for (const abort of this.runningExecs) abort(new SandboxError("quota_exceeded", message));
-        for (const p of this.processes.values()) void p.kill();
-        this.measureUsage();
-      },
+    this.usage = new WorkspaceUsage(rt, rt.store.dirs(meta.name).ws);
+    this.commands = new SandboxCommands(
+      rt,
+      meta.name,
+      this.net,
+      this.limiter,
+      () => this.mounts,
+      () => this.usage.measure(),
     );
   }
 
@@ -134,18 +69,9 @@ export class HostedSandbox {
     await this.limiter?.release();
   }
 
-  /** A command that failed after the OOM killer ended one of its processes fails as `killed`. */
-  private async memoryVerdict(result: ExecResult, oomBefore: number): Promise<ExecResult> {
-    const limiter = this.limiter;
-    if (!limiter || limiter.memoryBytes === null || result.exitCode === 0) return result;
-    if ((await limiter.oomKills()) <= oomBefore) return result;
-    throw new SandboxError("killed", oomMessage(limiter.memoryBytes, result.exitCode));
-  }
-
   /** Closes what connects the Sandbox's network to the host (its namespace stays). */
   private async closeNetwork(): Promise<void> {
-    for (const { server } of this.exposed.values()) server.close();
-    this.exposed.clear();
+    this.exposed.close();
     await this.net?.close();
   }
 
@@ -155,7 +81,7 @@ export class HostedSandbox {
 
   /** Layers this Sandbox needs: its stack and the one its workspace is mounted on. */
   referencedLayers(): string[] {
-    return [...this.meta.layers, ...this.mountedStack];
+    return [...this.meta.layers, ...this.workspace.stack];
   }
 
   private get mounts(): SandboxMounts {
@@ -169,88 +95,23 @@ export class HostedSandbox {
   private use<T>(fn: () => Promise<T>, opts: { mutates: boolean }): Promise<T> {
     this.touch();
     return this.lock.shared(async () => {
-      await this.wake();
+      await this.workspace.wake();
       if (opts.mutates) {
-        if (this.usage !== null && this.usage > this.rt.limits.quotaBytes) {
-          throw new SandboxError(
-            "quota_exceeded",
-            `workspace uses ${this.usage} bytes of ${this.rt.limits.quotaBytes}`,
-          );
-        }
+        this.usage.refuseOverQuota();
         await this.clearMarker();
       }
       try {
         return await fn();
       } finally {
-        if (opts.mutates) this.measureUsage();
+        if (opts.mutates) this.usage.measure();
         this.touch();
       }
     });
   }
 
-  private wake(): Promise<void> {
-    if (this.awake) return Promise.resolve();
-    const stack = [...this.meta.layers];
-    this.waking ??= this.rt.store.mount(this.name, this.meta).then(
-      () => {
-        this.mountedStack = stack;
-        this.awake = true;
-        this.waking = null;
-      },
-      (error: unknown) => {
-        this.waking = null;
-        throw new SandboxError("internal", `cannot mount workspace: ${String(error)}`);
-      },
-    );
-    return this.waking;
-  }
-
-  /**
-   * After a snapshot froze the upper dir of the mounted workspace into a layer: the old mount
-   * goes and one over the new stack comes, in the background. Until it is there, `awake` is
-   * false and `waking` is this work, so every call that needs the workspace waits for it.
-   */
-  private remount(): void {
-    this.awake = false;
-    let go = () => {};
-    const answered = new Promise<void>((resolve) => {
-      go = resolve;
-    });
-    this.rt.defer(go);
-    this.waking = (async () => {
-      // umount and mount are processes: they start once the snapshot's answer is out.
-      await answered;
-      await this.rt.store.unmount(this.name);
-      this.mountedStack = [];
-      const stack = [...this.meta.layers];
-      await this.rt.store.mount(this.name, this.meta);
-      this.mountedStack = stack;
-    })().then(
-      () => {
-        this.awake = true;
-        this.waking = null;
-      },
-      (error: unknown) => {
-        this.waking = null;
-        throw new SandboxError("internal", `cannot mount workspace: ${String(error)}`);
-      },
-    );
-    // A failure is reported by the next call that needs the workspace (it mounts again).
-    this.waking.catch(() => undefined);
-  }
-
   /** Resolves once no mount or remount is under way (whether it worked or not). */
   settled(): Promise<void> {
-    return this.waking?.catch(() => undefined) ?? Promise.resolve();
-  }
-
-  private async unmount(): Promise<void> {
-    // A mount still under way (a remount after a snapshot) lands first, so it cannot appear
-    // after the unmount; if it failed, there is nothing to take down.
-    await this.settled();
-    await this.rt.store.unmount(this.name);
-    this.awake = false;
-    this.mountedStack = [];
+    return this.workspace.settled();
   }
 
   private touch(): void {
@@ -260,7 +121,7 @@ export class HostedSandbox {
   }
 
   private async sleepIfIdle(): Promise<void> {
-    if (!this.awake || !this.lock.idle) return this.touch();
+    if (!this.workspace.awake || !this.lock.idle) return this.touch();
     await this.sleep();
   }
 
@@ -268,16 +129,11 @@ export class HostedSandbox {
   sleep(): Promise<void> {
     clearTimeout(this.idleTimer);
     return this.lock.exclusive(async () => {
-      await this.stopAll("the Sandbox went to sleep");
+      await this.commands.stopAll("the Sandbox went to sleep");
       await this.closeNetwork();
-      await this.unmount();
+      await this.workspace.unmount();
       await this.releaseLimits();
     });
-  }
-
-  private async stopAll(reason: string): Promise<void> {
-    for (const abort of this.runningExecs) abort(new SandboxError("killed", `command killed: ${reason}`));
-    await Promise.all([...this.processes.values()].map((p) => p.kill()));
   }
 
   private async clearMarker(): Promise<void> {
@@ -286,111 +142,47 @@ export class HostedSandbox {
     await this.rt.store.writeMeta(this.meta);
   }
 
-  private measureUsage(): void {
-    if (this.measuring) return;
-    this.measuring = true;
-    // `du` is a process: it starts once the answer to the call that changed the files is out.
-    this.rt.defer(() => {
-      diskUsage(this.rt.store.dirs(this.name).ws)
-        .then((bytes) => {
-          this.usage = bytes;
-        })
-        .catch(() => undefined)
-        .finally(() => {
-          this.measuring = false;
-        });
-    });
-  }
-
   // ------------------------------------------------------------ commands
 
   exec(
     req: ExecRequest,
     onOutput?: (stream: "stdout" | "stderr", data: string) => void,
   ): Promise<ExecResult> {
-    return this.use(
-      async () => {
-        const oomBefore = (await this.limiter?.oomKills()) ?? 0;
-        const child = await this.spawn(req);
-        const { result, abort } = runToCompletion(child, {
-          timeoutMs: Math.min(req.timeoutMs ?? this.rt.limits.timeoutMs, this.rt.limits.maxTimeoutMs),
-          maxOutputBytes: Math.min(
-            req.maxOutputBytes ?? this.rt.limits.maxOutputBytes,
-            this.rt.limits.maxOutputBytes,
-          ),
-          ...(onOutput ? { onOutput } : {}),
-        });
-        this.runningExecs.add(abort);
-        try {
-          return await this.memoryVerdict(await result, oomBefore);
-        } finally {
-          this.runningExecs.delete(abort);
-        }
-      },
-      { mutates: true },
-    );
-  }
-
-  private insidePath(cwd: string | undefined): string {
-    const rel = workspaceRelative(cwd ?? WORKSPACE_DIR);
-    return rel ? `${WORKSPACE_DIR}/${rel}` : WORKSPACE_DIR;
+    return this.use(() => this.commands.exec(req, onOutput), { mutates: true });
   }
 
   startProcess(req: StartProcessRequest): Promise<ProcessInfo> {
-    return this.use(
-      async () => {
-        const id = req.processId ?? newId("p");
-        if (this.processes.get(id)?.running) throw new SandboxError("conflict", `process ${id} is running`);
-        const child = await this.spawn(req);
-        const proc = new BackgroundProcess(id, displayCommand(req.command), child);
-        this.processes.set(id, proc);
-        return proc.info();
-      },
-      { mutates: true },
-    );
-  }
-
-  private process(id: string): BackgroundProcess {
-    const proc = this.processes.get(id);
-    if (!proc) throw new SandboxError("not_found", `no process ${id} in Sandbox ${this.name}`);
-    return proc;
+    return this.use(() => this.commands.start(req), { mutates: true });
   }
 
   getProcess(id: string): ProcessInfo {
     this.touch();
-    return this.process(id).info();
+    return this.commands.process(id).info();
   }
 
   listProcesses(): ProcessInfo[] {
     this.touch();
-    return [...this.processes.values()].map((p) => p.info());
+    return this.commands.list();
   }
 
   getProcessLogs(id: string) {
     this.touch();
-    return this.process(id).getLogs();
+    return this.commands.process(id).getLogs();
   }
 
   async killProcess(id: string): Promise<void> {
     this.touch();
-    await this.process(id).kill();
+    await this.commands.process(id).kill();
   }
 
   waitForLog(id: string, test: (line: string) => boolean, timeoutMs: number): Promise<string> {
     this.touch();
-    return this.process(id).waitForLog(test, timeoutMs);
+    return this.commands.process(id).waitForLog(test, timeoutMs);
   }
 
   async waitForPort(id: string, req: WaitForPortRequest): Promise<void> {
     this.touch();
-    const net = this.net;
-    await this.process(id).waitForPort({
-      port: req.port,
-      mode: req.mode ?? "http",
-      path: req.path ?? "/",
-      timeoutMs: Math.min(req.timeoutMs ?? this.rt.limits.timeoutMs, this.rt.limits.maxTimeoutMs),
-      dial: net ? (port) => net.connect(port) : dialHostLoopback,
-    });
+    await this.commands.waitForPort(id, req);
   }
 
   /**
@@ -402,19 +194,7 @@ export class HostedSandbox {
     this.touch();
     const net = this.net;
     if (!net) return { port, url: `http://${this.rt.publicHost}:${port}/` };
-    const known = this.exposed.get(port);
-    if (known) return { port, url: known.url };
-    await net.ready();
-    const server = createServer((outside) => void net.forwardInside(outside, port));
-    const url = await new Promise<string>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen({ host: "127.0.0.1", port: 0 }, () => {
-        const address = server.address();
-        resolve(`http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/`);
-      });
-    });
-    this.exposed.set(port, { server, url });
-    return { port, url };
+    return { port, url: await this.exposed.expose(net, port) };
   }
 
   // ------------------------------------------------------------ files
@@ -433,7 +213,7 @@ export class HostedSandbox {
 
   deleteFile(path: string, recursive?: boolean): Promise<void> {
     // Deleting is allowed over quota: it is how a Sandbox gets back under it.
-    this.usage = null;
+    this.usage.forget();
     return this.use(() => this.files.delete(path, recursive), { mutates: true });
   }
 
@@ -445,8 +225,8 @@ export class HostedSandbox {
       // The workspace stays mounted while its upper dir is frozen: with its processes stopped
       // and this lock held alone, nothing writes to it, and renaming the upper dir changes none
       // of its files. A remount from the previous snapshot lands first (its upper is this one).
-      await this.stopAll("snapshot");
-      await this.settled();
+      await this.commands.stopAll("snapshot");
+      await this.workspace.settled();
       const layerId = newId(this.rt.store.mode === "copy" ? "c" : "o");
       const release = this.rt.holdLayer(layerId);
       let record: SnapshotRecord;
@@ -474,7 +254,7 @@ export class HostedSandbox {
       // The answer does not wait for the old mount to go and the new one to come: the next call
       // that uses the workspace waits for them (`use` → `wake`), and until then the caller's own
       // work (its journal, its next step) runs alongside. An unchanged workspace keeps its mount.
-      if (frozeUpper && this.awake) this.remount();
+      if (frozeUpper && this.workspace.awake) this.workspace.remount();
       return record;
     });
   }
@@ -502,8 +282,8 @@ export class HostedSandbox {
   private async restoreAlone(snapshotId: string): Promise<void> {
     const record = this.rt.findSnapshot(snapshotId);
     if (!record) throw new SandboxError("not_found", `no snapshot ${snapshotId}`);
-    await this.stopAll("restore");
-    await this.unmount();
+    await this.commands.stopAll("restore");
+    await this.workspace.unmount();
     await this.rt.store.reset(this.name, record.layers);
     this.meta = {
       ...this.meta,
@@ -511,8 +291,8 @@ export class HostedSandbox {
       snapshotId: record.id,
     };
     await this.rt.store.writeMeta(this.meta);
-    this.usage = null;
-    await this.wake();
+    this.usage.forget();
+    await this.workspace.wake();
   }
 
   /** Replaces the layer stack by an equivalent one (after a squash); used at the next mount. */
@@ -526,22 +306,22 @@ export class HostedSandbox {
   status(): SandboxStatus {
     return {
       name: this.name,
-      state: this.awake || this.waking ? "awake" : "sleeping",
+      state: this.workspace.awake || this.workspace.busy ? "awake" : "sleeping",
       snapshotId: this.meta.snapshotId,
-      processes: [...this.processes.values()].filter((p) => p.running).length,
-      diskUsageBytes: this.usage,
+      processes: this.commands.running,
+      diskUsageBytes: this.usage.bytes,
     };
   }
 
   /** Kills everything, unmounts, and deletes the Sandbox's directories. */
   destroy(): Promise<void> {
     clearTimeout(this.idleTimer);
-    void this.stopAll("the Sandbox was destroyed");
+    void this.commands.stopAll("the Sandbox was destroyed");
     return this.lock.exclusive(async () => {
-      await this.stopAll("the Sandbox was destroyed");
+      await this.commands.stopAll("the Sandbox was destroyed");
       await this.closeNetwork();
       await this.net?.remove();
-      await this.unmount();
+      await this.workspace.unmount();
       await this.releaseLimits();
       await this.rt.store.trash(this.rt.store.dirs(this.name).root);
     });

@@ -4,7 +4,7 @@
  * usage, and probes for bubblewrap and overlay support at start-up.
  */
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { overlayMountData } from "./layer-policy.ts";
@@ -41,6 +41,14 @@ export async function mountsUnder(dir: string): Promise<string[]> {
     .map((p) => p.replace(/\\040/g, " "))
     .filter((p) => p === dir || p.startsWith(`${dir}/`));
   return [...new Set(points)].sort((a, b) => b.length - a.length);
+}
+
+/** Whether `path` exists (any error reading it counts as no). */
+export async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 export async function isMountPoint(dir: string): Promise<boolean> {
