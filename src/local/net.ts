@@ -54,3 +54,22 @@ export async function listenerOf(port: number): Promise<string | null> {
   }
   return null;
 }
+
+/** A port the stack needs is held by another process (often a stack an earlier start left behind). */
+export class PortInUse extends Error {
+  override readonly name = "PortInUse";
+}
+
+/**
+ * Refuses to start when a port is taken: otherwise a left-over orchestrator answers the new
+ * one's health check and the start looks fine while its own dev server failed.
+ */
+export async function refuseTakenPorts(ports: Array<{ port: number; what: string }>): Promise<void> {
+  for (const { port, what } of ports) {
+    if (port === 0 || !(await portTaken(port))) continue;
+    const holder = await listenerOf(port);
+    throw new PortInUse(
+      `port ${port} (${what}) is already in use${holder ? ` by ${holder}` : ""}; stop that process (an earlier \`npm start\` left behind?) or start on other ports with --port`,
+    );
+  }
+}

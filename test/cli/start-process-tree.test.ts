@@ -9,8 +9,8 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort, listenerOf, portTaken } from "../../src/local/net.ts";
-import { PortInUse, startLocalStack } from "../../src/local/orchestrator/stack.ts";
+import { freePort, listenerOf, PortInUse, portTaken } from "../../src/local/net.ts";
+import { startLocalStack } from "../../src/local/orchestrator/stack.ts";
 import { until } from "../e2e/local-stack.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");

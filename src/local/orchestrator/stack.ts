@@ -17,7 +17,7 @@
  */
 import { join } from "node:path";
 import { newSecret } from "../bearer-secret.ts";
-import { listenerOf, portTaken } from "../net.ts";
+import { refuseTakenPorts } from "../net.ts";
 import type { EgressRoute } from "../../ports/egress-routes.ts";
 import type { EgressProxy } from "../egress-proxy/index.ts";
 import { type Emulator, startEmulator } from "../emulator/index.ts";
@@ -155,25 +155,6 @@ export interface LocalStack {
 
 export class SandboxHostUnavailable extends Error {
   override readonly name = "SandboxHostUnavailable";
-}
-
-/** A port the stack needs is held by another process (often a stack an earlier start left behind). */
-export class PortInUse extends Error {
-  override readonly name = "PortInUse";
-}
-
-/**
- * Refuses to start when a port is taken: otherwise a left-over orchestrator answers the new
- * one's health check and the start looks fine while its own dev server failed.
- */
-async function refuseTakenPorts(ports: Array<{ port: number; what: string }>): Promise<void> {
-  for (const { port, what } of ports) {
-    if (port === 0 || !(await portTaken(port))) continue;
-    const holder = await listenerOf(port);
-    throw new PortInUse(
-      `port ${port} (${what}) is already in use${holder ? ` by ${holder}` : ""}; stop that process (an earlier \`npm start\` left behind?) or start on other ports with --port`,
-    );
-  }
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
