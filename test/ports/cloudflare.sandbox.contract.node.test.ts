@@ -17,7 +17,7 @@ import {
   spawnHost,
   tempStateDir,
   writeHostFile,
-} from "../local/sandbox/host-process.ts";
+} from "../local/sandbox-host/host-process.ts";
 import { containerStub, memoryBucket } from "./cloudflare-container.ts";
 import { sandboxContract } from "./sandbox.contract.ts";
 

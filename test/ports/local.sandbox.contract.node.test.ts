@@ -13,7 +13,7 @@ import {
   spawnHost,
   tempStateDir,
   writeHostFile,
-} from "../local/sandbox/host-process.ts";
+} from "../local/sandbox-host/host-process.ts";
 import { sandboxContract } from "./sandbox.contract.ts";
 
 for (const mode of ["overlay", "copy"] as const) {
