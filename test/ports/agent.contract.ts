@@ -21,6 +21,8 @@ import { asIdempotencyKey } from "../../src/ports/vocabulary.ts";
 export interface AgentScene {
   agent: Agent;
   sandbox: Sandbox;
+  /** The files the scene put in /workspace before the round (paths relative to it). */
+  seeded: Record<string, string>;
   instructions: string;
   options?: Record<string, unknown>;
 }
@@ -76,13 +78,14 @@ export function agentContract(
       expect(result.value.usage.tokensIn + result.value.usage.tokensOut).toBeGreaterThan(0);
     });
 
-    it("changed in the Sandbox every file it says it changed", async () => {
+    it("changed in the Sandbox every file it says it changed (made, edited or deleted)", async () => {
       const scene = await t.scene("works");
       const result = await write(scene);
       if (!result.ok) throw new Error(`write failed: ${result.error.code}`);
       expect(result.value.filesChanged.length).toBeGreaterThan(0);
       for (const path of result.value.filesChanged) {
-        expect(typeof (await scene.sandbox.readFile(path)), path).toBe("string");
+        const now = await scene.sandbox.readFile(path).catch(() => null);
+        expect(now, path).not.toBe(scene.seeded[path] ?? null);
       }
     });
 

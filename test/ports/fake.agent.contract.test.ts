@@ -14,6 +14,7 @@ agentContract("test fake", { canFail: false, gaps: ["ignores-the-budget"] }, asy
   scene: async () => ({
     agent: fakePorts(env.DB).agentFor({} as never),
     sandbox: sandbox(),
+    seeded: {},
     instructions: "x",
   }),
   dispose: async () => {},

@@ -34,6 +34,8 @@ const writeSum: Script = (_body, i) =>
       }
     : { kind: "turn", text: "Added lib/sum.mjs.", usage: { in: 1500, out: 30 } };
 
+const SEEDED = { "README.md": "# demo\n" };
+
 const refuses: Script = () => ({
   kind: "http-error",
   status: 400,
@@ -58,7 +60,8 @@ for (const adapter of ["openai", "anthropic"] as const) {
             adapter === "openai" ? { OPENAI_API_KEY: KEYS.openai } : { ANTHROPIC_API_KEY: KEYS.anthropic },
             { http: { sleep: async () => {}, random: () => 0.5 } },
           ),
-          sandbox: await sandboxes.fresh({ "README.md": "# demo\n" }),
+          sandbox: await sandboxes.fresh(SEEDED),
+          seeded: SEEDED,
           instructions: "Add a sum function in lib/sum.mjs.",
         };
       },

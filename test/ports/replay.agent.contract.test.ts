@@ -17,6 +17,7 @@ agentContract("replay agent over the fake Sandbox", { canFail: true }, async () 
   scene: async (outcome) => ({
     agent: createReplayAgent(),
     sandbox: sandbox(),
+    seeded: {},
     instructions: "count visits",
     options: {
       session: outcome === "works" ? session : { version: 1, recordedFrom: "x", rounds: [{ summary: 3 }] },
