@@ -10,7 +10,7 @@ import {
   startSandboxHost,
 } from "../../../src/local/sandbox-host/index.ts";
 import type { Sandbox, SandboxProvider } from "../../../src/ports/sandbox.ts";
-import { removeStateDir, tempStateDir } from "../../local/sandbox/host-process.ts";
+import { removeStateDir, tempStateDir } from "../../local/sandbox-host/host-process.ts";
 
 export interface LocalSandboxes {
   host: SandboxHost;

@@ -19,7 +19,7 @@ import { clientGetter, collectSession } from "../../../src/cli/commands/record.t
 import { type DevServer, startDevServer } from "../../../src/local/orchestrator/dev-server.ts";
 import { FAKE_API_BASE } from "../../support/fakes/ports.ts";
 import { type ScriptedServer, startScriptedModelServer } from "../../support/model-servers/scripted.ts";
-import { freePort } from "../../local/sandbox/host-process.ts";
+import { freePort } from "../../local/sandbox-host/host-process.ts";
 import { type LocalSandboxes, startLocalSandboxes } from "./local-sandbox.ts";
 import { fixRepairsFromReport } from "./loop-script.ts";
 

@@ -10,11 +10,20 @@ import {
   SandboxError,
   type SandboxProvider,
   type SnapshotInfo,
+  WORKSPACE_DIR,
+  workspaceRelative,
 } from "../../../src/ports/sandbox.ts";
 import type { FakeWorld } from "./world.ts";
 
-function unsupported(what: string): never {
-  throw new SandboxError("unsupported", `the fake Sandbox does not do ${what}`);
+/** A rejected promise, as a real adapter's async method would give: callers may `.catch()` it. */
+function unsupported(what: string): Promise<never> {
+  return Promise.reject(new SandboxError("unsupported", `the fake Sandbox does not do ${what}`));
+}
+
+/** Paths are relative to /workspace, as the port says (test/ports/sandbox.contract.ts). */
+function absolute(path: string): string {
+  const rel = workspaceRelative(path);
+  return rel ? `${WORKSPACE_DIR}/${rel}` : WORKSPACE_DIR;
 }
 
 class FakeSandbox implements Sandbox {
@@ -52,13 +61,13 @@ class FakeSandbox implements Sandbox {
       .prepare(
         `INSERT INTO fake_files (sandbox, path, content) VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET content = excluded.content`,
       )
-      .bind(this.name, path, content)
+      .bind(this.name, absolute(path), content)
       .run();
     await this.dirty();
   }
 
   async readFile(path: string): Promise<string> {
-    const content = (await this.files())[path];
+    const content = (await this.files())[absolute(path)];
     if (content === undefined) throw new SandboxError("not_found", `${path} does not exist`);
     return content;
   }
@@ -76,7 +85,7 @@ class FakeSandbox implements Sandbox {
     await this.world.init();
     await this.db
       .prepare(`DELETE FROM fake_files WHERE sandbox = ?1 AND path = ?2`)
-      .bind(this.name, path)
+      .bind(this.name, absolute(path))
       .run();
     await this.dirty();
   }
@@ -152,31 +161,31 @@ class FakeSandbox implements Sandbox {
     await this.dirty();
   }
 
-  startProcess(): never {
+  startProcess(): Promise<never> {
     return unsupported("processes");
   }
-  getProcess(): never {
+  getProcess(): Promise<never> {
     return unsupported("processes");
   }
-  listProcesses(): never {
+  listProcesses(): Promise<never> {
     return unsupported("processes");
   }
-  getProcessLogs(): never {
+  getProcessLogs(): Promise<never> {
     return unsupported("processes");
   }
-  waitForPort(): never {
+  waitForPort(): Promise<never> {
     return unsupported("ports");
   }
-  waitForLog(): never {
+  waitForLog(): Promise<never> {
     return unsupported("processes");
   }
-  killProcess(): never {
+  killProcess(): Promise<never> {
     return unsupported("processes");
   }
-  exposePort(): never {
+  exposePort(): Promise<never> {
     return unsupported("ports");
   }
-  listSnapshots(): never {
+  listSnapshots(): Promise<never> {
     return unsupported("snapshot listing");
   }
 }

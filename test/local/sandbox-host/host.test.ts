@@ -13,7 +13,7 @@ import { createLocalSandboxProvider } from "../../../src/adapters/sandbox/local.
 import { type SandboxHostOptions, startSandboxHost } from "../../../src/local/sandbox-host/index.ts";
 import type { SnapshotRecord } from "../../../src/local/sandbox-host/layer-policy.ts";
 import { isSandboxError, type Sandbox, type SandboxStatus } from "../../../src/ports/sandbox.ts";
-import { manifest } from "./contract.ts";
+import { manifest } from "../../ports/sandbox.contract.ts";
 import { removeStateDir, tempStateDir } from "./host-process.ts";
 
 const cleanups: (() => Promise<void>)[] = [];

@@ -11,13 +11,13 @@
  */
 import { createServer, request, type IncomingHttpHeaders, type Server } from "node:http";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { PLACEHOLDER_CLAIM_URL } from "../../src/ports/egress-grants.ts";
-import { openGrant, readGrantCapture, revokeGrant } from "../../src/adapters/egress/grants.ts";
+import { PLACEHOLDER_CLAIM_URL } from "../../../src/ports/egress-grants.ts";
+import { openGrant, readGrantCapture, revokeGrant } from "../../../src/adapters/egress/grants.ts";
 import {
   type EgressLogEntry,
   type EgressProxy,
   startEgressProxy,
-} from "../../src/local/egress-proxy/index.ts";
+} from "../../../src/local/egress-proxy/index.ts";
 
 const TOKEN = "cf-org-token-7d1c0a59e2";
 const ADMIN = "admin-secret-4b9e";

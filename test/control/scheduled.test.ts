@@ -15,7 +15,7 @@ import { scheduleRunId } from "../../src/triggers/run-ids.ts";
 import { fakePorts } from "../support/fakes/ports.ts";
 import { fakeCalls } from "../support/fakes/world.ts";
 import { registry } from "../support/test-worker.ts";
-import { api, inState, rejectAtClaim, signOff, waitForRun, watchRun } from "./harness.ts";
+import { api, inState, rejectAtClaim, signOff, waitForRun, watchRun } from "../run/harness.ts";
 
 beforeAll(signOff);
 

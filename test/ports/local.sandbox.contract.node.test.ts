@@ -6,12 +6,18 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { createLocalSandboxProvider } from "../../../src/adapters/sandbox/local.ts";
-import { runSandboxContract } from "./contract.ts";
-import { freePort, removeStateDir, spawnHost, tempStateDir, writeHostFile } from "./host-process.ts";
+import { createLocalSandboxProvider } from "../../src/adapters/sandbox/local.ts";
+import {
+  freePort,
+  removeStateDir,
+  spawnHost,
+  tempStateDir,
+  writeHostFile,
+} from "../local/sandbox-host/host-process.ts";
+import { sandboxContract } from "./sandbox.contract.ts";
 
 for (const mode of ["overlay", "copy"] as const) {
-  runSandboxContract(`local host, ${mode} snapshots`, async () => {
+  sandboxContract(`local host, ${mode} snapshots`, { executes: true }, async () => {
     const stateDir = tempStateDir(`contract-${mode}`);
     const secret = { name: "NIGHTSHIFT_CONTRACT_SECRET", value: `s3cr3t-${Date.now()}` };
     const host = await spawnHost({
@@ -24,18 +30,20 @@ for (const mode of ["overlay", "copy"] as const) {
     mkdirSync(outside);
     return {
       provider: createLocalSandboxProvider({ url: host.url, secret: host.secret }),
-      hostEnv: secret,
-      hostFilesOutside: [
-        join(import.meta.dirname, "..", "..", "..", "package.json"), // the checkout
-        hostTmpFile, // host /tmp
-        writeHostFile(outside, "secret.txt", "the host's"), // next to the Sandbox's own state
-        join(homedir(), ".npmrc"), // the host user's npm credentials
-      ],
-      crash: async () => {
-        await host.kill();
-        await host.restart();
+      executes: {
+        hostEnv: secret,
+        hostFilesOutside: [
+          join(import.meta.dirname, "..", "..", "package.json"), // the checkout
+          hostTmpFile, // host /tmp
+          writeHostFile(outside, "secret.txt", "the host's"), // next to the Sandbox's own state
+          join(homedir(), ".npmrc"), // the host user's npm credentials
+        ],
+        crash: async () => {
+          await host.kill();
+          await host.restart();
+        },
+        freePort,
       },
-      freePort,
       dispose: async () => {
         await host.stop();
         removeStateDir(stateDir);
