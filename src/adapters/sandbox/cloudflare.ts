@@ -9,7 +9,10 @@
  * - idempotency keys: first answers stored in the same bucket (cloudflare-idempotency.ts);
  * - the snapshot marker: a file outside /workspace, cleared before this
  *   adapter's first mutating call and rewritten by snapshot/restore.
- * Verified only by unit tests with a fake stub (containers cannot run here).
+ * Containers cannot run here: it is verified by unit tests with a stub, and by the Sandbox
+ * contract (test/ports/) against a stand-in container that passes the SDK's calls to a local
+ * host Sandbox and answers in the SDK's shapes. Known gap: `status()` says `awake` after
+ * `destroy()` (the port allows `absent`).
  */
 import {
   type ExecOptions,

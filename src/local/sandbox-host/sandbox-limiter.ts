@@ -26,6 +26,13 @@ export interface LimitsOptions {
 }
 
 /** Apparent bytes under `dir`; files vanishing while `du` walks (npm renames a lot) are skipped. */
+/**
+ * How far below the quota the single-file limit sits: the watch measures the upper dir with its
+ * directories (`du -sb`), so a file cut off exactly at the quota still put the workspace a few
+ * KiB over it, and which of the two limits answered depended on the watch's timing.
+ */
+const FSIZE_HEADROOM_BYTES = 64 * 1024;
+
 async function bytesUnder(dir: string): Promise<number> {
   const parse = (stdout: string) => Number.parseInt(stdout.split("\t")[0] ?? "0", 10) || 0;
   try {
@@ -61,7 +68,7 @@ export class SandboxLimiter {
       });
       await this.created;
     }
-    return limitsPrefix(this.plan?.procs ?? [], this.options.quotaBytes);
+    return limitsPrefix(this.plan?.procs ?? [], Math.max(0, this.options.quotaBytes - FSIZE_HEADROOM_BYTES));
   }
 
   /** The OOM killer's count for this Sandbox so far (0 without a memory cgroup). */
