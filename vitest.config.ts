@@ -20,7 +20,9 @@ export default defineConfig({
         ],
         test: {
           name: "workers",
-          include: ["test/{loop,run,gates,control,store,web,ui,jobs,api,adapters,triggers,ports}/**/*.test.ts"],
+          include: [
+            "test/{loop,run,gates,control,store,web,ui,jobs,api,adapters,triggers,ports}/**/*.test.ts",
+          ],
           // Adapter tests that need real Node servers or processes say so in their name.
           exclude: ["**/*.node.test.ts"],
           setupFiles: ["test/support/apply-migrations.ts"],
