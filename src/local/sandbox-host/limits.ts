@@ -14,9 +14,10 @@
  *   EAGAIN past it, inside that Sandbox only.
  * - /home/sandbox and /tmp: one loop-mounted ext4 image per Sandbox (sparse, `scratchBytes`):
  *   a write past it gets ENOSPC from the filesystem.
- * - /workspace: RLIMIT_FSIZE just under `quotaBytes` (a single file past it: SIGXFSZ / EFBIG), and a
+ * - /workspace: RLIMIT_FSIZE at `quotaBytes` (a single file past it: SIGXFSZ / EFBIG), and a
  *   watch of the overlay's upper dir while a command runs, which kills the Sandbox's commands
- *   once the bytes written since the last snapshot or restore pass `quotaBytes` (measured with
+ *   once the bytes written since the last snapshot or restore pass `quotaBytes` (plus 64 KiB of
+ *   slack for directories; measured with
  *   `du` on a cadence, and at once when the host filesystem's free space drops fast).
  */
 

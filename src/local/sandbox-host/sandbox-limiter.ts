@@ -25,14 +25,15 @@ export interface LimitsOptions {
   quotaBytes: number;
 }
 
-/** Apparent bytes under `dir`; files vanishing while `du` walks (npm renames a lot) are skipped. */
 /**
- * How far below the quota the single-file limit sits: the watch measures the upper dir with its
- * directories (`du -sb`), so a file cut off exactly at the quota still put the workspace a few
- * KiB over it, and which of the two limits answered depended on the watch's timing.
+ * How far past the quota the watch lets a running command go before it kills it: `du -sb`
+ * counts the upper dir's directories too, so a single file cut off at the quota by
+ * RLIMIT_FSIZE already measures a few KiB over it, and the watch raced the file limit. The
+ * quota itself still holds exactly: after a call, a workspace over it refuses mutating calls.
  */
-const FSIZE_HEADROOM_BYTES = 64 * 1024;
+const WATCH_SLACK_BYTES = 64 * 1024;
 
+/** Apparent bytes under `dir`; files vanishing while `du` walks (npm renames a lot) are skipped. */
 async function bytesUnder(dir: string): Promise<number> {
   const parse = (stdout: string) => Number.parseInt(stdout.split("\t")[0] ?? "0", 10) || 0;
   try {
@@ -68,7 +69,7 @@ export class SandboxLimiter {
       });
       await this.created;
     }
-    return limitsPrefix(this.plan?.procs ?? [], Math.max(0, this.options.quotaBytes - FSIZE_HEADROOM_BYTES));
+    return limitsPrefix(this.plan?.procs ?? [], this.options.quotaBytes);
   }
 
   /** The OOM killer's count for this Sandbox so far (0 without a memory cgroup). */
@@ -150,7 +151,7 @@ export class SandboxLimiter {
         const started = performance.now();
         const bytes = await bytesUnder(dir);
         last = { bytes, free: freeNow, at: performance.now(), tookMs: performance.now() - started };
-        if (bytes > quotaBytes)
+        if (bytes > quotaBytes + WATCH_SLACK_BYTES)
           exceeded(`disk quota exceeded: the workspace grew by ${bytes} bytes, more than ${quotaBytes}`);
       }
       setTimeout(() => void tick(), WATCH_POLL_MS).unref();
