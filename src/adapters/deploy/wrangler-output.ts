@@ -207,6 +207,27 @@ export function classifyFailure(output: string): DeployFailure {
   return { code: "deploy_failed", message: first };
 }
 
+/**
+ * Pure: whether a failed wrangler run met a fault worth trying again, not a refusal: the API
+ * or provisioning answered 5xx (wrangler prints the status for provisioning, Cloudflare's
+ * generic 10002/10013 codes for API calls), 429, or the connection failed (undici's
+ * `fetch failed`, resets, timeouts). Build errors and 4xx refusals are values, never retried.
+ */
+export function isTransientFailure(output: string): boolean {
+  const text = stripAnsi(output);
+  if (/Build failed with \d+ error/.test(text)) return false;
+  return (
+    /Failed to [^\n]*\((5\d\d|429)\b/.test(text) ||
+    /\[code: 100(02|13)\]/.test(text) ||
+    /\b(Internal Server Error|Bad Gateway|Service Unavailable|Gateway Timeout|Too Many Requests)\b/.test(
+      text,
+    ) ||
+    /\bfetch failed\b|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|socket hang up|other side closed|UND_ERR_/.test(
+      text,
+    )
+  );
+}
+
 /** The `✘ [ERROR] …` headlines wrangler printed, in order. */
 function errorHeadlines(text: string): string[] {
   return [...text.matchAll(/✘ \[ERROR\] (.+)$/gm)].map((m) => m[1]!.trim());

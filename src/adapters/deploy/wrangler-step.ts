@@ -15,6 +15,7 @@ import { type IdempotencyKey, subKey } from "../../ports/vocabulary.ts";
 import { type EgressGrantConfig, openGrant, revokeGrant } from "../egress/grants.ts";
 import {
   classifyFailure,
+  isTransientFailure,
   parseDeployRecord,
   parseDeployStdout,
   splitTrailer,
@@ -69,7 +70,10 @@ export interface WranglerSuccess {
   redact(text: string): string;
 }
 
-export async function runWranglerStep(step: WranglerStep): Promise<Result<WranglerSuccess, DeployError>> {
+/** A failed wrangler step; `transient` when trying again may succeed (see `isTransientFailure`). */
+export type WranglerFailure = DeployError & { transient?: boolean };
+
+export async function runWranglerStep(step: WranglerStep): Promise<Result<WranglerSuccess, WranglerFailure>> {
   const grant = await openGrant(step.grants, step.grant);
   if (!grant.ok)
     return err({
@@ -126,8 +130,14 @@ export async function runWranglerStep(step: WranglerStep): Promise<Result<Wrangl
         logRef,
       });
     if (trailer.exitCode !== 0) {
-      const failure = classifyFailure(`${output}\n${result.stderr}`);
-      return err({ ...failure, message: redact(failure.message), logRef });
+      const text = `${output}\n${result.stderr}`;
+      const failure = classifyFailure(text);
+      return err({
+        ...failure,
+        message: redact(failure.message),
+        logRef,
+        transient: isTransientFailure(text),
+      });
     }
     return ok({ output, trailer, logRef, redact });
   } finally {

@@ -51,7 +51,7 @@ import { promoteByDeploy } from "./promote-deploy.ts";
 import { type AccountVault, readSuccess, redactAll, takeCapture } from "./temporary-account.ts";
 import { parseAccountCache } from "./wrangler-output.ts";
 import { SANDBOX_CONFIG_HOME, wranglerEnv } from "./wrangler-run.ts";
-import { PLACEHOLDER_TOKEN, runWranglerStep } from "./wrangler-step.ts";
+import { PLACEHOLDER_TOKEN, runWranglerStep, type WranglerFailure } from "./wrangler-step.ts";
 
 export { SANDBOX_CONFIG_HOME };
 
@@ -93,14 +93,62 @@ export interface WranglerDeployerOptions {
   accounts?: AccountVault;
   fetch?: typeof fetch;
   timeoutMs?: number;
+  /** Tries of a deploy that met a transient fault (5xx, 429, a dropped connection); tests shorten it. */
+  retry?: DeployRetry;
   /** The temporary account's token as the orchestrator holds it (see deployed-version.ts). */
   accountToken?: (request: { runId: string; accountId: string }) => Promise<string | null>;
 }
 
+export interface DeployRetry {
+  /** Waits before the 2nd, 3rd… try; their count bounds the tries. */
+  backoffMs: readonly number[];
+  /** No try starts after this long since the first (the step's own timeout is 10 minutes). */
+  budgetMs: number;
+}
+
+/** Three tries, 2 s and 10 s apart, none starting more than 6 minutes in: inside the deploy step's 10. */
+export const DEFAULT_DEPLOY_RETRY: DeployRetry = { backoffMs: [2_000, 10_000], budgetMs: 6 * 60_000 };
+
 export function createWranglerDeployer(options: WranglerDeployerOptions): Deployer {
   const timeoutMs = options.timeoutMs ?? 300_000;
+  const retry = options.retry ?? DEFAULT_DEPLOY_RETRY;
 
+  /**
+   * A transient fault is tried again here, where it happened: the step's own retry would replay
+   * the wrapper's first answer (same idempotency key). Each try has a key of its own; once a try
+   * has provisioned (and held) an account, the next ones deploy into it, never a second one.
+   */
   async function deploy(request: DeployRequest): Promise<Result<DeployOutput, DeployError>> {
+    const started = Date.now();
+    let fresh = request.freshAccount;
+    for (let attempt = 1; ; attempt++) {
+      const idempotencyKey =
+        attempt === 1 ? request.idempotencyKey : subKey(request.idempotencyKey, `try-${attempt}`);
+      const tried = await deployOnce({ ...request, idempotencyKey, freshAccount: fresh });
+      const wait = retry.backoffMs[attempt - 1];
+      const transient = !tried.result.ok && tried.result.error.transient === true;
+      if (!transient || wait === undefined || Date.now() + wait - started > retry.budgetMs)
+        return settled(tried.result, attempt);
+      if (tried.captured) fresh = false;
+      console.log(`nightshift-deploy: ${request.runId}: transient fault, trying again in ${wait} ms`);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  async function deployOnce(
+    request: DeployRequest,
+  ): Promise<{ result: Result<DeployOutput, WranglerFailure>; captured: boolean }> {
+    let captured: HeldAccount | null = null;
+    const result = await deployTry(request, (account) => {
+      captured = account;
+    });
+    return { result, captured: captured !== null };
+  }
+
+  async function deployTry(
+    request: DeployRequest,
+    onCapture: (account: HeldAccount | null) => void,
+  ): Promise<Result<DeployOutput, WranglerFailure>> {
     const signoff = await options.findSignoff({ apiBase: options.apiBase, runId: request.runId });
     if (!signoff) {
       return err({
@@ -162,6 +210,7 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
       whenWranglerExits: async (grantId, grantUrl) => {
         // What wrangler provisioned is held before the grant goes: the Sandbox has placeholders only.
         captured = await takeCapture(grants, grantId, request.runId, vault);
+        onCapture(captured);
         const secrets = [captured, held].flatMap((a) => (a ? [a.apiToken, a.claimUrl] : []));
         return (text) => redactAll(text, secrets, grantUrl);
       },
@@ -178,11 +227,10 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
     ) {
       // wrangler used an account whose token nightshift does not hold: the step was cut off before
       // its capture was stored, or the Sandbox's cache was changed. Once, into a fresh account.
-      return deploy({
-        ...request,
-        freshAccount: true,
-        idempotencyKey: subKey(request.idempotencyKey, REPROVISION),
-      });
+      return deployTry(
+        { ...request, freshAccount: true, idempotencyKey: subKey(request.idempotencyKey, REPROVISION) },
+        onCapture,
+      );
     }
     return readSuccess({ trailer, output, logRef, account });
   }
@@ -225,4 +273,14 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
     );
 
   return { deploy, promote, observe };
+}
+
+/** The port's answer: the result as it is, a failure saying how often it was tried. */
+function settled(
+  result: Result<DeployOutput, WranglerFailure>,
+  tries: number,
+): Result<DeployOutput, DeployError> {
+  if (result.ok) return result;
+  const { transient: _transient, ...error } = result.error;
+  return err(tries > 1 ? { ...error, message: `${error.message} (tried ${tries} times)` } : error);
 }

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import {
   accountProvenance,
   classifyFailure,
+  isTransientFailure,
   parseAccountCache,
   parseDeployRecord,
   parseDeployStdout,
@@ -117,5 +118,37 @@ describe("wrangler's output", () => {
       code: "deploy_failed",
       message: "Something else entirely",
     });
+  });
+});
+
+describe("which failures are worth trying again", () => {
+  it("takes 5xx, 429 and dropped connections as transient, refusals and build errors not", () => {
+    expect(
+      isTransientFailure(red("Failed to create a temporary preview account (500 Internal Server Error).")),
+    ).toBe(true);
+    expect(
+      isTransientFailure(red("Failed to request a proof-of-work challenge (503 Service Unavailable).")),
+    ).toBe(true);
+    expect(
+      isTransientFailure(
+        `${red("A request to the Cloudflare API (/accounts/a1/workers/scripts/w) failed.")}\n\n  Injected fault: HTTP 500 [code: 10002]`,
+      ),
+    ).toBe(true);
+    expect(isTransientFailure(red("fetch failed"))).toBe(true);
+    expect(isTransientFailure("Error: read ECONNRESET")).toBe(true);
+    expect(
+      isTransientFailure(red("Failed to create a temporary preview account (429 Too Many Requests).")),
+    ).toBe(true);
+
+    expect(
+      isTransientFailure(
+        `${red("A request to the Cloudflare API (/accounts/a1/workers/scripts/w) failed.")}\n\n  Uncaught Error: boom [code: 10021]`,
+      ),
+    ).toBe(false);
+    expect(isTransientFailure(red("Authentication error [code: 10000]"))).toBe(false);
+    expect(isTransientFailure(red("Failed to create a temporary preview account (400 Bad Request)."))).toBe(
+      false,
+    );
+    expect(isTransientFailure(`${red("Build failed with 1 error:")}\nfetch failed`)).toBe(false);
   });
 });

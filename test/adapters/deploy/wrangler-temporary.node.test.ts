@@ -90,6 +90,7 @@ beforeAll(async () => {
     },
     emulatorUrl: emu.url,
     grants: { EGRESS_PROXY_URL: proxy.url, EGRESS_PROXY_SECRET: ADMIN },
+    retry: { backoffMs: [200, 200], budgetMs: 120_000 },
     accounts: {
       held: async (runId) => vault.get(runId) ?? null,
       hold: async (runId, account) => {
@@ -244,6 +245,58 @@ describe("wrangler deploy --temporary inside the run's Sandbox", () => {
     expect(b.logRef).toBe(`${RUN}:deploy#cut-off:reprovision:log`);
     expect(logs.get(b.logRef!)).toContain("(created)");
     first = b;
+  });
+
+  it("tries a deploy again after a transient 500, provisioning one account however often it tried", async () => {
+    const fault = (spec: Record<string, unknown>) =>
+      adminFetch(emu, "/__emulator/faults", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ action: "status", status: 500, ...spec }),
+      });
+    // Provisioning fails once: the second try provisions the account.
+    const before = provisioningCalls().length;
+    expect((await fault({ method: "POST", pathRegex: "/provisioning/previews$" })).ok).toBe(true);
+    const provisioned = value(await deploy(true));
+    const calls = provisioningCalls().slice(before);
+    expect(calls.map((c) => c.fault !== null && c.fault !== undefined)).toEqual([true, false]);
+    expect(vault.get(RUN)).toMatchObject({ id: provisioned.account.id });
+    expect(await (await fetch(emu.localUrl(`${provisioned.url}/`))).text()).toContain("hello from hello-kv");
+
+    // The upload fails once after a fresh account was provisioned: the second try deploys into it.
+    const accounts = provisioningCalls().length;
+    expect((await fault({ method: "PUT", pathRegex: "/workers/scripts/hello-kv$" })).ok).toBe(true);
+    const uploaded = value(await deploy(true));
+    expect(provisioningCalls()).toHaveLength(accounts + 1);
+    expect(vault.get(RUN)).toMatchObject({ id: uploaded.account.id });
+    expect(await (await fetch(emu.localUrl(`${uploaded.url}/`))).text()).toContain("hello from hello-kv");
+    first = uploaded;
+  });
+
+  it("does not try a refusal again: a 4xx comes back at once as a value", async () => {
+    const uploads = () =>
+      emu.requestLog
+        .list({ path: "/workers/scripts/hello-kv", method: "PUT" })
+        .filter((r) => r.path.endsWith("/workers/scripts/hello-kv")).length;
+    const before = uploads();
+    const added = await adminFetch(emu, "/__emulator/faults", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        action: "status",
+        status: 400,
+        code: 10021,
+        message: "refused",
+        method: "PUT",
+        pathRegex: "/workers/scripts/hello-kv$",
+      }),
+    });
+    expect(added.ok).toBe(true);
+    // Into a fresh account: wrangler creates the script with a PUT (an existing one gets a new version).
+    const result = await deploy(true);
+    expect(result).toMatchObject({ ok: false, error: { code: "upload_rejected" } });
+    if (!result.ok) expect(result.error.message).not.toContain("tried");
+    expect(uploads() - before).toBe(1);
   });
 
   it("promotes by claim: waits while unclaimed, done once claimed, an expired account is not", async () => {
