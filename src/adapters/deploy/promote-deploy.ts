@@ -13,7 +13,14 @@ import { err, ok, type Result } from "../../ports/result.ts";
 import type { OrganisationAccount } from "../cloudflare/organisation.ts";
 import type { EgressGrantConfig } from "../egress/grants.ts";
 import { wranglerEnv } from "./wrangler-run.ts";
-import { deployedUrl, PLACEHOLDER_TOKEN, runWranglerStep } from "./wrangler-step.ts";
+import {
+  DEFAULT_DEPLOY_RETRY,
+  type DeployRetry,
+  deployedUrl,
+  PLACEHOLDER_TOKEN,
+  runWranglerStep,
+  withTries,
+} from "./wrangler-step.ts";
 
 /** A config home of its own, so the run's temporary account is neither read nor touched. */
 const PROMOTE_CONFIG_HOME = "/home/sandbox/.config-promote";
@@ -27,6 +34,7 @@ export interface DeployPromotionOptions {
   organisation?: OrganisationAccount;
   grants?: EgressGrantConfig;
   putLog(log: { ref: string; runId: string; kind: string; body: string }): Promise<string>;
+  retry?: DeployRetry;
 }
 
 export async function promoteByDeploy(
@@ -42,38 +50,44 @@ export async function promoteByDeploy(
       logRef: null,
     });
   const argv = [...options.wrangler, "deploy", "--config", request.config, "--name", request.workerName];
-  const run = await runWranglerStep({
-    grants: options.grants ?? {},
-    grant: {
-      upstream: org.apiBase,
-      token: org.apiToken,
-      // Only wrangler's own bearer is swapped: an assets-upload session JWT passes untouched.
-      placeholder: PLACEHOLDER_TOKEN,
-      ttlMs: options.timeoutMs + 60_000,
-    },
-    grantRefused: "cannot lend the organisation's token to this step",
-    sandbox: request.sandbox,
-    argv,
-    script: "nightshift-promote",
-    accountCache: NO_CACHE,
-    outputFile: OUTPUT_FILE,
-    fresh: false,
-    env: (grantUrl) => ({
-      ...wranglerEnv(grantUrl),
-      XDG_CONFIG_HOME: PROMOTE_CONFIG_HOME,
-      CLOUDFLARE_ACCOUNT_ID: org.accountId,
-      CLOUDFLARE_API_TOKEN: PLACEHOLDER_TOKEN,
-    }),
-    timeoutMs: options.timeoutMs,
-    idempotencyKey: request.idempotencyKey,
-    runId: request.runId,
-    log: {
-      kind: "promote-log",
-      notes: [`# into account ${org.accountId} through an egress grant (token held by the orchestrator)`],
-      timing: false,
-    },
-    putLog: options.putLog,
-  });
+  const run = await withTries(
+    options.retry ?? DEFAULT_DEPLOY_RETRY,
+    request.idempotencyKey,
+    `nightshift-promote: ${request.runId}`,
+    (idempotencyKey) =>
+      runWranglerStep({
+        grants: options.grants ?? {},
+        grant: {
+          upstream: org.apiBase,
+          token: org.apiToken,
+          // Only wrangler's own bearer is swapped: an assets-upload session JWT passes untouched.
+          placeholder: PLACEHOLDER_TOKEN,
+          ttlMs: options.timeoutMs + 60_000,
+        },
+        grantRefused: "cannot lend the organisation's token to this step",
+        sandbox: request.sandbox,
+        argv,
+        script: "nightshift-promote",
+        accountCache: NO_CACHE,
+        outputFile: OUTPUT_FILE,
+        fresh: false,
+        env: (grantUrl) => ({
+          ...wranglerEnv(grantUrl),
+          XDG_CONFIG_HOME: PROMOTE_CONFIG_HOME,
+          CLOUDFLARE_ACCOUNT_ID: org.accountId,
+          CLOUDFLARE_API_TOKEN: PLACEHOLDER_TOKEN,
+        }),
+        timeoutMs: options.timeoutMs,
+        idempotencyKey,
+        runId: request.runId,
+        log: {
+          kind: "promote-log",
+          notes: [`# into account ${org.accountId} through an egress grant (token held by the orchestrator)`],
+          timing: false,
+        },
+        putLog: options.putLog,
+      }),
+  );
   if (!run.ok) return run;
   const { logRef } = run.value;
   const { url } = deployedUrl(run.value);

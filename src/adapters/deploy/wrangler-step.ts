@@ -167,3 +167,37 @@ export function deployedUrl(run: { trailer: Trailer; output: string }): {
   const fallback = parseDeployStdout(run.output);
   return { url: record?.url ?? fallback.url, versionId: record?.versionId ?? fallback.versionId };
 }
+
+export interface DeployRetry {
+  /** Waits before the 2nd, 3rd… try; their count bounds the tries. */
+  backoffMs: readonly number[];
+  /** No try starts after this long since the first (deploy and promote steps time out at 10 minutes). */
+  budgetMs: number;
+}
+
+/** Three tries, 2 s and 10 s apart, none starting more than 6 minutes in. */
+export const DEFAULT_DEPLOY_RETRY: DeployRetry = { backoffMs: [2_000, 10_000], budgetMs: 6 * 60_000 };
+
+/**
+ * Runs `attempt` until it succeeds, fails for good, or the tries run out; a transient failure
+ * (`transient`) is tried again after a wait. Each try gets an idempotency key of its own
+ * (`<key>:try-2`…): the step's own retry would only replay the wrapper's first answer.
+ */
+export async function withTries<T>(
+  retry: DeployRetry,
+  key: IdempotencyKey,
+  who: string,
+  attempt: (key: IdempotencyKey) => Promise<Result<T, WranglerFailure>>,
+): Promise<Result<T, DeployError>> {
+  const started = Date.now();
+  for (let n = 1; ; n++) {
+    const result = await attempt(n === 1 ? key : subKey(key, `try-${n}`));
+    if (result.ok) return result;
+    const { transient, ...error } = result.error;
+    const wait = retry.backoffMs[n - 1];
+    if (!transient || wait === undefined || Date.now() + wait - started > retry.budgetMs)
+      return err(n > 1 ? { ...error, message: `${error.message} (tried ${n} times)` } : error);
+    console.log(`${who}: transient fault, trying again in ${wait} ms`);
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}

@@ -51,7 +51,14 @@ import { promoteByDeploy } from "./promote-deploy.ts";
 import { type AccountVault, readSuccess, redactAll, takeCapture } from "./temporary-account.ts";
 import { parseAccountCache } from "./wrangler-output.ts";
 import { SANDBOX_CONFIG_HOME, wranglerEnv } from "./wrangler-run.ts";
-import { PLACEHOLDER_TOKEN, runWranglerStep, type WranglerFailure } from "./wrangler-step.ts";
+import {
+  DEFAULT_DEPLOY_RETRY,
+  type DeployRetry,
+  PLACEHOLDER_TOKEN,
+  runWranglerStep,
+  type WranglerFailure,
+  withTries,
+} from "./wrangler-step.ts";
 
 export { SANDBOX_CONFIG_HOME };
 
@@ -99,40 +106,26 @@ export interface WranglerDeployerOptions {
   accountToken?: (request: { runId: string; accountId: string }) => Promise<string | null>;
 }
 
-export interface DeployRetry {
-  /** Waits before the 2nd, 3rd… try; their count bounds the tries. */
-  backoffMs: readonly number[];
-  /** No try starts after this long since the first (the step's own timeout is 10 minutes). */
-  budgetMs: number;
-}
-
-/** Three tries, 2 s and 10 s apart, none starting more than 6 minutes in: inside the deploy step's 10. */
-export const DEFAULT_DEPLOY_RETRY: DeployRetry = { backoffMs: [2_000, 10_000], budgetMs: 6 * 60_000 };
-
 export function createWranglerDeployer(options: WranglerDeployerOptions): Deployer {
   const timeoutMs = options.timeoutMs ?? 300_000;
   const retry = options.retry ?? DEFAULT_DEPLOY_RETRY;
 
   /**
-   * A transient fault is tried again here, where it happened: the step's own retry would replay
-   * the wrapper's first answer (same idempotency key). Each try has a key of its own; once a try
-   * has provisioned (and held) an account, the next ones deploy into it, never a second one.
+   * A transient fault is tried again here, where it happened (`withTries`). Once a try has
+   * provisioned (and held) an account, the next ones deploy into it, never a second one.
    */
   async function deploy(request: DeployRequest): Promise<Result<DeployOutput, DeployError>> {
-    const started = Date.now();
     let fresh = request.freshAccount;
-    for (let attempt = 1; ; attempt++) {
-      const idempotencyKey =
-        attempt === 1 ? request.idempotencyKey : subKey(request.idempotencyKey, `try-${attempt}`);
-      const tried = await deployOnce({ ...request, idempotencyKey, freshAccount: fresh });
-      const wait = retry.backoffMs[attempt - 1];
-      const transient = !tried.result.ok && tried.result.error.transient === true;
-      if (!transient || wait === undefined || Date.now() + wait - started > retry.budgetMs)
-        return settled(tried.result, attempt);
-      if (tried.captured) fresh = false;
-      console.log(`nightshift-deploy: ${request.runId}: transient fault, trying again in ${wait} ms`);
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
+    return withTries(
+      retry,
+      request.idempotencyKey,
+      `nightshift-deploy: ${request.runId}`,
+      async (idempotencyKey) => {
+        const tried = await deployOnce({ ...request, idempotencyKey, freshAccount: fresh });
+        if (tried.captured) fresh = false;
+        return tried.result;
+      },
+    );
   }
 
   async function deployOnce(
@@ -243,6 +236,7 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
           wrangler: options.wrangler,
           timeoutMs,
           putLog: options.putLog,
+          retry,
           ...(options.organisation ? { organisation: options.organisation } : {}),
           ...(options.grants ? { grants: options.grants } : {}),
         },
@@ -273,14 +267,4 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
     );
 
   return { deploy, promote, observe };
-}
-
-/** The port's answer: the result as it is, a failure saying how often it was tried. */
-function settled(
-  result: Result<DeployOutput, WranglerFailure>,
-  tries: number,
-): Result<DeployOutput, DeployError> {
-  if (result.ok) return result;
-  const { transient: _transient, ...error } = result.error;
-  return err(tries > 1 ? { ...error, message: `${error.message} (tried ${tries} times)` } : error);
 }
