@@ -14,6 +14,7 @@ import { settleRunGate } from "../gates/settle.ts";
 import { noteEarlyClaimAtSettle } from "./bound-approval.ts";
 import { writeJournal } from "./journal.ts";
 import type { RunParams } from "../jobs/run-params.ts";
+import { noteOutage } from "./outages.ts";
 import { performWork } from "./perform.ts";
 import { tosSignedOff } from "./signoff.ts";
 import type { RunEnv } from "./run-env.ts";
@@ -87,7 +88,14 @@ export function runEffects(env: RunEnv, params: RunParams): LoopEffects {
   };
   return {
     init: async () => loopInputFor(params, await tosSignedOff(env)),
-    work: (effect, name, snapshot) => performWork(env, effect, name, snapshot),
+    work: async (effect, name, snapshot) => {
+      try {
+        return await performWork(env, effect, name, snapshot);
+      } catch (error) {
+        await noteOutage(env, name, error);
+        throw error;
+      }
+    },
     openGate: (effect, snapshot) => openRunGate(env, effect, snapshot),
     settleGate: (effect, snapshot, waited) =>
       // A claim made while a claim gate was pending (or without its approval) is put on record.

@@ -127,6 +127,22 @@ describe("run workflow", () => {
     await instance.waitForStatus("complete");
   });
 
+  it("holds a run through a Sandbox host outage and says once in the timeline what it waits for", async () => {
+    const id = uniqueId("outage");
+    await using instance = await startRun("loop", id, { outages: { "deploy#1": 2 } });
+    await waitForRun(id, inState("awaitingClaim"));
+    expect((await keysOf(id)).filter((k) => k === "deploy#1")).toHaveLength(1);
+    const waiting = (await listEvents(env.DB, id)).filter((e) => e.type === "run.waiting");
+    expect(waiting).toHaveLength(1);
+    expect(waiting[0]).toMatchObject({
+      step: "deploy#1",
+      actor: "system",
+      data_json: { on: "the Sandbox host" },
+    });
+    await api(`/api/runs/${id}/cancel`, { method: "POST", json: {} });
+    await instance.waitForStatus("complete");
+  });
+
   it("cancels a run mid-loop: the next step sees the request and the machine ends cancelled", async () => {
     const id = uniqueId("cancel");
     await using instance = await startRun("loop", id, { writeDelayMs: 1_500 });

@@ -7,6 +7,7 @@
  * request); transient faults (proxy unreachable, 5xx, a malformed answer)
  * throw `EgressProxyUnavailable` so a step retries them.
  */
+import { OutageError } from "../../ports/outage.ts";
 import { err, ok, type Result } from "../../ports/result.ts";
 import {
   type GrantCapture,
@@ -33,8 +34,11 @@ export interface EgressGrantFailure {
   status?: number;
 }
 
-export class EgressProxyUnavailable extends Error {
+export class EgressProxyUnavailable extends OutageError {
   override readonly name = "EgressProxyUnavailable";
+  constructor(message: string) {
+    super("the egress proxy", message);
+  }
 }
 
 interface Endpoint {

@@ -4,12 +4,15 @@
  * accounts, a log of every completed effect, and scripted transient faults.
  * A run's script comes from its input: `{ fake: FakeScript }`.
  */
+import { SandboxError } from "../../../src/ports/sandbox.ts";
 
 export interface FakeScript {
   /** Agent rounds up to this one leave a bug the verifier catches. */
   buggyRounds?: number;
   /** Step name → how many attempts throw a transient fault before one succeeds. */
   transient?: Record<string, number>;
+  /** Like `transient`, but the fault is the Sandbox host not answering (`unavailable`): an outage. */
+  outages?: Record<string, number>;
   /** Step name → an expected deploy failure code. */
   deployFailures?: Record<string, string>;
   /** Lifetime of the 1st, 2nd… temporary account; default 60 minutes. */
@@ -92,7 +95,9 @@ export class FakeWorld {
   /** Throws a scripted transient fault for this step's first N attempts. */
   async maybeFail(runId: string, key: string): Promise<void> {
     const step = key.slice(runId.length + 1);
-    const limit = (await this.script(runId)).transient?.[step] ?? 0;
+    const script = await this.script(runId);
+    const outage = script.outages?.[step] ?? 0;
+    const limit = outage || (script.transient?.[step] ?? 0);
     if (limit === 0) return;
     const row = await this.db
       .prepare(
@@ -100,7 +105,10 @@ export class FakeWorld {
       )
       .bind(key)
       .first<{ n: number }>();
-    if ((row?.n ?? 0) <= limit) throw new Error(`scripted transient fault in ${step} (attempt ${row?.n})`);
+    if ((row?.n ?? 0) > limit) return;
+    if (outage)
+      throw new SandboxError("unavailable", `Sandbox host unreachable (scripted, ${step} attempt ${row?.n})`);
+    throw new Error(`scripted transient fault in ${step} (attempt ${row?.n})`);
   }
 
   async record(runId: string, key: string, kind: string): Promise<void> {

@@ -1,0 +1,38 @@
+/**
+ * Outages are held, not failed: which errors count as one, and that every step that talks to
+ * the Sandbox host, the egress proxy or the Cloudflare API retries for minutes before giving up.
+ */
+import { describe, expect, it } from "vitest";
+import { EgressProxyUnavailable } from "../../src/adapters/egress/grants.ts";
+import { SandboxError } from "../../src/ports/sandbox.ts";
+import { outageOf } from "../../src/run/outages.ts";
+import { retryWaitMs, stepPolicy } from "../../src/run/step-policy.ts";
+
+describe("outages", () => {
+  it("names what is not answering, and nothing for a fault of the run itself", () => {
+    expect(outageOf(new SandboxError("unavailable", "Sandbox host unreachable"))).toBe("the Sandbox host");
+    expect(outageOf(new SandboxError("interrupted", "dropped"))).toBe("the Sandbox host");
+    expect(outageOf(new EgressProxyUnavailable("egress proxy unreachable: fetch failed"))).toBe(
+      "the egress proxy",
+    );
+    expect(outageOf(new SandboxError("not_found", "no such file"))).toBeNull();
+    expect(outageOf(new SandboxError("quota_exceeded", "disk quota exceeded"))).toBeNull();
+    expect(outageOf(new Error("a bug"))).toBeNull();
+  });
+
+  it("holds every step that needs the Sandbox, the proxy or the API for at least ten minutes", () => {
+    for (const kind of [
+      "prepare",
+      "write",
+      "fix",
+      "deploy",
+      "verify",
+      "promote",
+      "planDns",
+      "applyDns",
+    ] as const)
+      expect(retryWaitMs(stepPolicy(kind)), kind).toBeGreaterThanOrEqual(10 * 60_000);
+    // The gate bookkeeping steps touch D1 only and stay short.
+    expect(retryWaitMs(stepPolicy("gate"))).toBeLessThan(60_000);
+  });
+});
