@@ -175,8 +175,14 @@ export interface DeployRetry {
   budgetMs: number;
 }
 
-/** Three tries, 2 s and 10 s apart, none starting more than 6 minutes in. */
-export const DEFAULT_DEPLOY_RETRY: DeployRetry = { backoffMs: [2_000, 10_000], budgetMs: 6 * 60_000 };
+/**
+ * Five tries, 2, 10, 30 and 60 s apart (an API or emulator away for about a minute and a half is
+ * ridden out), none starting more than 6 minutes in.
+ */
+export const DEFAULT_DEPLOY_RETRY: DeployRetry = {
+  backoffMs: [2_000, 10_000, 30_000, 60_000],
+  budgetMs: 6 * 60_000,
+};
 
 /**
  * Runs `attempt` until it succeeds, fails for good, or the tries run out; a transient failure
