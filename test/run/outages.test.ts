@@ -3,6 +3,7 @@
  * the Sandbox host, the egress proxy or the Cloudflare API retries for minutes before giving up.
  */
 import { describe, expect, it } from "vitest";
+import { WORK_EFFECTS } from "../../src/loop/effects.ts";
 import { EgressProxyUnavailable } from "../../src/adapters/egress/grants.ts";
 import { SandboxError } from "../../src/ports/sandbox.ts";
 import { outageOf } from "../../src/run/outages.ts";
@@ -21,16 +22,7 @@ describe("outages", () => {
   });
 
   it("holds every step that needs the Sandbox, the proxy or the API for at least ten minutes", () => {
-    for (const kind of [
-      "prepare",
-      "write",
-      "fix",
-      "deploy",
-      "verify",
-      "promote",
-      "planDns",
-      "applyDns",
-    ] as const)
+    for (const kind of WORK_EFFECTS)
       expect(retryWaitMs(stepPolicy(kind)), kind).toBeGreaterThanOrEqual(10 * 60_000);
     // The gate bookkeeping steps touch D1 only and stay short.
     expect(retryWaitMs(stepPolicy("gate"))).toBeLessThan(60_000);
