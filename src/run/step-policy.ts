@@ -36,15 +36,6 @@ const POLICIES: Record<WorkEffectKind | "init" | "finish" | "gate", StepPolicy> 
   finish: { retries: { limit: 5, delay: 1_000, backoff: "exponential" }, timeout: 5 * MINUTE },
 };
 
-/** Pure: how long a step's retries wait in all before it gives up (exponential backoff). */
-export function retryWaitMs(policy: StepPolicy): number {
-  const { limit, delay, backoff } = policy.retries;
-  let total = 0;
-  for (let n = 0; n < limit; n++)
-    total += backoff === "exponential" ? delay * 2 ** n : backoff === "linear" ? delay * (n + 1) : delay;
-  return total;
-}
-
 export function stepPolicy(kind: keyof typeof POLICIES): StepPolicy {
   return POLICIES[kind];
 }

@@ -56,22 +56,17 @@ export async function readStepStart(
   artifactRef: string | null,
 ): Promise<{ cancel: CancelRequest | null; artifact: string | null }> {
   const statements = [
+    // The step has begun, so any sleep before it is over: without this, a step that outlasts the
+    // sweeper's grace after its sleep's due time (a claim check, a verify) looked like a run whose
+    // engine forgot the sleep, and the sweeper paused and resumed it in the middle of the step.
+    db.prepare(`UPDATE runs SET wake_at = NULL WHERE id = ?1 AND wake_at IS NOT NULL`).bind(runId),
     db
       .prepare(`SELECT cancel_requested_at AS at, cancel_requested_by AS by FROM runs WHERE id = ?1`)
       .bind(runId),
   ];
-  statements.push(
-    artifactRef !== null
-      ? db.prepare(`SELECT body FROM artifacts WHERE ref = ?1`).bind(artifactRef)
-      : db.prepare(`SELECT NULL AS body WHERE 0`),
-  );
-  // The step has begun, so any sleep before it is over: without this, a step that outlasts the
-  // sweeper's grace after its sleep's due time (a claim check, a verify) looked like a run whose
-  // engine forgot the sleep, and the sweeper paused and resumed it in the middle of the step.
-  statements.push(
-    db.prepare(`UPDATE runs SET wake_at = NULL WHERE id = ?1 AND wake_at IS NOT NULL`).bind(runId),
-  );
-  const [runs, artifacts] = await db.batch<Record<string, unknown>>(statements);
+  if (artifactRef !== null)
+    statements.push(db.prepare(`SELECT body FROM artifacts WHERE ref = ?1`).bind(artifactRef));
+  const [, runs, artifacts] = await db.batch<Record<string, unknown>>(statements);
   const run = runs?.results[0] as { at: number | null; by: string | null } | undefined;
   const body = artifacts?.results[0]?.body;
   return {

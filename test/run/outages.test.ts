@@ -7,7 +7,16 @@ import { WORK_EFFECTS } from "../../src/loop/effects.ts";
 import { EgressProxyUnavailable } from "../../src/adapters/egress/grants.ts";
 import { SandboxError } from "../../src/ports/sandbox.ts";
 import { outageOf } from "../../src/run/outages.ts";
-import { retryWaitMs, stepPolicy } from "../../src/run/step-policy.ts";
+import { type StepPolicy, stepPolicy } from "../../src/run/step-policy.ts";
+
+/** How long a step's retries wait in all before it gives up (Workflows' backoff). */
+function retryWaitMs(policy: StepPolicy): number {
+  const { limit, delay, backoff } = policy.retries;
+  let total = 0;
+  for (let n = 0; n < limit; n++)
+    total += backoff === "exponential" ? delay * 2 ** n : backoff === "linear" ? delay * (n + 1) : delay;
+  return total;
+}
 
 describe("outages", () => {
   it("names what is not answering, and nothing for a fault of the run itself", () => {

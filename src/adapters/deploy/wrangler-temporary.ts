@@ -116,31 +116,17 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
    */
   async function deploy(request: DeployRequest): Promise<Result<DeployOutput, DeployError>> {
     let fresh = request.freshAccount;
-    return withTries(
-      retry,
-      request.idempotencyKey,
-      `nightshift-deploy: ${request.runId}`,
-      async (idempotencyKey) => {
-        const tried = await deployOnce({ ...request, idempotencyKey, freshAccount: fresh });
-        if (tried.captured) fresh = false;
-        return tried.result;
-      },
+    return withTries(retry, request.idempotencyKey, `nightshift-deploy: ${request.runId}`, (idempotencyKey) =>
+      deployTry({ ...request, idempotencyKey, freshAccount: fresh }, () => {
+        fresh = false;
+      }),
     );
-  }
-
-  async function deployOnce(
-    request: DeployRequest,
-  ): Promise<{ result: Result<DeployOutput, WranglerFailure>; captured: boolean }> {
-    let captured: HeldAccount | null = null;
-    const result = await deployTry(request, (account) => {
-      captured = account;
-    });
-    return { result, captured: captured !== null };
   }
 
   async function deployTry(
     request: DeployRequest,
-    onCapture: (account: HeldAccount | null) => void,
+    /** Called when the try provisioned an account and it is held: later tries deploy into it. */
+    onProvisioned: () => void,
   ): Promise<Result<DeployOutput, WranglerFailure>> {
     const signoff = await options.findSignoff({ apiBase: options.apiBase, runId: request.runId });
     if (!signoff) {
@@ -203,7 +189,7 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
       whenWranglerExits: async (grantId, grantUrl) => {
         // What wrangler provisioned is held before the grant goes: the Sandbox has placeholders only.
         captured = await takeCapture(grants, grantId, request.runId, vault);
-        onCapture(captured);
+        if (captured) onProvisioned();
         const secrets = [captured, held].flatMap((a) => (a ? [a.apiToken, a.claimUrl] : []));
         return (text) => redactAll(text, secrets, grantUrl);
       },
@@ -222,7 +208,7 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
       // its capture was stored, or the Sandbox's cache was changed. Once, into a fresh account.
       return deployTry(
         { ...request, freshAccount: true, idempotencyKey: subKey(request.idempotencyKey, REPROVISION) },
-        onCapture,
+        onProvisioned,
       );
     }
     return readSuccess({ trailer, output, logRef, account });
