@@ -47,7 +47,14 @@ export function createApp(options: AppOptions) {
   app.notFound(() => new ApiError("not_found", "no such endpoint").toResponse());
 
   app.get("/health", (c) =>
-    c.json({ ok: true, jobs: registry.jobs.size, problems: registry.problems.length }),
+    // Where each problem is, so a job file that does not compile is named with its line and column
+    // while every other job keeps running (src/jobs/manifest.ts). The messages are for callers who
+    // can read the jobs (`GET /api/jobs`): this route answers anyone.
+    c.json({
+      ok: true,
+      jobs: registry.jobs.size,
+      problems: registry.problems.map(({ file, path, line, column }) => ({ file, path, line, column })),
+    }),
   );
   app.get("/", (c) => c.redirect("/inbox"));
   // Webhooks authenticate by signature, never by the API's credentials (src/api/webhooks.ts).

@@ -18,6 +18,7 @@ import { PortInUse } from "../../local/net.ts";
 import { SandboxHostUnavailable, startLocalStack } from "../../local/orchestrator/stack.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
+import { refreshManifest } from "./generate.ts";
 import { projectRoot } from "../project.ts";
 
 /** The API token: NIGHTSHIFT_TOKEN when set, else one generated once and kept in .nightshift/token. */
@@ -73,6 +74,11 @@ export const start: Command = {
     const port = portArg(values.port ?? process.env.PORT, 8787, "--port");
     const token = await apiToken(stateDir);
     const log = (line: string) => console.log(line);
+    // Before wrangler bundles the Worker: a job file that does not compile is left out of the
+    // manifest and named here, and every other job still runs.
+    const manifest = await refreshManifest(root);
+    if (manifest.written) log("jobs          workflows/index.ts regenerated from the job files");
+    for (const line of manifest.broken) log(`jobs          ${line} (not loaded; the other jobs run)`);
 
     const stack = await startLocalStack({
       root,

@@ -3,13 +3,20 @@
  * file and zod path, checks that the generated manifest is current and that
  * wrangler.jsonc carries every cron the jobs declare. Exit 1 on any problem.
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseJsonc } from "../../jobs/jsonc.ts";
-import { isJobFileName, MANIFEST_FILE, renderManifest } from "../../jobs/manifest.ts";
-import { buildRegistry, formatProblem, type JobFile, type JobProblem } from "../../jobs/registry.ts";
+import { MANIFEST_FILE, renderManifest } from "../../jobs/manifest.ts";
+import {
+  brokenFileProblem,
+  buildRegistry,
+  formatProblem,
+  type JobFile,
+  type JobProblem,
+} from "../../jobs/registry.ts";
 import type { Command } from "../command.ts";
+import { readJobFiles } from "../job-files.ts";
 import { projectRoot } from "../project.ts";
 
 export interface ValidateOptions {
@@ -24,11 +31,15 @@ export async function validateProject(
   options: ValidateOptions,
 ): Promise<{ problems: JobProblem[]; jobs: string[] }> {
   const dir = join(options.root, options.dir);
-  const names = await readdir(dir);
+  const entries = await readJobFiles(dir);
   const files: JobFile[] = [];
   const problems: JobProblem[] = [];
-  for (const name of names.filter(isJobFileName).sort()) {
+  for (const { name, broken } of entries) {
     const file = relative(options.root, join(dir, name));
+    if (broken) {
+      problems.push(brokenFileProblem(file, broken));
+      continue;
+    }
     try {
       const mod = (await import(pathToFileURL(join(dir, name)).href)) as { default?: unknown };
       if (mod.default === undefined)
@@ -46,7 +57,7 @@ export async function validateProject(
   problems.push(...registry.problems);
 
   const manifestPath = join(dir, MANIFEST_FILE);
-  const expected = renderManifest(names, options.dir);
+  const expected = renderManifest(entries, options.dir);
   const actual = await readFile(manifestPath, "utf8").catch(() => null);
   if (actual !== expected) {
     problems.push({
