@@ -1,6 +1,6 @@
 /**
  * Runs over the API: list, one run with its gates, its events (JSON or
- * Server-Sent Events), its artifacts, and cancelling it (approver or admin).
+ * Server-Sent Events), its artifacts and diff, and cancelling it (approver or admin).
  */
 import type { Hono } from "hono";
 import { z } from "zod";
@@ -9,6 +9,7 @@ import type { JobRegistry } from "../jobs/registry.ts";
 import { listEvents } from "../store/events.ts";
 import { approvalsOfRun, listGates } from "../store/gates.ts";
 import { getArtifact } from "../store/artifacts.ts";
+import { artifactsOfKind, latestArtifactOfKind } from "../store/inbox-queries.ts";
 import { RUN_STATUSES } from "../store/rows.ts";
 import { getRun, listRuns } from "../store/runs.ts";
 import { type AppEnv, demand } from "../web/auth.ts";
@@ -90,6 +91,19 @@ export function mountRunRoutes(
     if (!artifact)
       throw new ApiError("not_found", `no artifact "${ref}" in run "${c.req.param("id")}"`, "ref");
     return c.json({ ref, kind: artifact.kind, body: artifact.body });
+  });
+
+  // What the agent changed: the run's whole change (`net`, null when it could not be computed)
+  // and each round's own, oldest first (src/adapters/agent/diffing.ts).
+  app.get("/api/runs/:id/diff", async (c) => {
+    const run = await getRun(c.env.DB, c.req.param("id"));
+    if (!run) throw new ApiError("not_found", `no run "${c.req.param("id")}"`, "id");
+    const net = await latestArtifactOfKind(c.env.DB, run.id, "diff");
+    const rounds = await artifactsOfKind(c.env.DB, run.id, "round-diff");
+    return c.json({
+      net: net && { ref: net.ref, diff: net.body },
+      rounds: rounds.map((r) => ({ ref: r.ref, diff: r.body })),
+    });
   });
 
   app.post("/api/runs/:id/cancel", async (c) => {

@@ -9,7 +9,7 @@ import { type VerifyReport, verifyReportSchema } from "../ports/verifier.ts";
 import { getArtifact } from "../store/artifacts.ts";
 import { digest } from "../store/digest.ts";
 import { type ApprovalRow, listApprovals } from "../store/gates.ts";
-import { lastWriteEvent, latestArtifactOfKind } from "../store/inbox-queries.ts";
+import { artifactsOfKind, lastWriteEvent, latestArtifactOfKind } from "../store/inbox-queries.ts";
 import type { GateRow, RunRow } from "../store/rows.ts";
 import { getRun } from "../store/runs.ts";
 
@@ -22,7 +22,10 @@ export interface GateView {
   /** The stored report when it is not a report we can read (shown raw). */
   reportText: string | null;
   diffRef: string | null;
+  /** The run's whole change so far (the newest `diff` artifact: src/adapters/agent/diffing.ts). */
   diff: string | null;
+  /** What each round changed, oldest first; the refs name the round's step (`<run>:fix#1:round-diff`). */
+  roundDiffs: { ref: string; body: string }[];
   summary: string | null;
   /** Approvals so far on a gate that needs more than one (not part of the view hash: they do not change what is decided). */
   approvals: ApprovalRow[];
@@ -69,6 +72,7 @@ export async function loadGateView(db: D1Database, gate: GateRow): Promise<GateV
     reportText: report ? null : reportBody,
     diffRef: diffArtifact?.ref ?? null,
     diff: diffArtifact?.body ?? null,
+    roundDiffs: await artifactsOfKind(db, gate.run_id, "round-diff"),
     summary,
     approvals: gate.required_approvals > 1 ? await listApprovals(db, gate.id) : [],
     viewHash,

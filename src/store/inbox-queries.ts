@@ -18,6 +18,19 @@ export async function latestArtifactOfKind(
     .first<{ ref: string; body: string }>();
 }
 
+/** Every artifact of one kind in a run, oldest first (a run's round diffs). */
+export async function artifactsOfKind(
+  db: D1Database,
+  runId: string,
+  kind: string,
+): Promise<{ ref: string; body: string }[]> {
+  const { results } = await db
+    .prepare(`SELECT ref, body FROM artifacts WHERE run_id = ?1 AND kind = ?2 ORDER BY created_at, ref`)
+    .bind(runId, kind)
+    .all<{ ref: string; body: string }>();
+  return results;
+}
+
 /** The newest write/fix event of a run (its data may carry the agent's summary). */
 export async function lastWriteEvent(db: D1Database, runId: string): Promise<EventRow | null> {
   const row = await db

@@ -8,10 +8,18 @@ export interface DiffFile {
 export function parseUnifiedDiff(text: string): DiffFile[] {
   const files: DiffFile[] = [];
   let current: DiffFile | null = null;
-  for (const line of text.split("\n")) {
-    const header = /^diff --git a\/(\S+) b\/(\S+)/.exec(line);
-    if (header || (!current && line.startsWith("--- "))) {
-      current = { path: header ? header[2]! : line.slice(4).replace(/^a\//, ""), lines: [] };
+  const all = text.split("\n");
+  for (const [i, line] of all.entries()) {
+    // `diff --git a/x b/x` (git) and `diff -ruN [options] a/x b/x` (the workspace diff) head a
+    // file; so does a `--- `/`+++ ` pair after a hunk (plain `diff -u` output, concatenated) —
+    // a lone `--- ` inside a hunk is a deleted line that began with `-- `.
+    const header = /^diff (?:--git |-\S+ )(?:.* )?a\/(\S+) b\/(\S+)$/.exec(line);
+    const nextPlain =
+      line.startsWith("--- ") &&
+      (all[i + 1] ?? "").startsWith("+++ ") &&
+      (!current || current.lines.some((l) => l.kind === "hunk"));
+    if (header || nextPlain) {
+      current = { path: header ? header[2]! : line.slice(4).split("\t")[0]!.replace(/^a\//, ""), lines: [] };
       files.push(current);
       if (header) continue;
     }
@@ -19,16 +27,17 @@ export function parseUnifiedDiff(text: string): DiffFile[] {
       current = { path: "(diff)", lines: [] };
       files.push(current);
     }
-    const plusPath = /^\+\+\+ (?:b\/)?(.+)$/.exec(line);
+    const inHunk = current.lines.some((l) => l.kind === "hunk");
+    const plusPath = inHunk ? null : /^\+\+\+ (?:b\/)?([^\t]+)/.exec(line);
     if (plusPath) {
       if (current.path === "(diff)" || current.path === "/dev/null") current.path = plusPath[1]!;
       current.lines.push({ kind: "meta", text: line });
-    } else if (line.startsWith("--- ") || /^(index|new file|deleted file|similarity|rename)/.test(line))
-      current.lines.push({ kind: "meta", text: line });
-    else if (line.startsWith("@@")) current.lines.push({ kind: "hunk", text: line });
+    } else if (line.startsWith("@@")) current.lines.push({ kind: "hunk", text: line });
+    // Before the first hunk every line is a header; inside hunks a `--- ` line is a deletion.
+    else if (!inHunk) current.lines.push({ kind: "meta", text: line });
     else if (line.startsWith("+")) current.lines.push({ kind: "add", text: line });
     else if (line.startsWith("-")) current.lines.push({ kind: "del", text: line });
-    else current.lines.push({ kind: "ctx", text: line });
+    else if (line !== "" || i < all.length - 1) current.lines.push({ kind: "ctx", text: line });
   }
-  return files.filter((f) => f.lines.some((l) => l.kind !== "ctx" || l.text !== ""));
+  return files.filter((f) => f.lines.some((l) => l.text !== ""));
 }

@@ -61,6 +61,19 @@ describe("the example job, offline", () => {
     const counted = await fetch(stack.emulator.localUrl(`${run.deploymentUrl}/count`));
     expect(await counted.json()).toEqual({ count: expect.any(Number) });
 
+    // The replay agent's change is recorded like any agent's: the run's whole change, and each round's.
+    const diff = (
+      await api<{ net: { diff: string } | null; rounds: { ref: string; diff: string }[] }>(
+        stack,
+        `/api/runs/${id}/diff`,
+      )
+    ).body;
+    expect(diff.net?.diff).toContain("+++ b/src/index.ts");
+    expect(diff.net?.diff).toContain("+      return Response.json({ count: visits });");
+    expect(diff.net?.diff).not.toContain("Response.json({ visits })");
+    expect(diff.rounds.map((r) => r.ref)).toEqual([`${id}:write#1:round-diff`, `${id}:fix#1:round-diff`]);
+    expect(diff.rounds[1]?.diff).toContain("-      return Response.json({ visits });");
+
     // The replayed agent is labelled as a replay in the timeline.
     const writes = events.filter((e) => e.type === "write.done");
     expect(writes).toHaveLength(2);

@@ -1,6 +1,44 @@
-/** The DNS plan on a gate page: the mismatch flag, each resource before and after, escaping. */
+/**
+ * A gate page's sections: the DNS plan (the mismatch flag, each resource before and after,
+ * escaping) and the diff (the run's whole change with its file list, then each round's).
+ */
 import { describe, expect, it } from "vitest";
-import { dnsSection } from "../../src/ui/pages/gate.ts";
+import type { GateView } from "../../src/gates/view.ts";
+import { diffSection, dnsSection } from "../../src/ui/pages/gate.ts";
+
+describe("the diff on a gate page", () => {
+  const gate = { run_id: "r1" } as GateView["gate"];
+  const change = (path: string, from: string, to: string) =>
+    `diff -ruN a/${path} b/${path}\n--- a/${path}\n+++ b/${path}\n@@ -1 +1 @@\n-${from}\n+${to}\n`;
+  const round1 = change("src/index.ts", "old", "bug <script>x</script>");
+  const round2 = change("src/index.ts", "bug <script>x</script>", "fixed");
+  const rounds = [
+    { ref: "r1:write#1:round-diff", body: round1 },
+    { ref: "r1:fix#1:round-diff", body: round2 },
+  ];
+
+  it("leads with the run's whole change and its file list, then folds the rounds", () => {
+    const net = change("src/index.ts", "old", "fixed") + change("README.md", "a", "b");
+    const markup = diffSection({ gate, diff: net, roundDiffs: rounds }).text;
+    expect(markup).toContain("2 files changed: <code>src/index.ts</code>, <code>README.md</code>");
+    expect(markup).toContain('<span class="add">+fixed</span>');
+    expect(markup.indexOf("README.md")).toBeLessThan(markup.indexOf("By round (2)"));
+    expect(markup).toContain("<h3>write#1</h3>");
+    expect(markup).toContain("<h3>fix#1</h3>");
+    expect(markup).not.toContain("<script>");
+    expect(markup).toContain("&lt;script&gt;");
+  });
+
+  it("says so when the agent changed nothing, when only the rounds are known, and when nothing was recorded", () => {
+    expect(diffSection({ gate, diff: "", roundDiffs: [] }).text).toContain("No files changed.");
+    expect(diffSection({ gate, diff: null, roundDiffs: rounds }).text).toContain(
+      "The run's whole change is not available",
+    );
+    expect(diffSection({ gate, diff: null, roundDiffs: [] }).text).toContain(
+      "No diff was recorded for this run.",
+    );
+  });
+});
 
 describe("the DNS plan on a gate page", () => {
   const plan = (hostname: string) => ({

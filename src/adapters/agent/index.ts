@@ -23,6 +23,7 @@ import { createLlmAgent } from "./llm-agent.ts";
 import type { ModelHttpOptions } from "./model-http.ts";
 import { openaiClient } from "./openai.ts";
 import { DEFAULT_PRICES, priceTableSchema } from "./prices.ts";
+import { diffingAgent } from "./diffing.ts";
 import { recordingAgent } from "./recording.ts";
 import { createReplayAgent, REPLAY_ADAPTER } from "./replay.ts";
 
@@ -134,11 +135,13 @@ function refusing(name: string, error: z.ZodError): Agent {
 function artifactSaver(options: AgentForOptions) {
   const put = options.saveArtifact;
   if (!put) return undefined;
-  return (request: AgentRequest, kind: string, body: string) =>
+  // Artifact kinds are `agent-<kind>` unless named: the diffs are `diff` and `round-diff`, which
+  // the gate page reads whatever the adapter.
+  return (request: AgentRequest, kind: string, body: string, artifactKind = `agent-${kind}`) =>
     put({
       ref: `${request.idempotencyKey}:${kind}`,
       runId: request.runId,
-      kind: `agent-${kind}`,
+      kind: artifactKind,
       body,
       at: Date.now(),
     });
@@ -174,9 +177,12 @@ export function throughEgressProxy(
 
 /** The adapter for a job's `agent` section. Unknown names fail the round with a clear message. */
 export function agentFor(spec: Job["agent"], env: AgentSecrets, options: AgentForOptions = {}): Agent {
-  const inner = buildAgent(spec, env, options);
   const save = artifactSaver(options);
-  if (spec.adapter === REPLAY_ADAPTER || !save || options.record === false) return inner;
+  if (!save) return buildAgent(spec, env, options);
+  const inner = diffingAgent(buildAgent(spec, env, options), (request, kind, body) =>
+    save(request, kind, body, kind),
+  );
+  if (spec.adapter === REPLAY_ADAPTER || options.record === false) return inner;
   return recordingAgent(inner, async (request, round) => {
     await save(request, "recording", JSON.stringify({ agent: recordedFromLabel(spec), round }));
   });

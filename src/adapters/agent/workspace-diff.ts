@@ -19,9 +19,20 @@ function quote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The baseline directory for `tag`, under the Sandbox's /tmp (which lasts as long as the Sandbox). */
+export function baselineDir(tag: string): string {
+  return `/tmp/nightshift-baseline/${tag.replace(/[^A-Za-z0-9._-]/g, "_")}`;
+}
+
+/** The baseline directory for `tag` when one was captured in this Sandbox, else null. */
+export async function existingBaseline(sandbox: Sandbox, tag: string): Promise<string | null> {
+  const dir = baselineDir(tag);
+  return (await sandbox.exec(["test", "-d", dir])).exitCode === 0 ? dir : null;
+}
+
 /** Copies the workspace to a baseline directory under /tmp; returns its path. */
 export async function captureBaseline(sandbox: Sandbox, tag: string): Promise<string> {
-  const dir = `/tmp/nightshift-baseline/${tag.replace(/[^A-Za-z0-9._-]/g, "_")}`;
+  const dir = baselineDir(tag);
   const excludes = EXCLUDED.map((e) => `--exclude=./${e}`).join(" ");
   const script = `rm -rf ${quote(dir)} && mkdir -p ${quote(dir)} && cd ${WORKSPACE_DIR} && tar ${excludes} -cf - . | tar -xf - -C ${quote(dir)}`;
   const result = await sandbox.exec(["sh", "-c", script], { timeoutMs: 120_000 });

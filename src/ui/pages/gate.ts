@@ -6,7 +6,7 @@ import type { Principal } from "../../web/roles.ts";
 import type { LoopContext } from "../../loop/types.ts";
 import { type DnsResource, dnsPlanSchema } from "../../ports/dns.ts";
 import { CSRF_FIELD } from "../csrf.ts";
-import { parseUnifiedDiff } from "../diff.ts";
+import { type DiffFile, parseUnifiedDiff } from "../diff.ts";
 import { isoTime, timeLeft } from "../format.ts";
 import { bindingSection } from "../gate-binding.ts";
 import type { GateView } from "../../gates/view.ts";
@@ -54,14 +54,46 @@ ${r.checks.map(
   return html`<p>No verification report is attached to this gate.</p>`;
 }
 
-function diffSection(view: GateView): Html {
-  if (!view.diff) return html`<p>No diff was recorded for this run.</p>`;
-  return html`${parseUnifiedDiff(view.diff).map(
+function diffFiles(files: DiffFile[], open: boolean): Html {
+  return html`${files.map(
     (file) =>
-      html`<details open><summary><code>${file.path}</code></summary><pre class="diff">${file.lines.map(
+      html`<details${open ? " open" : ""}><summary><code>${file.path}</code></summary><pre class="diff">${file.lines.map(
         (l) => html`<span class="${l.kind}">${l.text}</span>\n`,
       )}</pre></details>`,
   )}`;
+}
+
+/** The file list, then each file's unified diff. */
+function changeOf(text: string, open: boolean): Html {
+  const files = parseUnifiedDiff(text);
+  if (files.length === 0) return html`<p>No files changed.</p>`;
+  return html`<p class="files">${files.length} file${files.length === 1 ? "" : "s"} changed: ${files.map(
+    (f, i) => html`${i ? ", " : ""}<code>${f.path}</code>`,
+  )}</p>${diffFiles(files, open)}`;
+}
+
+/** The step a round diff came from, from its ref `<run>:<step>:round-diff`. */
+function roundLabel(runId: string, ref: string): string {
+  return ref.replace(`${runId}:`, "").replace(/:round-diff$/, "");
+}
+
+/**
+ * The run's whole change first (the file list, then each file's unified diff), then what each
+ * round changed, folded: the change is what an approval is about, the rounds say how it came.
+ */
+export function diffSection(view: Pick<GateView, "diff" | "roundDiffs" | "gate">): Html {
+  const rounds = view.roundDiffs;
+  if (view.diff === null && rounds.length === 0) return html`<p>No diff was recorded for this run.</p>`;
+  const net =
+    view.diff === null
+      ? html`<p>The run's whole change is not available (its Sandbox was replaced after the first round); each round's change follows.</p>`
+      : changeOf(view.diff, true);
+  const byRound = rounds.length
+    ? html`<details><summary>By round (${rounds.length})</summary>${rounds.map(
+        (r) => html`<h3>${roundLabel(view.gate.run_id, r.ref)}</h3>${changeOf(r.body, false)}`,
+      )}</details>`
+    : html``;
+  return html`${net}${byRound}`;
 }
 
 /** A resource as the plan shows it, in one line. */

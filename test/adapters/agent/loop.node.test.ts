@@ -118,6 +118,16 @@ describe("the loop with the OpenAI-compatible agent", () => {
     const files = await sandboxes.provider.get(id).readFile("/workspace/sum.mjs");
     expect(files).toContain("a + b");
 
+    // The change as the approver sees it: the whole run's diff (the fix only, net of the bug) and each round's.
+    const { body: diff } = await call(`/api/runs/${id}/diff`);
+    const net = (diff.net as { diff: string }).diff;
+    expect(net).toContain("+++ b/sum.mjs");
+    expect(net).toContain("a + b");
+    expect(net).not.toContain("a - b");
+    const rounds = diff.rounds as { diff: string }[];
+    expect(rounds).toHaveLength(2);
+    expect(rounds[0]?.diff).toContain("+  return a - b;");
+
     // `nightshift record`: the run's rounds as a replay session.
     const session = await collectSession(clientGetter(await connect({ url: server!.url, token: TOKEN })), id);
     expect(sessionSchema.safeParse(session).success).toBe(true);

@@ -37,7 +37,7 @@ export interface CliAgentSettings {
   prices: PriceTable;
   /** Extra variables (non-secret) for the CLI. */
   env?: Record<string, string>;
-  saveArtifact?: (request: AgentRequest, kind: "transcript" | "diff", body: string) => Promise<string>;
+  saveArtifact?: (request: AgentRequest, kind: "transcript", body: string) => Promise<string>;
 }
 
 export function createCliAgent(spec: CliSpec, settings: CliAgentSettings): Agent {
@@ -114,8 +114,8 @@ export function createCliAgent(spec: CliSpec, settings: CliAgentSettings): Agent
           usage,
         });
       }
-      const { changes, diff } = await diffWorkspace(request.sandbox, baseline);
-      if (settings.saveArtifact && diff) await settings.saveArtifact(request, "diff", diff);
+      // The diff itself is recorded for every adapter alike (diffing.ts); here only the file list.
+      const { changes } = await diffWorkspace(request.sandbox, baseline);
       return ok({
         summary: outcome.summary || `${spec.name} finished round ${request.round}`,
         filesChanged: changes.map((c) => c.path),
