@@ -5,7 +5,7 @@
  */
 import type { LoopContext } from "../loop/types.ts";
 import { claimUrlsIn, hideClaimUrl } from "../web/claim-url.ts";
-import type { ApprovalRow } from "../store/gates.ts";
+import { type ApprovalRow, decideBy } from "../store/gates.ts";
 import type { EventRow, GateRow, RunRow } from "../store/rows.ts";
 
 export interface ViewOptions {
@@ -51,6 +51,8 @@ export function gateView(gate: GateRow, approvals: ApprovalRow[] = [], options: 
     shownHash: gate.shown_hash,
     openedAt: gate.opened_at,
     deadlineAt: gate.deadline_at,
+    /** The one deadline to show: the earlier of the timeout and what the gate depends on (store/gates.ts). */
+    decideBy: decideBy(gate),
     decidedAt: gate.decided_at,
     decidedBy: gate.decided_by,
     reason: gate.reason,

@@ -11,7 +11,7 @@
  */
 import { type IdempotencyKey, idempotencyKey } from "../ports/vocabulary.ts";
 import type { Notification, Notifier } from "../ports/notifier.ts";
-import { claimExpiryNotice, claimExpiryWarning } from "../store/gates.ts";
+import { claimExpiryNotice, claimExpiryWarning, decideBy } from "../store/gates.ts";
 import type { GateRow } from "../store/rows.ts";
 import { getRun } from "../store/runs.ts";
 
@@ -36,13 +36,21 @@ async function jobOf(db: D1Database, gate: GateRow): Promise<string> {
 /** "About to expire", once per gate; false when it was sent already or the gate is no longer pending. */
 export async function noticeGateExpiring(ctx: NoticeContext, gate: GateRow): Promise<boolean> {
   if (!(await claimExpiryWarning(ctx.db, gate.id, ctx.now))) return false;
-  const minutes = Math.max(1, Math.round((gate.deadline_at - ctx.now) / 60_000));
+  const due = decideBy(gate);
+  const minutes = Math.max(1, Math.round((due.at - ctx.now) / 60_000));
+  const when = new Date(due.at).toISOString();
   await ctx.notifier.notify({
     idempotencyKey: noticeKey(gate, "expiring"),
     runId: gate.run_id,
     kind: "gate.expiring",
-    title: `${await jobOf(ctx.db, gate)}: ${gate.kind} gate expires in ${minutes} min`,
-    body: `Run ${gate.run_id} still waits at the ${gate.kind} gate; undecided, it expires at ${new Date(gate.deadline_at).toISOString()}.`,
+    title:
+      due.because === "account_expiry"
+        ? `${await jobOf(ctx.db, gate)}: the account to claim expires in ${minutes} min`
+        : `${await jobOf(ctx.db, gate)}: ${gate.kind} gate expires in ${minutes} min`,
+    body:
+      due.because === "account_expiry"
+        ? `Run ${gate.run_id} waits at the claim gate; its temporary account expires at ${when} and cannot be claimed after that (the gate itself times out at ${new Date(gate.deadline_at).toISOString()}).`
+        : `Run ${gate.run_id} still waits at the ${gate.kind} gate; undecided, it expires at ${when}.`,
     links: [],
     gate: gateOf(gate),
   });

@@ -132,23 +132,44 @@ export async function undeliveredGates(db: D1Database): Promise<GateRow[]> {
 }
 
 /**
- * How long before its deadline a pending gate is announced as about to expire:
- * an hour, or a tenth of the gate's whole timeout when that is shorter (a
- * 24 h gate warns 1 h ahead, a 1 h gate 6 min ahead). Pure; the SQL in
+ * When a pending gate must be decided by: its own timeout, or sooner what it depends on. A
+ * claim gate depends on its temporary account (`shown.accountExpiresAt`): once the account
+ * expires there is nothing left to claim, whatever the gate's timeout says. `other` is the
+ * later of the two, shown beside it. Pure; `DECIDE_BY_SQL` says the same in SQL.
+ */
+export interface DecideBy {
+  at: number;
+  because: "timeout" | "account_expiry";
+  other: { at: number; because: "timeout" | "account_expiry" } | null;
+}
+export function decideBy(gate: Pick<GateRow, "deadline_at" | "shown_json">): DecideBy {
+  const shown = gate.shown_json as Record<string, unknown> | null;
+  const expires = typeof shown?.accountExpiresAt === "number" ? shown.accountExpiresAt : null;
+  const timeout = { at: gate.deadline_at, because: "timeout" as const };
+  if (expires === null) return { ...timeout, other: null };
+  const account = { at: expires, because: "account_expiry" as const };
+  return expires < gate.deadline_at ? { ...account, other: timeout } : { ...timeout, other: account };
+}
+const DECIDE_BY_SQL = `MIN(deadline_at, COALESCE(json_extract(shown_json, '$.accountExpiresAt'), deadline_at))`;
+
+/**
+ * How long before it must be decided (`decideBy`) a pending gate is announced as about to
+ * expire: an hour, or a tenth of the time it was open for when that is shorter (a 24 h gate
+ * warns 1 h ahead, a claim gate whose account lasts 1 h warns 6 min ahead). Pure; the SQL in
  * `gatesToWarn` computes the same.
  */
 export const EXPIRY_WARNING_MAX_MS = 3_600_000;
-export function expiryWarningLeadMs(gate: Pick<GateRow, "opened_at" | "deadline_at">): number {
-  return Math.min(EXPIRY_WARNING_MAX_MS, Math.floor((gate.deadline_at - gate.opened_at) / 10));
+export function expiryWarningLeadMs(gate: Pick<GateRow, "opened_at" | "deadline_at" | "shown_json">): number {
+  return Math.min(EXPIRY_WARNING_MAX_MS, Math.floor((decideBy(gate).at - gate.opened_at) / 10));
 }
 
 /** Pending gates inside their warning window (see `expiryWarningLeadMs`) not yet warned about. */
 export async function gatesToWarn(db: D1Database, now: number): Promise<GateRow[]> {
   const { results } = await db
     .prepare(
-      `SELECT * FROM gates WHERE status = 'pending' AND expiry_warned_at IS NULL AND deadline_at > ?1
-         AND deadline_at - ?1 <= MIN(?2, (deadline_at - opened_at) / 10)
-       ORDER BY deadline_at`,
+      `SELECT * FROM gates WHERE status = 'pending' AND expiry_warned_at IS NULL AND ${DECIDE_BY_SQL} > ?1
+         AND ${DECIDE_BY_SQL} - ?1 <= MIN(?2, (${DECIDE_BY_SQL} - opened_at) / 10)
+       ORDER BY ${DECIDE_BY_SQL}`,
     )
     .bind(now, EXPIRY_WARNING_MAX_MS)
     .all();

@@ -9,7 +9,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_SWEEP, sweep } from "../../src/control/sweeper.ts";
-import { expiryWarningLeadMs, listGates } from "../../src/store/gates.ts";
+import { decideBy, expiryWarningLeadMs, listGates } from "../../src/store/gates.ts";
 import type { GateRow } from "../../src/store/rows.ts";
 import { fakePorts } from "../support/fakes/ports.ts";
 import { fakeCalls } from "../support/fakes/world.ts";
@@ -31,11 +31,33 @@ async function claimGate(runId: string): Promise<GateRow> {
 }
 
 describe("the expiry warning rule", () => {
+  const HOUR = 3_600_000;
   it("warns an hour ahead, or a tenth of a shorter gate's timeout ahead", () => {
-    const gate = (hours: number) => ({ opened_at: 0, deadline_at: hours * 3_600_000 });
-    expect(expiryWarningLeadMs(gate(24))).toBe(3_600_000);
+    const gate = (hours: number) => ({ opened_at: 0, deadline_at: hours * HOUR, shown_json: {} });
+    expect(expiryWarningLeadMs(gate(24))).toBe(HOUR);
     expect(expiryWarningLeadMs(gate(1))).toBe(360_000);
     expect(expiryWarningLeadMs(gate(0.5))).toBe(180_000);
+  });
+
+  it("counts to the earlier of the timeout and the claimed account's expiry", () => {
+    const claim = { opened_at: 0, deadline_at: 24 * HOUR, shown_json: { accountExpiresAt: HOUR } };
+    expect(decideBy(claim)).toEqual({
+      at: HOUR,
+      because: "account_expiry",
+      other: { at: 24 * HOUR, because: "timeout" },
+    });
+    expect(expiryWarningLeadMs(claim)).toBe(360_000);
+    const later = { ...claim, shown_json: { accountExpiresAt: 48 * HOUR } };
+    expect(decideBy(later)).toEqual({
+      at: 24 * HOUR,
+      because: "timeout",
+      other: { at: 48 * HOUR, because: "account_expiry" },
+    });
+    expect(decideBy({ ...claim, shown_json: {} })).toEqual({
+      at: 24 * HOUR,
+      because: "timeout",
+      other: null,
+    });
   });
 });
 
@@ -46,12 +68,16 @@ describe("gate notices from the sweeper", () => {
     await waitForRun(id, inState("awaitingClaim"));
     const gate = await claimGate(id);
     const lead = expiryWarningLeadMs(gate);
+    // The claim gate must be decided before the fake's one-hour account expires, long before its own 24 h.
+    const due = decideBy(gate);
+    expect(due.because).toBe("account_expiry");
+    expect(due.at).toBeLessThan(gate.deadline_at);
 
     // Outside the warning window: nothing.
-    expect((await sweepAt(gate.deadline_at - lead - 60_000)).warnedGates).not.toContain(gate.id);
+    expect((await sweepAt(due.at - lead - 60_000)).warnedGates).not.toContain(gate.id);
     // Inside it, swept three times: one warning.
-    expect((await sweepAt(gate.deadline_at - lead + 1_000)).warnedGates).toEqual([gate.id]);
-    expect((await sweepAt(gate.deadline_at - 30_000)).warnedGates).toEqual([]);
+    expect((await sweepAt(due.at - lead + 1_000)).warnedGates).toEqual([gate.id]);
+    expect((await sweepAt(due.at - 30_000)).warnedGates).toEqual([]);
     expect((await sweepAt(gate.deadline_at - 1_000)).warnedGates).toEqual([]);
 
     // Past the deadline: the sweeper expires the gate, announces it, and wakes the run.

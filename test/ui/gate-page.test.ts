@@ -5,6 +5,28 @@
 import { describe, expect, it } from "vitest";
 import type { GateView } from "../../src/gates/view.ts";
 import { diffSection, dnsSection } from "../../src/ui/pages/gate.ts";
+import { decideByLine, timeLeftFor } from "../../src/ui/deadline.ts";
+import { decideBy } from "../../src/store/gates.ts";
+
+describe("a gate's one deadline", () => {
+  const HOUR = 3_600_000;
+  const now = Date.UTC(2026, 0, 1);
+  const claim = { deadline_at: now + 24 * HOUR, shown_json: { accountExpiresAt: now + 41 * 60_000 } };
+
+  it("leads with the account's expiry when it comes before the claim gate's timeout", () => {
+    const line = decideByLine(decideBy(claim), now).text;
+    expect(line).toMatch(/^2026-01-01T00:41:00Z/);
+    expect(line).toContain('41m left</time> <span class="why">(account to claim expires)</span>');
+    expect(line).toContain("then the gate times out at 2026-01-02T00:00:00Z");
+    expect(timeLeftFor(decideBy(claim), now).text).not.toContain("24h");
+  });
+
+  it("shows the timeout alone for a gate that depends on nothing else", () => {
+    const line = decideByLine(decideBy({ deadline_at: now + 2 * HOUR, shown_json: {} }), now).text;
+    expect(line).toContain("(gate times out)");
+    expect(line).not.toContain("then the");
+  });
+});
 
 describe("the diff on a gate page", () => {
   const gate = { run_id: "r1" } as GateView["gate"];

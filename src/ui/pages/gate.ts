@@ -2,12 +2,14 @@
  * One gate: everything the decision rests on, then approve / reject with a
  * reason. Pure rendering from a `GateView`; the form binds to its view hash.
  */
+import { decideBy } from "../../store/gates.ts";
+import { countdown, decideByLine } from "../deadline.ts";
 import type { Principal } from "../../web/roles.ts";
 import type { LoopContext } from "../../loop/types.ts";
 import { type DnsResource, dnsPlanSchema } from "../../ports/dns.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { type DiffFile, parseUnifiedDiff } from "../diff.ts";
-import { isoTime, timeLeft } from "../format.ts";
+import { isoTime } from "../format.ts";
 import { bindingSection } from "../gate-binding.ts";
 import type { GateView } from "../../gates/view.ts";
 import { type Html, html } from "../html.ts";
@@ -28,10 +30,6 @@ const ASKS: Record<string, string> = {
   dns: "Apply this production DNS / custom-domain change, once, exactly as planned.",
   rollback: "Undo another run's production DNS change: apply this inverse plan, once, exactly as shown.",
 };
-
-function countdown(deadline: number, now: number): Html {
-  return html`<time datetime="${new Date(deadline).toISOString()}" data-deadline="${deadline}">${timeLeft(deadline, now)}</time>`;
-}
 
 function link(url: unknown): Html | string {
   return typeof url === "string" && /^https?:\/\//.test(url)
@@ -204,7 +202,7 @@ export function gatePage(
 ${bindingSection(view)}
 <dl>
 <dt>Opened</dt><dd>${isoTime(gate.opened_at)}</dd>
-<dt>Decide by</dt><dd>${isoTime(gate.deadline_at)} (${gate.status === "pending" ? countdown(gate.deadline_at, now) : "closed"})</dd>
+<dt>Decide by</dt><dd id="decide-by">${gate.status === "pending" ? decideByLine(decideBy(gate), now) : html`${isoTime(gate.deadline_at)} (closed)`}</dd>
 <dt>Worker</dt><dd><code>${String(shown.worker ?? "")}</code>, snapshot <code>${String(shown.verifiedSnapshotId ?? shown.snapshotId ?? "none")}</code></dd>
 ${gate.kind !== "tos" ? html`<dt>Live preview</dt><dd>${link(shown.deploymentUrl ?? (view.run?.context_json as LoopContext | null)?.deploymentUrl)}</dd>` : ""}
 ${

@@ -1,8 +1,10 @@
 /** The inbox's list pages: pending gates (oldest first, time left) and runs (filterable). Pure. */
+import { decideBy } from "../../store/gates.ts";
+import { timeLeftFor } from "../deadline.ts";
 import type { Principal } from "../../web/roles.ts";
 import { RUN_STATES } from "../../ports/vocabulary.ts";
 import type { GateRow, RunRow } from "../../store/rows.ts";
-import { isoTime, timeLeft } from "../format.ts";
+import { isoTime } from "../format.ts";
 import { type Html, html } from "../html.ts";
 import { page } from "../layout.ts";
 
@@ -18,7 +20,7 @@ export function gatesPage(options: {
 <table><thead><tr><th scope="col">Gate</th><th scope="col">Job</th><th scope="col">Run</th><th scope="col">Opened</th><th scope="col">Time left</th></tr></thead><tbody>
 ${gates.map(
   (g) =>
-    html`<tr data-gate="${g.id}"><td><a href="/inbox/runs/${g.run_id}/gates/${g.kind}-${g.seq}">${g.kind} #${g.seq}</a></td><td>${runs.get(g.run_id)?.job ?? ""}</td><td><a href="/inbox/runs/${g.run_id}">${g.run_id}</a></td><td>${isoTime(g.opened_at)}</td><td><time data-deadline="${g.deadline_at}" datetime="${new Date(g.deadline_at).toISOString()}">${timeLeft(g.deadline_at, now)}</time></td></tr>`,
+    html`<tr data-gate="${g.id}"><td><a href="/inbox/runs/${g.run_id}/gates/${g.kind}-${g.seq}">${g.kind} #${g.seq}</a></td><td>${runs.get(g.run_id)?.job ?? ""}</td><td><a href="/inbox/runs/${g.run_id}">${g.run_id}</a></td><td>${isoTime(g.opened_at)}</td><td>${timeLeftFor(decideBy(g), now)}</td></tr>`,
 )}
 </tbody></table>`
     : html`<p role="status">No gate is waiting for a decision.</p>`;

@@ -4,9 +4,11 @@
  * and appends new events (no page reload) until the run is final. Without
  * script, a reload shows everything.
  */
+import { decideBy } from "../../store/gates.ts";
+import { timeLeftFor } from "../deadline.ts";
 import type { Principal } from "../../web/roles.ts";
 import type { EventRow, GateRow, RunRow } from "../../store/rows.ts";
-import { isoTime, timeLeft } from "../format.ts";
+import { isoTime } from "../format.ts";
 import { type Html, html } from "../html.ts";
 import { page } from "../layout.ts";
 
@@ -61,7 +63,7 @@ ${
         (g) =>
           html`<li><a href="/inbox/runs/${run.id}/gates/${g.kind}-${g.seq}">${g.kind} #${g.seq}</a>: ${g.status}${
             g.status === "pending"
-              ? html` (<time data-deadline="${g.deadline_at}">${timeLeft(g.deadline_at, now)}</time>)`
+              ? html` (${timeLeftFor(decideBy(g), now)})`
               : g.decided_by
                 ? ` by ${g.decided_by}`
                 : ""
