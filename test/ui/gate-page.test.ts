@@ -16,7 +16,7 @@ describe("a gate's one deadline", () => {
   it("leads with the account's expiry when it comes before the claim gate's timeout", () => {
     const line = decideByLine(decideBy(claim), now).text;
     expect(line).toMatch(/^2026-01-01T00:41:00Z/);
-    expect(line).toContain('41m left</time> <span class="why">(account to claim expires)</span>');
+    expect(line).toContain('41m 00s left</time> <span class="why">(account to claim expires)</span>');
     expect(line).toContain("then the gate times out at 2026-01-02T00:00:00Z");
     expect(timeLeftFor(decideBy(claim), now).text).not.toContain("24h");
   });
