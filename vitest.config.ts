@@ -25,7 +25,7 @@ export default defineConfig({
         test: {
           name: "workers",
           include: [
-            "test/{loop,run,gates,control,store,web,ui,jobs,api,adapters,triggers,ports}/**/*.test.ts",
+            "test/{loop,run,gates,control,store,web,ui,jobs,api,adapters,triggers,ports,hostile}/**/*.test.ts",
           ],
           // Adapter tests that need real Node servers or processes say so in their name.
           exclude: ["**/*.node.test.ts"],

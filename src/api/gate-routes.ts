@@ -81,8 +81,17 @@ export function mountGateRoutes(
         },
       });
       if (!result.ok) {
+        // The gate as it is, approvals so far included: a refusal must not show a half-approved gate as unapproved.
         const gate =
-          "gate" in result ? { gate: gateView(result.gate, [], gateVisibility(principal, result.gate)) } : {};
+          "gate" in result
+            ? {
+                gate: gateView(
+                  result.gate,
+                  await listApprovals(c.env.DB, result.gate.id),
+                  gateVisibility(principal, result.gate),
+                ),
+              }
+            : {};
         const approvals = "approvals" in result ? { approvals: result.approvals } : {};
         throw new ApiError(result.code, result.message, result.code === "not_found" ? "gate" : undefined, {
           ...gate,

@@ -14,15 +14,32 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(Number(match[1]) * UNITS[match[2]!]!);
 }
 
-/** A zod schema accepting `1500` or `"1.5s"`, producing milliseconds. */
-export const durationSchema = z.union([
-  z.number().int().nonnegative(),
-  z.string().transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === undefined) {
-      ctx.addIssue({ code: "custom", message: `"${text}" is not a duration (use e.g. 90s, 15m, 2h, 3d)` });
+/**
+ * The longest wait a job may name: Cloudflare Workflows sleep and wait for an event for at most
+ * 365 days, so a longer gate timeout or deadline would fail the run when it gets there, not here.
+ */
+export const MAX_DURATION_MS = 365 * UNITS.d!;
+const TOO_LONG = "is longer than 365d, the longest wait a Workflow can hold";
+
+/**
+ * A zod schema accepting `1500` or `"1.5s"`, producing milliseconds. One schema, not a union of
+ * a number and a string one, so a bad value gets its own message instead of "Invalid input".
+ */
+export const durationSchema = z
+  .custom<number | string>(
+    (value) => typeof value === "number" || typeof value === "string",
+    "a duration: a number of milliseconds or text such as 90s, 15m, 2h, 3d",
+  )
+  .transform((value, ctx) => {
+    const ms = typeof value === "number" ? value : parseDuration(value);
+    const shown = typeof value === "number" ? `${value} ms` : `"${value}"`;
+    const fail = (message: string) => {
+      ctx.addIssue({ code: "custom", message });
       return z.NEVER;
-    }
+    };
+    if (ms === undefined) return fail(`${shown} is not a duration (use e.g. 90s, 15m, 2h, 3d)`);
+    if (!Number.isSafeInteger(ms) || ms < 0)
+      return fail(`${shown} is not a whole, non-negative number of milliseconds`);
+    if (ms > MAX_DURATION_MS) return fail(`${shown} ${TOO_LONG}`);
     return ms;
-  }),
-]);
+  });

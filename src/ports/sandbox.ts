@@ -20,6 +20,8 @@ export const WORKSPACE_DIR = "/workspace";
  * /workspace ("" for the root); throws `invalid` when it leaves /workspace.
  */
 export function workspaceRelative(path: string): string {
+  // No file name holds one; Node's fs would throw a TypeError (a 500) instead of a refusal.
+  if (path.includes("\0")) throw new SandboxError("invalid", `path contains a NUL byte: ${path}`);
   const absolute = path.startsWith("/") ? path : `${WORKSPACE_DIR}/${path}`;
   const parts: string[] = [];
   for (const part of absolute.split("/")) {

@@ -12,7 +12,13 @@
 import { z } from "zod";
 import type { Conversation, ModelTurn, ToolCall } from "./conversation.ts";
 import type { ModelClient } from "./llm-agent.ts";
-import { callWithRetries, type ModelHttpOptions, ModelProtocolError, parseJson } from "./model-http.ts";
+import {
+  callWithRetries,
+  isTokenCount,
+  type ModelHttpOptions,
+  ModelProtocolError,
+  parseJson,
+} from "./model-http.ts";
 import { readSse } from "./sse.ts";
 import type { ToolDefinition } from "./tools.ts";
 
@@ -193,8 +199,10 @@ export class AnthropicStreamAccumulator {
       text,
       toolCalls,
       stop: toolCalls.length ? "tool_use" : stop,
-      usage: { tokensIn: this.inputTokens, tokensOut: this.outputTokens },
-      usageReported: true,
+      // Counts that cannot be true (negative, fractional) read as no report: charged by estimate.
+      ...(isTokenCount(this.inputTokens) && isTokenCount(this.outputTokens)
+        ? { usage: { tokensIn: this.inputTokens, tokensOut: this.outputTokens }, usageReported: true }
+        : { usage: { tokensIn: 0, tokensOut: 0 }, usageReported: false }),
     };
   }
 }

@@ -113,3 +113,11 @@ export function parseJson(data: string, where: string): unknown {
     throw new ModelProtocolError(`malformed JSON in ${where}: ${data.slice(0, 200)}`);
   }
 }
+
+/**
+ * Whether a token count a model server reported can be believed: a whole, non-negative number.
+ * Anything else is treated as no report (the loop charges by estimate), never as a refund.
+ */
+export function isTokenCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}

@@ -12,7 +12,13 @@
  */
 import { z } from "zod";
 import type { Conversation, ModelTurn, ToolCall } from "./conversation.ts";
-import { callWithRetries, type ModelHttpOptions, ModelProtocolError, parseJson } from "./model-http.ts";
+import {
+  callWithRetries,
+  isTokenCount,
+  type ModelHttpOptions,
+  ModelProtocolError,
+  parseJson,
+} from "./model-http.ts";
 import type { ModelClient } from "./llm-agent.ts";
 import { readSse } from "./sse.ts";
 import type { ToolDefinition } from "./tools.ts";
@@ -66,7 +72,12 @@ export function openaiRequestBody(
   };
 }
 
-const usageSchema = z.object({ prompt_tokens: z.number(), completion_tokens: z.number() }).nullish();
+// Usage that is not two believable counts reads as none (charged by estimate), not as a bad reply.
+const tokenCount = z.custom<number>(isTokenCount);
+const usageSchema = z
+  .object({ prompt_tokens: tokenCount, completion_tokens: tokenCount })
+  .nullish()
+  .catch(null);
 const chunkSchema = z.object({
   choices: z
     .array(

@@ -14,6 +14,8 @@ export interface ScriptedToolCall {
   id: string;
   name: string;
   input: Record<string, unknown>;
+  /** Sent as the call's arguments instead of `input` as JSON (a model emitting broken JSON). */
+  rawArguments?: string;
 }
 
 export type ScriptedReply =
@@ -57,7 +59,7 @@ function openaiStream(res: ServerResponse, reply: Extract<ScriptedReply, { kind:
         tool_calls: [{ index, id: call.id, type: "function", function: { name: call.name, arguments: "" } }],
       }),
     );
-    const args = JSON.stringify(call.input);
+    const args = call.rawArguments ?? JSON.stringify(call.input);
     // Arguments arrive as fragments of a JSON string, split mid-token on purpose.
     for (let i = 0; i < args.length; i += 11)
       res.write(chunk({ tool_calls: [{ index, function: { arguments: args.slice(i, i + 11) } }] }));
@@ -90,7 +92,7 @@ function openaiJson(res: ServerResponse, reply: Extract<ScriptedReply, { kind: "
                   tool_calls: reply.toolCalls.map((c) => ({
                     id: c.id,
                     type: "function",
-                    function: { name: c.name, arguments: JSON.stringify(c.input) },
+                    function: { name: c.name, arguments: c.rawArguments ?? JSON.stringify(c.input) },
                   })),
                 }
               : {}),
@@ -140,7 +142,7 @@ function anthropicStream(
       index,
       content_block: { type: "tool_use", id: call.id, name: call.name, input: {} },
     });
-    const json = JSON.stringify(call.input);
+    const json = call.rawArguments ?? JSON.stringify(call.input);
     for (let i = 0; i < json.length; i += 9)
       send("content_block_delta", {
         index,

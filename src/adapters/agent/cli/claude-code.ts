@@ -8,7 +8,15 @@
  * cache creation, cache read and output tokens). The parser is pure.
  */
 import { PLACEHOLDER_KEY } from "../../../ports/egress-routes.ts";
-import { type CliEventParser, type CliOutcome, emptyOutcome, isRecord, num, str } from "./stream.ts";
+import {
+  type CliEventParser,
+  type CliOutcome,
+  emptyOutcome,
+  isRecord,
+  num,
+  reportedCost,
+  str,
+} from "./stream.ts";
 import type { CliSpec } from "./runner.ts";
 
 const EDIT_TOOLS = new Set(["Edit", "Write", "MultiEdit", "NotebookEdit"]);
@@ -37,7 +45,8 @@ export class ClaudeCodeParser implements CliEventParser {
     if (event.type === "result") {
       this.o.finished = true;
       this.o.summary = str(event.result) || this.lastText;
-      if (typeof event.total_cost_usd === "number") this.o.costUsd = event.total_cost_usd;
+      const cost = reportedCost(event.total_cost_usd);
+      if (cost !== null) this.o.costUsd = cost;
       if (isRecord(event.usage)) {
         const u = event.usage;
         this.o.tokensIn =

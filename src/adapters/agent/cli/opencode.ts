@@ -10,7 +10,15 @@
  */
 import { PLACEHOLDER_KEY } from "../../../ports/egress-routes.ts";
 import type { CliSpec } from "./runner.ts";
-import { type CliEventParser, type CliOutcome, emptyOutcome, isRecord, num, str } from "./stream.ts";
+import {
+  type CliEventParser,
+  type CliOutcome,
+  emptyOutcome,
+  isRecord,
+  num,
+  reportedCost,
+  str,
+} from "./stream.ts";
 
 const EDIT_TOOLS = new Set(["edit", "write", "multiedit", "patch"]);
 
@@ -42,7 +50,8 @@ export class OpenCodeParser implements CliEventParser {
         const cache = isRecord(tokens.cache) ? tokens.cache : {};
         this.o.tokensIn += num(tokens.input) + num(cache.read) + num(cache.write);
         this.o.tokensOut += num(tokens.output) + num(tokens.reasoning);
-        if (typeof part.cost === "number") this.o.costUsd = (this.o.costUsd ?? 0) + part.cost;
+        const cost = reportedCost(part.cost);
+        if (cost !== null) this.o.costUsd = (this.o.costUsd ?? 0) + cost;
         if (part.reason === "stop") this.o.finished = true;
         return;
       }

@@ -86,5 +86,12 @@ export class JsonLineFeed {
 
 export const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
-export const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+/**
+ * A token count or a cost as the CLI printed it: only a finite, non-negative number counts. The
+ * CLI runs in the Sandbox, beside the agent's own code: a negative figure would hand budget back.
+ */
+export const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : 0);
+/** A reported cost, or null when there is none worth believing (then the price table decides). */
+export const reportedCost = (v: unknown): number | null =>
+  typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : null;
 export const str = (v: unknown): string => (typeof v === "string" ? v : "");
