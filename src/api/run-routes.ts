@@ -47,8 +47,11 @@ export function mountRunRoutes(
   app.get("/api/runs", async (c) => {
     const q = query(c, listQuery);
     const principal = c.get("principal");
+    const pending = Map.groupBy(await listGates(c.env.DB, { status: "pending" }), (g) => g.run_id);
     return c.json({
-      runs: (await listRuns(c.env.DB, q)).map((run) => runView(run, visibility(principal, run))),
+      runs: (await listRuns(c.env.DB, q)).map((run) =>
+        runView(run, visibility(principal, run), pending.get(run.id) ?? []),
+      ),
     });
   });
 
@@ -59,7 +62,7 @@ export function mountRunRoutes(
     const approvals = await approvalsOfRun(c.env.DB, run.id);
     const principal = c.get("principal");
     return c.json({
-      run: runView(run, visibility(principal, run, gates)),
+      run: runView(run, visibility(principal, run, gates), gates),
       gates: gates.map((g) => gateView(g, approvals.get(g.id), gateVisibility(principal, g))),
     });
   });

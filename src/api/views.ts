@@ -5,6 +5,7 @@
  */
 import type { LoopContext } from "../loop/types.ts";
 import { claimUrlsIn, hideClaimUrl } from "../web/claim-url.ts";
+import { waitingFor } from "../web/waiting-for.ts";
 import { type ApprovalRow, decideBy } from "../store/gates.ts";
 import type { EventRow, GateRow, RunRow } from "../store/rows.ts";
 
@@ -14,7 +15,8 @@ export interface ViewOptions {
 }
 const HIDDEN: ViewOptions = { showClaimUrl: false };
 
-export function runView(run: RunRow, options: ViewOptions = HIDDEN) {
+/** A run; `gates` (its gates, or at least its pending ones) say what it waits for. */
+export function runView(run: RunRow, options: ViewOptions = HIDDEN, gates: readonly GateRow[] = []) {
   const ctx = run.context_json as LoopContext | null;
   const view = {
     id: run.id,
@@ -25,6 +27,7 @@ export function runView(run: RunRow, options: ViewOptions = HIDDEN) {
     outcome: run.outcome_json,
     steps: run.step_count,
     currentStep: run.current_step,
+    waitingFor: waitingFor(run, gates),
     cancelRequested: run.cancel_requested_at !== null,
     createdAt: run.created_at,
     updatedAt: run.updated_at,

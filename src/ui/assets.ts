@@ -58,16 +58,35 @@ function tick() {
 tick();
 setInterval(tick, 1000);
 
-function eventItem(e) {
+// Mirrors timelineItem (src/ui/pages/run.ts): identical events in a row fold into one line
+// with a count (src/web/timeline.ts has the key).
+function iso(at) {
+  return new Date(at).toISOString().replace(".000Z", "Z");
+}
+function eventKey(e) {
+  return e.type + "|" + (e.to || "") + "|" + e.note;
+}
+function eventItem(e, count, firstAt) {
   var li = document.createElement("li");
   li.setAttribute("data-seq", String(e.seq));
+  li.setAttribute("data-key", eventKey(e));
+  li.setAttribute("data-first", String(firstAt));
   var type = document.createElement("strong");
   type.textContent = e.type;
   li.appendChild(type);
   if (e.to) li.appendChild(document.createTextNode(" → " + e.to));
   var meta = document.createElement("span");
   meta.className = "meta";
-  meta.textContent = " " + new Date(e.at).toISOString().replace(".000Z", "Z") + (e.actor ? " · " + e.actor : "") + (e.step ? " · " + e.step : "") + (e.note ? " · " + e.note : "");
+  meta.appendChild(document.createTextNode(" "));
+  if (count > 1) {
+    var repeat = document.createElement("span");
+    repeat.className = "repeat";
+    repeat.setAttribute("data-count", String(count));
+    repeat.textContent = "×" + count;
+    meta.appendChild(repeat);
+    meta.appendChild(document.createTextNode(" " + iso(firstAt) + " – "));
+  }
+  meta.appendChild(document.createTextNode(iso(e.at) + (e.actor ? " · " + e.actor : "") + (e.step ? " · " + e.step : "") + (e.note ? " · " + e.note : "")));
   li.appendChild(meta);
   return li;
 }
@@ -85,8 +104,13 @@ if (timeline && typeof EventSource === "function" && timeline.getAttribute("data
   source.onmessage = function (m) {
     var e = JSON.parse(m.data);
     // The server resumes after Last-Event-ID; this only guards against showing an event twice.
-    if (timeline.querySelector('[data-seq="' + e.seq + '"]')) return;
-    timeline.appendChild(eventItem(e));
+    var last = timeline.lastElementChild;
+    if (last && Number(last.getAttribute("data-seq")) >= e.seq) return;
+    if (last && last.getAttribute("data-key") === eventKey(e)) {
+      var shown = last.querySelector(".repeat");
+      var count = (shown ? Number(shown.getAttribute("data-count")) : 1) + 1;
+      timeline.replaceChild(eventItem(e, count, Number(last.getAttribute("data-first"))), last);
+    } else timeline.appendChild(eventItem(e, 1, e.at));
   };
   source.addEventListener("state", showRun);
   source.addEventListener("end", function (m) {

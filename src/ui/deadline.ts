@@ -4,6 +4,7 @@
  * the account's expiry), saying which it is. Pure.
  */
 import type { DecideBy } from "../store/gates.ts";
+import type { WaitingFor } from "../web/waiting-for.ts";
 import { isoTime, timeLeft } from "./format.ts";
 import { type Html, html } from "./html.ts";
 
@@ -27,4 +28,10 @@ export function decideByLine(due: DecideBy, now: number): Html {
     ? html` · then the ${BECAUSE[due.other.because]} at ${isoTime(due.other.at)}`
     : html``;
   return html`${isoTime(due.at)} (${timeLeftFor(due, now)})${other}`;
+}
+
+/** "a decision at the claim gate · 41m 00s left", or "—" for a run that waits for nothing. */
+export function waitingLine(waiting: WaitingFor | null, now: number): Html {
+  if (!waiting) return html`—`;
+  return html`${waiting.what}${waiting.until === null ? "" : html` · ${countdown(waiting.until, now)}`}`;
 }

@@ -27,6 +27,9 @@ export function mountListRoutes(inbox: Hono<InboxEnv>, options: { now: () => num
     const state = c.req.query("state") || undefined;
     const runs = await listRuns(c.env.DB, { job, state, limit: 100 });
     const jobs = await distinctJobs(c.env.DB);
-    return htmlResponse(runsPage({ principal: c.get("principal"), runs, jobs, filter: { job, state } }));
+    const pending = Map.groupBy(await listGates(c.env.DB, { status: "pending" }), (g) => g.run_id);
+    return htmlResponse(
+      runsPage({ principal: c.get("principal"), runs, pending, jobs, filter: { job, state }, now: now() }),
+    );
   });
 }

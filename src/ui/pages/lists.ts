@@ -1,6 +1,7 @@
 /** The inbox's list pages: pending gates (oldest first, time left) and runs (filterable). Pure. */
 import { decideBy } from "../../store/gates.ts";
-import { timeLeftFor } from "../deadline.ts";
+import { timeLeftFor, waitingLine } from "../deadline.ts";
+import { waitingFor } from "../../web/waiting-for.ts";
 import type { Principal } from "../../web/roles.ts";
 import { RUN_STATES } from "../../ports/vocabulary.ts";
 import type { GateRow, RunRow } from "../../store/rows.ts";
@@ -30,10 +31,13 @@ ${gates.map(
 export function runsPage(options: {
   principal: Principal;
   runs: RunRow[];
+  /** Pending gates by run: what each run waits for. */
+  pending: Map<string, GateRow[]>;
   jobs: string[];
   filter: { job?: string; state?: string };
+  now: number;
 }): Html {
-  const { runs, jobs, filter } = options;
+  const { runs, jobs, filter, pending, now } = options;
   const select = (name: string, label: string, values: readonly string[], current?: string) =>
     html`<div><label for="f-${name}">${label}</label><select id="f-${name}" name="${name}"><option value="">any</option>${values.map(
       (v) => html`<option value="${v}"${v === current ? html` selected` : ""}>${v}</option>`,
@@ -43,10 +47,10 @@ ${select("job", "Job", jobs, filter.job)}${select("state", "State", RUN_STATES, 
 <div><button type="submit">Filter</button></div></form>
 ${
   runs.length
-    ? html`<table><thead><tr><th scope="col">Run</th><th scope="col">Job</th><th scope="col">State</th><th scope="col">Status</th><th scope="col">Started</th><th scope="col">Updated</th></tr></thead><tbody>
+    ? html`<table><thead><tr><th scope="col">Run</th><th scope="col">Job</th><th scope="col">State</th><th scope="col">Status</th><th scope="col">Waiting for</th><th scope="col">Started</th><th scope="col">Updated</th></tr></thead><tbody>
 ${runs.map(
   (r) =>
-    html`<tr><td><a href="/inbox/runs/${r.id}">${r.id}</a></td><td>${r.job}</td><td>${r.state}</td><td>${r.status}</td><td>${isoTime(r.created_at)}</td><td>${isoTime(r.updated_at)}</td></tr>`,
+    html`<tr><td><a href="/inbox/runs/${r.id}">${r.id}</a></td><td>${r.job}</td><td>${r.state}</td><td>${r.status}</td><td>${waitingLine(waitingFor(r, pending.get(r.id) ?? []), now)}</td><td>${isoTime(r.created_at)}</td><td>${isoTime(r.updated_at)}</td></tr>`,
 )}</tbody></table>`
     : html`<p role="status">No runs match.</p>`
 }`;

@@ -5,7 +5,9 @@
  * script, a reload shows everything.
  */
 import { decideBy } from "../../store/gates.ts";
-import { timeLeftFor } from "../deadline.ts";
+import { timeLeftFor, waitingLine } from "../deadline.ts";
+import { waitingFor } from "../../web/waiting-for.ts";
+import { foldRepeats, repeatKey } from "../../web/timeline.ts";
 import type { Principal } from "../../web/roles.ts";
 import type { EventRow, GateRow, RunRow } from "../../store/rows.ts";
 import { isoTime } from "../format.ts";
@@ -40,9 +42,26 @@ export function timelineEntry(event: EventRow) {
   };
 }
 
-export function timelineItem(event: EventRow): Html {
-  const note = eventNote(event);
-  return html`<li data-seq="${event.seq}"><strong>${event.type}</strong>${event.to_state ? ` → ${event.to_state}` : ""}<span class="meta"> ${isoTime(event.at)}${event.actor ? ` · ${event.actor}` : ""}${event.step ? ` · ${event.step}` : ""}${note ? ` · ${note}` : ""}</span></li>`;
+/** One line of the timeline: an event, or the newest of `count` identical ones in a row (since `firstAt`). */
+export function timelineItem(
+  event: EventRow,
+  repeat: { count: number; firstAt: number } = { count: 1, firstAt: event.at },
+): Html {
+  const entry = timelineEntry(event);
+  const { note } = entry;
+  const times =
+    repeat.count > 1
+      ? html`<span class="repeat" data-count="${repeat.count}">×${repeat.count}</span> ${isoTime(repeat.firstAt)} – ${isoTime(event.at)}`
+      : html`${isoTime(event.at)}`;
+  return html`<li data-seq="${event.seq}" data-key="${repeatKey(entry)}" data-first="${repeat.firstAt}"><strong>${event.type}</strong>${event.to_state ? ` → ${event.to_state}` : ""}<span class="meta"> ${times}${event.actor ? ` · ${event.actor}` : ""}${event.step ? ` · ${event.step}` : ""}${note ? ` · ${note}` : ""}</span></li>`;
+}
+
+/** The timeline with identical events in a row folded into one line (src/web/timeline.ts). */
+export function timelineItems(events: readonly EventRow[]): Html {
+  const entries = events.map((event) => ({ event, ...timelineEntry(event) }));
+  return html`${foldRepeats(entries).map((f) =>
+    timelineItem(f.last.event, { count: f.count, firstAt: f.first.at }),
+  )}`;
 }
 
 export function runPage(options: {
@@ -55,8 +74,10 @@ export function runPage(options: {
 }): Html {
   const { run, gates, events, now } = options;
   const last = events.at(-1)?.seq ?? 0;
+  const waiting = waitingFor(run, gates);
   const body = html`${options.notice ? html`<div class="notice" role="status">${options.notice}</div>` : ""}
 <p>Job <strong>${run.job}</strong> · state <strong id="run-state" aria-live="polite">${run.state}</strong> · status <span id="run-status">${run.status}</span> · started ${isoTime(run.created_at)} by ${run.trigger}</p>
+${waiting ? html`<p class="notice" id="waiting-for" role="status">Waiting for ${waitingLine(waiting, now)}</p>` : ""}
 ${
   gates.length
     ? html`<h2>Gates</h2><ul>${gates.map(
@@ -73,7 +94,7 @@ ${
 }
 <h2>Timeline</h2>
 <ol class="timeline" aria-live="polite" aria-relevant="additions" data-timeline data-stream="/inbox/runs/${run.id}/stream" data-after="${last}" data-final="${run.status === "final"}">
-${events.map(timelineItem)}
+${timelineItems(events)}
 </ol>
 ${run.status === "final" ? "" : html`<p class="meta" id="live-status" role="status">This timeline updates by itself. <noscript>Without script, reload the page to see new events.</noscript></p>`}`;
   return page({ title: `Run ${run.id}`, principal: options.principal, body });
