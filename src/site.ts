@@ -8,6 +8,6 @@ import { createInbox } from "./ui/routes.ts";
 
 export function createSite(options: AppOptions) {
   const app = createApp(options);
-  app.route("/inbox", createInbox({ now: options.now ?? (() => Date.now()) }));
+  app.route("/inbox", createInbox({ now: options.now ?? (() => Date.now()), registry: options.registry }));
   return app;
 }

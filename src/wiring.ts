@@ -9,6 +9,7 @@ import { type AgentSecrets, agentFor as agentForJob } from "./adapters/agent/ind
 import type { OrganisationAccount } from "./adapters/cloudflare/organisation.ts";
 import { createCloudflareDns } from "./adapters/dns/cloudflare.ts";
 import { createWranglerDeployer, type SignoffOnRecord } from "./adapters/deploy/wrangler-temporary.ts";
+import { deployRetryWithin } from "./adapters/deploy/wrangler-step.ts";
 import { d1NotificationLog } from "./adapters/notifier/d1-log.ts";
 import { createWebhookNotifier } from "./adapters/notifier/webhook.ts";
 import { createLocalSandboxProvider } from "./adapters/sandbox/local.ts";
@@ -18,6 +19,7 @@ import { type Env, ORCHESTRATOR_VARIABLES } from "./env.ts";
 import { gateLinks } from "./gates/links.ts";
 import { systemClock } from "./ports/clock.ts";
 import { toLocalUrl } from "./ports/emulator-urls.ts";
+import { stepPolicy } from "./run/step-policy.ts";
 import type { AutomaticSignoff, Ports } from "./ports/index.ts";
 import type { Notifier } from "./ports/notifier.ts";
 import { heldAccountOf, heldToken, holdAccount } from "./store/account-secrets.ts";
@@ -63,6 +65,8 @@ export function portsFor(env: Env): Ports {
         hold: (runId, account) => holdAccount(env.DB, runId, account, systemClock.now()),
       },
       accountToken: ({ runId, accountId }) => heldToken(env.DB, runId, accountId),
+      // Each wrangler run gets a deadline of its own, and all the tries fit in the step's timeout.
+      retry: deployRetryWithin(Math.min(stepPolicy("deploy").timeout, stepPolicy("promote").timeout)),
     }),
     verifier: createHttpVerifier(emulatorUrl ? { resolveUrl: (url) => toLocalUrl(url, emulatorUrl) } : {}),
     dns: organisation

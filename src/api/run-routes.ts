@@ -1,10 +1,12 @@
 /**
  * Runs over the API: list, one run with its gates, its events (JSON or
- * Server-Sent Events), its artifacts and diff, and cancelling it (approver or admin).
+ * Server-Sent Events), its artifacts and diff, cancelling it and resuming it after it failed
+ * on infrastructure (approver or admin, as for starting).
  */
 import type { Hono } from "hono";
 import { z } from "zod";
 import { cancelRun } from "../control/cancel.ts";
+import { resumeRun } from "../control/resume.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import { listEvents } from "../store/events.ts";
 import { approvalsOfRun, listGates } from "../store/gates.ts";
@@ -25,6 +27,7 @@ const cancelBody = z.strictObject({
   by: z.string().min(1).max(200).optional(),
   reason: z.string().max(2_000).optional(),
 });
+const resumeBody = z.strictObject({ by: z.string().min(1).max(200).optional() });
 const listQuery = z.strictObject({
   job: z.string().optional(),
   status: z.enum(RUN_STATUSES).optional(),
@@ -121,5 +124,36 @@ export function mountRunRoutes(
     if (!result.ok)
       throw new ApiError(result.code, result.message, result.code === "not_found" ? "id" : undefined);
     return c.json({ cancelRequested: true }, 202);
+  });
+
+  app.post("/api/runs/:id/resume", async (c) => {
+    demand(c.get("principal"), canOperate(c.get("principal")), "resume runs (needs approver or admin)");
+    const body = await jsonBody(c, resumeBody);
+    const result = await resumeRun(c.env, registry, {
+      runId: c.req.param("id"),
+      by: deciderOf(c.get("principal"), body.by).identity,
+      at: now(),
+    });
+    if (!result.ok) {
+      switch (result.code) {
+        case "not_found":
+          throw new ApiError("not_found", result.message, "id");
+        case "not_failed":
+        case "not_resumable":
+          throw new ApiError("conflict", result.message, "id", { reason: result.code });
+        case "conflict":
+          throw new ApiError("conflict", result.message, "id", { reason: "resuming" });
+        case "unavailable":
+          throw new ApiError("unavailable", `could not resume the run: ${result.message}`);
+      }
+    }
+    const run = await getRun(c.env.DB, result.runId);
+    return c.json(
+      {
+        run: run ? runView(run) : { id: result.runId },
+        resumed: { from: result.state, resumes: result.resumes, instance: result.instanceId },
+      },
+      202,
+    );
   });
 }

@@ -3,6 +3,7 @@
  * columns. The claim URL is in a run or claim-gate view only when the caller
  * may decide the claim gate (`claim-url.ts`); hidden unless asked for.
  */
+import { resumeRefusal } from "../control/resume.ts";
 import type { LoopContext } from "../loop/types.ts";
 import { claimUrlsIn, hideClaimUrl } from "../web/claim-url.ts";
 import { waitingFor } from "../web/waiting-for.ts";
@@ -29,6 +30,9 @@ export function runView(run: RunRow, options: ViewOptions = HIDDEN, gates: reado
     currentStep: run.current_step,
     waitingFor: waitingFor(run, gates),
     cancelRequested: run.cancel_requested_at !== null,
+    /** How often it was resumed, and whether it can be now (failed on infrastructure). */
+    resumes: run.resumes,
+    resumable: resumeRefusal(run) === null,
     createdAt: run.created_at,
     updatedAt: run.updated_at,
     budgets: ctx ? { limits: ctx.budgets, spent: ctx.spent } : null,

@@ -10,6 +10,7 @@
  *   pause() + resume(), which replays them from cache without re-running steps.
  */
 import type { Env } from "../env.ts";
+import { workflowInstanceId } from "../jobs/run-params.ts";
 import { appendEvent } from "../store/events.ts";
 import type { RunRow } from "../store/rows.ts";
 import { listLiveRuns } from "../store/runs.ts";
@@ -43,7 +44,7 @@ export async function sweep(
   for (const run of await listLiveRuns(env.DB)) {
     const reason = wakeReason(run, options);
     if (!reason) continue;
-    if (await wake(env, run.id)) {
+    if (await wake(env, workflowInstanceId(run.id, run.resumes))) {
       report.woken.push(run.id);
       await appendEvent(env.DB, {
         runId: run.id,
@@ -78,9 +79,9 @@ export function wakeReason(
 }
 
 /** pause() then resume(): resume alone acts only on paused instances. */
-async function wake(env: Pick<Env, "RUN_WORKFLOW">, runId: string): Promise<boolean> {
+async function wake(env: Pick<Env, "RUN_WORKFLOW">, instanceId: string): Promise<boolean> {
   try {
-    const instance = await env.RUN_WORKFLOW.get(runId);
+    const instance = await env.RUN_WORKFLOW.get(instanceId);
     const { status } = await instance.status();
     if (status === "complete" || status === "errored" || status === "terminated") return false;
     if (status !== "paused") await instance.pause();

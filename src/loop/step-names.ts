@@ -26,5 +26,18 @@ export const FINISH_STEP = "finish" as StepName;
 /** The step that records a run ended by a fault no step could recover from. */
 export const ABORT_STEP = "abort" as StepName;
 
+/**
+ * The abort step of a run's instance: `abort` for the first, `abort#2` after one resume…, so a
+ * resumed run that fails again records (and notifies) that failure too.
+ */
+export function abortStep(resumes: number): StepName {
+  return (resumes === 0 ? ABORT_STEP : `abort#${resumes + 1}`) as StepName;
+}
+
 /** The step that reads what the machine needs to start (sign-offs on record). */
 export const INIT_STEP = "init" as StepName;
+
+/** The first step of a resumed run's instance: it records `run.resumed` (src/control/resume.ts). */
+export function resumeStep(resumes: number): StepName {
+  return `resume#${resumes}` as StepName;
+}

@@ -103,6 +103,28 @@ export const DNS_FAILURE = {
   versionChanged: "version_changed",
 } as const;
 
+/**
+ * How a fault outside the machine ended a run (the `run.aborted` event and the run's outcome
+ * code, state `failed`): `outage` — a dependency (the Sandbox host, the egress proxy) stayed
+ * away past the step's retries; `workflow_error` — any other fault a step threw past its
+ * retries (D1, a step timeout, a bug); `invariant_broken` — a row or plan that must exist did
+ * not, which no retry mends.
+ */
+export const ABORT_CODES = ["outage", "workflow_error", "invariant_broken"] as const;
+export type AbortCode = (typeof ABORT_CODES)[number];
+
+/**
+ * The one list of failures a run can be resumed from (`POST /api/runs/:id/resume`): the
+ * infrastructure ones. A run the loop itself ended (budget spent, verification failed, a gate
+ * rejected or expired, cancelled) or whose invariant broke is over.
+ */
+export const RESUMABLE_FAILURES: readonly AbortCode[] = ["outage", "workflow_error"];
+
+/** Whether a final run in `state` with outcome code `code` failed on infrastructure. */
+export function failedOnInfrastructure(state: string, code: string | null | undefined): boolean {
+  return state === "failed" && (RESUMABLE_FAILURES as readonly (string | null | undefined)[]).includes(code);
+}
+
 /** An expected failure, as steps return it: a code the loop can act on and words for people. */
 export interface FailureInfo {
   code: string;

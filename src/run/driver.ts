@@ -63,9 +63,19 @@ export function next(snapshot: LoopSnapshot, event: LoopEvent): LoopSnapshot {
   return transition(loopMachine, snapshot, event)[0];
 }
 
-export async function driveLoop(runner: StepRunner, effects: LoopEffects): Promise<LoopResult> {
-  const input = await runner.do(INIT_STEP, stepPolicy("init"), () => effects.init());
-  let [snapshot] = initialTransition(loopMachine, input);
+/**
+ * Drives the loop to a final state: from `init`, or — a resumed run — from the snapshot its last
+ * completed step recorded (`restoreSnapshot`), whose next step then runs under the name, and
+ * so the idempotency key, it had before.
+ */
+export async function driveLoop(
+  runner: StepRunner,
+  effects: LoopEffects,
+  resumeAt?: LoopSnapshot,
+): Promise<LoopResult> {
+  let snapshot =
+    resumeAt ??
+    initialTransition(loopMachine, await runner.do(INIT_STEP, stepPolicy("init"), () => effects.init()))[0];
   let steps = 0;
   for (let effect = currentEffect(snapshot); effect; effect = currentEffect(snapshot)) {
     const from = snapshot;

@@ -11,7 +11,9 @@ import { appendEvent } from "../store/events.ts";
 import { markRunAborted, markRunFinal } from "../store/run-transitions.ts";
 import type { RunEnv } from "./run-env.ts";
 import { idempotencyKey } from "../ports/vocabulary.ts";
-import { ABORT_STEP, FINISH_STEP } from "../loop/step-names.ts";
+import { FINISH_STEP, type StepName } from "../loop/step-names.ts";
+import { failedOnInfrastructure } from "../ports/vocabulary.ts";
+import type { AbortFault } from "./outages.ts";
 
 /**
  * Final states announced as `run.failed`. Wider than the states that pause a job
@@ -51,25 +53,35 @@ export async function finishRun(env: RunEnv, snapshot: LoopSnapshot): Promise<vo
   });
 }
 
-export async function abortRun(env: RunEnv, message: string): Promise<void> {
+/**
+ * Records a fault that ended the run: `failed` with the fault's code, the state it was in kept
+ * for a resume (`markRunAborted`), `run.aborted` and one notification, under the abort step
+ * of this instance (`abortStep`), so a resumed run that fails again says so again.
+ */
+export async function abortRun(env: RunEnv, fault: AbortFault, step: StepName): Promise<void> {
   const at = env.ports.clock.now();
-  const outcome = { reason: message, code: "workflow_error" };
-  await markRunAborted(env.db, env.runId, outcome, at);
+  const outcome = { reason: fault.message, code: fault.code };
+  const abortedIn = await markRunAborted(env.db, env.runId, outcome, at);
+  const resumable = abortedIn !== null && failedOnInfrastructure("failed", fault.code);
   await appendEvent(env.db, {
     runId: env.runId,
-    step: ABORT_STEP,
+    step,
     type: "run.aborted",
     actor: "system",
     toState: "failed",
-    data: { outcome },
+    data: { outcome, ...(fault.on ? { on: fault.on } : {}), abortedIn, resumable },
     at,
   });
   await env.ports.notifier.notify({
-    idempotencyKey: idempotencyKey(env.runId, ABORT_STEP),
+    idempotencyKey: idempotencyKey(env.runId, step),
     runId: env.runId,
     kind: "run.failed",
     title: `${env.job.name}: run ${env.runId} failed (aborted)`,
-    body: brief(message),
+    body: brief(
+      resumable
+        ? `${fault.message} — it can be resumed from ${abortedIn}: nightshift resume ${env.runId}`
+        : fault.message,
+    ),
     links: [],
   });
 }

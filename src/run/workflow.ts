@@ -6,20 +6,22 @@
  */
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
 import type { Env } from "../env.ts";
-import type { LoopInput } from "../loop/types.ts";
+import type { LoopContext, LoopInput } from "../loop/types.ts";
 import type { Ports } from "../ports/index.ts";
 import { driveLoop, type LoopEffects, type LoopResult, type StepRunner } from "./driver.ts";
 import { openRunGate } from "../gates/open.ts";
 import { settleRunGate } from "../gates/settle.ts";
 import { noteEarlyClaimAtSettle } from "./bound-approval.ts";
 import { writeJournal } from "./journal.ts";
-import type { RunParams } from "../jobs/run-params.ts";
-import { noteOutage } from "./outages.ts";
+import { type ResumedFrom, type RunParams, workflowInstanceId } from "../jobs/run-params.ts";
+import { appendEvent } from "../store/events.ts";
+import { abortFaultOf, noteOutage, watchFaults } from "./outages.ts";
 import { performWork } from "./perform.ts";
 import { tosSignedOff } from "./signoff.ts";
 import type { RunEnv } from "./run-env.ts";
 import { type StepPolicy, stepPolicy } from "./step-policy.ts";
-import { ABORT_STEP } from "../loop/step-names.ts";
+import { abortStep, resumeStep } from "../loop/step-names.ts";
+import { restoreSnapshot } from "../loop/restore.ts";
 import { abortRun, finishRun } from "./finish.ts";
 import { currentEffect } from "../loop/effect-of.ts";
 import { type SleepDurations, sleepBefore } from "../loop/sleeps.ts";
@@ -27,16 +29,17 @@ import { type SleepDurations, sleepBefore } from "../loop/sleeps.ts";
 export type PortsFactory = (env: Env) => Ports;
 
 /** Adapts Workflows' `step` to the driver's runner; a wait timeout becomes a value. */
-export function workflowRunner(step: WorkflowStep): StepRunner {
+export function workflowRunner(
+  step: WorkflowStep,
+  tune: (policy: StepPolicy) => StepPolicy = (p) => p,
+): StepRunner {
   return {
     // Step results are plain JSON values (events, small records); the cast bridges the generic
     // `Rpc.Serializable` constraint, which TypeScript cannot prove for a type parameter.
-    do: <T extends object>(name: string, policy: StepPolicy, fn: () => Promise<T>) =>
-      step.do(
-        name,
-        { retries: policy.retries, timeout: policy.timeout },
-        fn as () => Promise<never>,
-      ) as Promise<T>,
+    do: <T extends object>(name: string, policy: StepPolicy, fn: () => Promise<T>) => {
+      const { retries, timeout } = tune(policy);
+      return step.do(name, { retries, timeout }, fn as () => Promise<never>) as Promise<T>;
+    },
     sleep: (name, ms) => step.sleep(name, ms),
     async waitForEvent(name, options) {
       try {
@@ -122,7 +125,12 @@ export function runEffects(env: RunEnv, params: RunParams): LoopEffects {
   };
 }
 
-export function createRunWorkflow(makePorts: PortsFactory) {
+export interface RunWorkflowOptions {
+  /** Adjusts each step's policy for the Worker's env: a test Worker shortens retry delays. */
+  tunePolicy?: (env: Env, policy: StepPolicy) => StepPolicy;
+}
+
+export function createRunWorkflow(makePorts: PortsFactory, options: RunWorkflowOptions = {}) {
   return class RunWorkflow extends WorkflowEntrypoint<Env, RunParams> {
     override async run(event: Readonly<WorkflowEvent<RunParams>>, step: WorkflowStep): Promise<LoopResult> {
       const params = event.payload;
@@ -133,19 +141,53 @@ export function createRunWorkflow(makePorts: PortsFactory) {
         runId: params.runId,
         input: params.input,
       };
-      const runner = workflowRunner(step);
+      const tune = options.tunePolicy;
+      const watched = watchFaults(
+        workflowRunner(step, tune ? (policy) => tune(this.env, policy) : undefined),
+      );
+      const runner = watched.runner;
+      const resumed = params.resumed;
       try {
-        return await driveLoop(runner, runEffects(env, params));
+        if (resumed) await recordResume(env, runner, resumed);
+        return await driveLoop(
+          runner,
+          runEffects(env, params),
+          resumed
+            ? restoreSnapshot(resumed.state, resumed.context as LoopContext, resumed.stoppedMs)
+            : undefined,
+        );
       } catch (error) {
         // A step that exhausted its retries (or broke an invariant) ends the run: record it so
         // the run row, the inbox and the audit log say so instead of showing a run stuck "running".
-        const message = error instanceof Error ? error.message : String(error);
-        await runner.do(ABORT_STEP, stepPolicy("finish"), async () => {
-          await abortRun(env, message);
+        const fault = abortFaultOf(error, watched.last());
+        await runner.do(abortStep(resumed?.count ?? 0), stepPolicy("finish"), async () => {
+          await abortRun(env, fault, abortStep(resumed?.count ?? 0));
           return {};
         });
-        return { state: "failed", outcome: { reason: message, code: "workflow_error" }, steps: -1 };
+        return { state: "failed", outcome: { reason: fault.message, code: fault.code }, steps: -1 };
       }
     }
   };
+}
+
+/** A resumed instance's first step: the timeline says who resumed the run, from what, before anything runs. */
+async function recordResume(env: RunEnv, runner: StepRunner, resumed: ResumedFrom): Promise<void> {
+  await runner.do(resumeStep(resumed.count), stepPolicy("gate"), async () => {
+    await appendEvent(env.db, {
+      runId: env.runId,
+      step: resumeStep(resumed.count),
+      type: "run.resumed",
+      actor: resumed.by,
+      fromState: "failed",
+      toState: resumed.state,
+      data: {
+        resumes: resumed.count,
+        instance: workflowInstanceId(env.runId, resumed.count),
+        failure: resumed.failure,
+        stoppedMs: resumed.stoppedMs,
+      },
+      at: resumed.at,
+    });
+    return {};
+  });
 }

@@ -30,6 +30,10 @@ export const runRow = z.object({
   cancel_requested_by: z.string().nullable(),
   created_at: z.number(),
   updated_at: z.number(),
+  /** How many times the run was resumed after failing on infrastructure (migration 0007). */
+  resumes: z.number().int().min(0).default(0),
+  /** The machine state a fault ended the run in, while it lies failed (migration 0007). */
+  aborted_in: z.string().nullable().default(null),
 });
 export type RunRow = z.output<typeof runRow>;
 

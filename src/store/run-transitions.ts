@@ -68,18 +68,59 @@ export async function markRunFinal(db: D1Database, runId: string, state: string,
     .run();
 }
 
-/** A fault ended the run outside the machine: `failed`, with why, unless it had already closed. */
+/**
+ * A fault ended the run outside the machine: `failed`, with why, unless it had already closed.
+ * The state it was in is kept (`aborted_in`, SQLite reads the old `state` on the right): a
+ * resume starts there again. Returns that state, or null when the run had already closed.
+ */
 export async function markRunAborted(
   db: D1Database,
   runId: string,
   outcome: unknown,
   at: number,
+): Promise<string | null> {
+  const row = await db
+    .prepare(
+      `UPDATE runs SET status = 'final', state = 'failed', aborted_in = state, outcome_json = ?2, wake_at = NULL,
+         updated_at = MAX(updated_at, ?3)
+       WHERE id = ?1 AND status != 'final' RETURNING aborted_in`,
+    )
+    .bind(runId, JSON.stringify(outcome), at)
+    .first<{ aborted_in: string }>();
+  return row?.aborted_in ?? null;
+}
+
+/**
+ * Takes a run that failed on infrastructure back to `running` in the state it was aborted in,
+ * as its `resumes`-th resume; only from exactly the row the caller saw (still failed, same
+ * count), so two resumes at once make one. Returns whether this call took it.
+ */
+export async function reopenAbortedRun(
+  db: D1Database,
+  request: { runId: string; resumes: number; at: number },
+): Promise<boolean> {
+  const result = await db
+    .prepare(
+      `UPDATE runs SET status = 'running', state = aborted_in, aborted_in = NULL, outcome_json = NULL,
+         resumes = ?2, wake_at = NULL, updated_at = MAX(updated_at, ?3)
+       WHERE id = ?1 AND status = 'final' AND state = 'failed' AND aborted_in IS NOT NULL AND resumes = ?2 - 1`,
+    )
+    .bind(request.runId, request.resumes, request.at)
+    .run();
+  return result.meta.changes === 1;
+}
+
+/** Undoes `reopenAbortedRun` when its Workflow instance could not be created: failed as before. */
+export async function undoReopen(
+  db: D1Database,
+  request: { runId: string; resumes: number; state: string; outcome: unknown; at: number },
 ): Promise<void> {
   await db
     .prepare(
-      `UPDATE runs SET status = 'final', state = 'failed', outcome_json = ?2, wake_at = NULL, updated_at = MAX(updated_at, ?3)
-       WHERE id = ?1 AND status != 'final'`,
+      `UPDATE runs SET status = 'final', state = 'failed', aborted_in = ?3, outcome_json = ?4, resumes = ?2 - 1,
+         updated_at = MAX(updated_at, ?5)
+       WHERE id = ?1 AND resumes = ?2 AND status = 'running'`,
     )
-    .bind(runId, JSON.stringify(outcome), at)
+    .bind(request.runId, request.resumes, request.state, JSON.stringify(request.outcome), request.at)
     .run();
 }

@@ -2,6 +2,7 @@
  * The runs table: created by the API before the Workflow instance, updated by
  * every step's journal write, read by the API, the inbox and the sweeper.
  */
+import { workflowInstanceId } from "../jobs/run-params.ts";
 import { parseRows, type RunRow, type RunStatus, runRow } from "./rows.ts";
 
 export interface NewRun {
@@ -38,6 +39,15 @@ export async function markRunStarted(db: D1Database, id: string, at: number): Pr
 export async function getRun(db: D1Database, id: string): Promise<RunRow | null> {
   const row = await db.prepare(`SELECT * FROM runs WHERE id = ?1`).bind(id).first();
   return row ? runRow.parse(row) : null;
+}
+
+/** The id of the Workflow instance running `runId` now (it changes with each resume), or null. */
+export async function instanceIdOf(db: D1Database, runId: string): Promise<string | null> {
+  const row = await db
+    .prepare(`SELECT resumes FROM runs WHERE id = ?1`)
+    .bind(runId)
+    .first<{ resumes: number }>();
+  return row ? workflowInstanceId(runId, row.resumes) : null;
 }
 
 export interface CancelRequest {

@@ -6,6 +6,7 @@
  * Signed links (`/inbox/l/<token>`) open one gate to their holder, once.
  */
 import { Hono } from "hono";
+import type { JobRegistry } from "../jobs/registry.ts";
 import { resolvePrincipal } from "../web/auth.ts";
 import { canView } from "../web/roles.ts";
 import { CSS, SCRIPT } from "./assets.ts";
@@ -18,7 +19,7 @@ import { signInPage } from "./pages/sign-in.ts";
 import { mountRunRoutes } from "./run-routes.ts";
 import { mountSignInRoutes } from "./sign-in-routes.ts";
 
-export function createInbox(options: { now: () => number }) {
+export function createInbox(options: { now: () => number; registry: JobRegistry }) {
   const { now } = options;
   const inbox = new Hono<InboxEnv>();
 
@@ -46,7 +47,7 @@ export function createInbox(options: { now: () => number }) {
   });
 
   mountListRoutes(inbox, { now });
-  mountRunRoutes(inbox, { now });
+  mountRunRoutes(inbox, { now, registry: options.registry });
   mountGateRoutes(inbox, { now });
 
   return inbox;

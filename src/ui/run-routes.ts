@@ -1,20 +1,45 @@
 /**
- * One run in the inbox: its page (gates and timeline) and the live timeline
- * that updates it. The claim URL, a credential, never shows in either.
+ * One run in the inbox: its page (gates and timeline), the live timeline
+ * that updates it, and resuming it when it failed on infrastructure (a form
+ * with a CSRF token bound to the person and the run, like the decision form).
+ * The claim URL, a credential, never shows in either.
  */
 import type { Hono } from "hono";
+import { resumeRefusal, resumeRun } from "../control/resume.ts";
+import type { JobRegistry } from "../jobs/registry.ts";
 import { listEvents } from "../store/events.ts";
 import { listGates } from "../store/gates.ts";
 import type { EventRow, RunRow } from "../store/rows.ts";
 import { getRun } from "../store/runs.ts";
 import { claimUrlsIn, hideClaimUrl } from "../web/claim-url.ts";
 import { eventStreamResponse, resumeAfter } from "../web/event-stream.ts";
-import type { InboxEnv } from "./inbox-http.ts";
+import { canOperate, type Principal } from "../web/roles.ts";
+import { CSRF_FIELD, checkCsrf, csrfToken } from "./csrf.ts";
+import { type C, type InboxEnv, sameOrigin, secretOf } from "./inbox-http.ts";
 import { htmlResponse, messagePage } from "./layout.ts";
 import { runPage, timelineEntry } from "./pages/run.ts";
 
-export function mountRunRoutes(inbox: Hono<InboxEnv>, options: { now: () => number }): void {
-  const { now } = options;
+/** What a resume form's CSRF token is bound to: the person and this run. */
+const resumeScope = (runId: string) => `resume:${runId}`;
+
+export function mountRunRoutes(
+  inbox: Hono<InboxEnv>,
+  options: { now: () => number; registry: JobRegistry },
+): void {
+  const { now, registry } = options;
+
+  /** The resume form, for a run that failed on infrastructure and a person who may start runs. */
+  const resumeForm = async (c: C, run: RunRow, principal: Principal) =>
+    resumeRefusal(run) === null && canOperate(principal)
+      ? {
+          action: `/inbox/runs/${run.id}/resume`,
+          csrf: await csrfToken(
+            secretOf(c),
+            { identity: principal.identity, scope: resumeScope(run.id) },
+            now(),
+          ),
+        }
+      : null;
 
   inbox.get("/runs/:id", async (c) => {
     const run = await getRun(c.env.DB, c.req.param("id"));
@@ -24,6 +49,7 @@ export function mountRunRoutes(inbox: Hono<InboxEnv>, options: { now: () => numb
     const events = (await listEvents(c.env.DB, run.id, 0, 1_000)).map(withoutClaimUrl(run));
     const decided = c.req.query("decided");
     const recorded = c.req.query("recorded");
+    const resumed = c.req.query("resumed");
     return htmlResponse(
       runPage({
         principal: c.get("principal"),
@@ -31,13 +57,50 @@ export function mountRunRoutes(inbox: Hono<InboxEnv>, options: { now: () => numb
         gates,
         events,
         now: now(),
+        resume: await resumeForm(c, run, c.get("principal")),
         notice: decided
           ? `Recorded: ${decided}. The run resumes; this timeline updates by itself.`
           : recorded
             ? `Recorded: ${recorded}. The gate waits for another approver.`
-            : null,
+            : resumed
+              ? `Resumed at ${resumed}: the run goes on from its last good step; this timeline updates by itself.`
+              : null,
       }),
     );
+  });
+
+  inbox.post("/runs/:id/resume", async (c) => {
+    const principal = c.get("principal");
+    if (!sameOrigin(c))
+      return messagePage(403, "Refused", "This form was posted from another site.", principal);
+    const runId = c.req.param("id");
+    const form = await c.req.parseBody();
+    const token = form[CSRF_FIELD];
+    const csrf = await checkCsrf(
+      secretOf(c),
+      typeof token === "string" ? token : undefined,
+      { identity: principal.identity, scope: resumeScope(runId) },
+      now(),
+    );
+    if (!csrf.ok) return messagePage(403, "Refused (CSRF)", csrf.message, principal);
+    if (!canOperate(principal))
+      return messagePage(
+        403,
+        "Not allowed",
+        `${principal.identity} may not resume runs (needs approver or admin).`,
+        principal,
+      );
+    const result = await resumeRun(c.env, registry, { runId, by: principal.identity, at: now() });
+    if (result.ok) return c.redirect(`/inbox/runs/${runId}?resumed=${encodeURIComponent(result.state)}`, 303);
+    const status = result.code === "not_found" ? 404 : result.code === "unavailable" ? 503 : 409;
+    const response = messagePage(
+      status,
+      status === 409 ? "Cannot resume" : "Not resumed",
+      result.message,
+      principal,
+    );
+    response.headers.set("x-nightshift-refusal", result.code);
+    return response;
   });
 
   // The live timeline (Server-Sent Events, see src/web/event-stream.ts); the page works without it.

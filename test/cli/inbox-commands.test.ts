@@ -1,7 +1,7 @@
 /**
  * The real `nightshift` binary (bin/nightshift.mjs → tsx → src/cli/main.ts)
  * against the test Worker under real `wrangler dev`: tokens, runs, gates,
- * decisions, logs and cancel, human and `--json`, with the exit codes
+ * decisions, logs, cancel and resume, human and `--json`, with the exit codes
  * scripts rely on (docs/inbox.md).
  */
 import { execFile } from "node:child_process";
@@ -9,13 +9,15 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stepPolicy } from "../../src/run/step-policy.ts";
 import { BOOTSTRAP_TOKEN, type LocalStack, ROOT, startLocalStack, until } from "../e2e/local-stack.ts";
 
 let stack: LocalStack;
 let dir: string;
 
 beforeAll(async () => {
-  stack = await startLocalStack();
+  // Retry delays of 10 ms: an outage outlasts a step's retries in seconds (test/support/test-worker.ts).
+  stack = await startLocalStack({ TEST_STEP_RETRY_DELAY_MS: "10" });
   dir = await mkdtemp(join(tmpdir(), "nightshift-cli-"));
 });
 
@@ -162,6 +164,45 @@ describe("nightshift CLI", () => {
     expect((await cli(["run", "no-such-job"], approverToken)).code).toBe(4);
     expect((await cli(["run", "loop"], viewerToken)).code).toBe(3);
   });
+
+  it("resumes a run that failed on infrastructure and follows it to success; refuses the others (exit 5)", async () => {
+    const input = join(dir, "outage.json");
+    const attempts = stepPolicy("deploy").retries.limit + 1;
+    await writeFile(input, JSON.stringify({ fake: { outages: { "deploy#1": attempts } } }));
+    expect((await cli(["run", "loop", "--input", input, "--id", "cli-resume"], approverToken)).code).toBe(0);
+    // Watched over HTTP: each CLI call is a process of its own, too slow to poll with.
+    const runNow = async () => (await stack.call("/api/runs/cli-resume")).body.run;
+    const failed = await until("the run to fail on the outage", async () => {
+      const run = await runNow();
+      return run?.status === "final" ? run : undefined;
+    });
+    expect(failed).toMatchObject({ state: "failed", outcome: { code: "outage" }, resumable: true });
+
+    const resumed = await cli(["resume", "cli-resume"], approverToken);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/^cli-resume: resumed at deploying \(resume 1\)/);
+    const again = await cli(["resume", "cli-resume", "--json"], approverToken);
+    expect(again.code).toBe(5);
+    expect(json(again).error).toMatchObject({ code: "conflict", status: 409 });
+    expect(json(again).error.message).toMatch(/is still (running|waiting)/);
+
+    await until("the resumed run at its claim gate", async () =>
+      (await runNow())?.state === "awaitingClaim" ? true : undefined,
+    );
+    expect((await cli(["approve", "cli-resume", "claim"], approverToken)).code).toBe(0);
+    const followed = await cli(["logs", "cli-resume", "--follow"]);
+    expect(followed.code).toBe(0);
+    expect(followed.stdout).toMatch(/run\.aborted/);
+    expect(followed.stdout).toMatch(/run\.resumed.*\(ann@example.com\)/);
+    expect(followed.stdout).toMatch(/run cli-resume ended: succeeded/);
+
+    const rejected = await cli(["resume", "cli-reject"], approverToken);
+    expect(rejected.code).toBe(5);
+    expect(rejected.stderr).toMatch(
+      /run cli-reject ended rejected: only a run that failed on infrastructure/,
+    );
+    expect((await cli(["resume", "no-such-run"], approverToken)).code).toBe(4);
+  }, 240_000);
 
   it("revokes a token: the next command with it is refused (exit 3)", async () => {
     expect((await cli(["runs"], viewerToken)).code).toBe(0);

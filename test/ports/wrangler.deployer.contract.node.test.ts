@@ -9,6 +9,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createWranglerDeployer, type HeldAccount } from "../../src/adapters/deploy/wrangler-temporary.ts";
+import { deployRetryWithin } from "../../src/adapters/deploy/wrangler-step.ts";
+import { stepPolicy } from "../../src/run/step-policy.ts";
 import { createLocalSandboxProvider } from "../../src/adapters/sandbox/local.ts";
 import { startEgressProxy } from "../../src/local/egress-proxy/index.ts";
 import { startEmulator } from "../../src/local/emulator/index.ts";
@@ -46,6 +48,7 @@ deployerContract("wrangler --temporary, local Sandbox and emulator", { builds: t
       putLog: async (log) => log.ref,
       emulatorUrl: emu.url,
       grants: { EGRESS_PROXY_URL: proxy.url, EGRESS_PROXY_SECRET: ADMIN },
+      retry: deployRetryWithin(stepPolicy("deploy").timeout),
       // As production wires it: the token of the account the run holds, never another's.
       accountToken: async ({ runId, accountId }) => {
         const held = vault.get(runId);

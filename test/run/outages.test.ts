@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { WORK_EFFECTS } from "../../src/loop/effects.ts";
 import { EgressProxyUnavailable } from "../../src/adapters/egress/grants.ts";
 import { SandboxError } from "../../src/ports/sandbox.ts";
-import { outageOf } from "../../src/run/outages.ts";
+import { abortFaultOf, outageOf } from "../../src/run/outages.ts";
 import { type StepPolicy, stepPolicy } from "../../src/run/step-policy.ts";
 
 /** How long a step's retries wait in all before it gives up (Workflows' backoff). */
@@ -35,5 +35,26 @@ describe("outages", () => {
       expect(retryWaitMs(stepPolicy(kind)), kind).toBeGreaterThanOrEqual(10 * 60_000);
     // The gate bookkeeping steps touch D1 only and stay short.
     expect(retryWaitMs(stepPolicy("gate"))).toBeLessThan(60_000);
+  });
+
+  it("says what ended a run: an outage (resumable), a broken invariant (not), anything else", () => {
+    const away = new Error("Sandbox host unreachable");
+    expect(abortFaultOf(away, { step: "deploy#1", on: "the Sandbox host", invariant: false })).toEqual({
+      code: "outage",
+      message: "Sandbox host unreachable",
+      on: "the Sandbox host",
+    });
+    // The error that crossed the engine lost its class; Workflows' own name for it did not.
+    const fatal = new Error('Step threw a NonRetryableError with message "no gate row"');
+    expect(abortFaultOf(fatal, null).code).toBe("invariant_broken");
+    expect(abortFaultOf(new Error("x"), { step: "applyDns#1", on: null, invariant: true }).code).toBe(
+      "invariant_broken",
+    );
+    // A step replayed from the engine's record leaves no view of its own: a workflow error.
+    expect(abortFaultOf(away, null)).toMatchObject({ code: "workflow_error", on: null });
+    expect(abortFaultOf("thrown text", null)).toMatchObject({
+      code: "workflow_error",
+      message: "thrown text",
+    });
   });
 });

@@ -9,7 +9,9 @@ import {
   budgetLineStatement,
   markRunAborted,
   markRunFinal,
+  reopenAbortedRun,
   runTransitionStatement,
+  undoReopen,
 } from "../../src/store/run-transitions.ts";
 import { getRun, insertRun } from "../../src/store/runs.ts";
 
@@ -79,5 +81,40 @@ describe("a run's transitions in D1", () => {
     await markRunFinal(env.DB, ended, "rejected", 2_000);
     await markRunAborted(env.DB, ended, { reason: "late fault", code: "workflow_error" }, 3_000);
     expect((await getRun(env.DB, ended))!).toMatchObject({ status: "final", state: "rejected" });
+  });
+
+  it("keeps the state an abort ended, reopens it once per resume, and undoes a reopen", async () => {
+    const id = await newRun();
+    await transition(id, "deploying", 2_000).run();
+    const outcome = { reason: "host gone", code: "outage" };
+    expect(await markRunAborted(env.DB, id, outcome, 3_000)).toBe("deploying");
+    expect((await getRun(env.DB, id))!).toMatchObject({
+      state: "failed",
+      aborted_in: "deploying",
+      resumes: 0,
+    });
+    // Only as the first resume, and only once: a second caller with the same count loses.
+    expect(await reopenAbortedRun(env.DB, { runId: id, resumes: 2, at: 4_000 })).toBe(false);
+    expect(await reopenAbortedRun(env.DB, { runId: id, resumes: 1, at: 4_000 })).toBe(true);
+    expect(await reopenAbortedRun(env.DB, { runId: id, resumes: 1, at: 4_000 })).toBe(false);
+    expect((await getRun(env.DB, id))!).toMatchObject({
+      status: "running",
+      state: "deploying",
+      aborted_in: null,
+      outcome_json: null,
+      resumes: 1,
+    });
+    await undoReopen(env.DB, { runId: id, resumes: 1, state: "deploying", outcome, at: 5_000 });
+    expect((await getRun(env.DB, id))!).toMatchObject({
+      status: "final",
+      state: "failed",
+      aborted_in: "deploying",
+      outcome_json: outcome,
+      resumes: 0,
+    });
+    // A run that ended by itself is never reopened.
+    const ended = await newRun();
+    await markRunFinal(env.DB, ended, "failed", 2_000);
+    expect(await reopenAbortedRun(env.DB, { runId: ended, resumes: 1, at: 3_000 })).toBe(false);
   });
 });

@@ -18,11 +18,21 @@ const notifierFor = (env: Env) => fakePorts(env.DB).notifier;
 const app = createSite({ registry, notifierFor });
 
 // With NOTIFY_WEBHOOK_URL set (test/e2e/notify.test.ts), notifications go out through the real webhook notifier.
-export const RunWorkflow = createRunWorkflow((env) => {
-  const ports = fakePorts(env.DB);
-  const url = env.NOTIFY_WEBHOOK_URL;
-  return url ? { ...ports, notifier: configuredNotifier(env) } : ports;
-});
+export const RunWorkflow = createRunWorkflow(
+  (env) => {
+    const ports = fakePorts(env.DB);
+    const url = env.NOTIFY_WEBHOOK_URL;
+    return url ? { ...ports, notifier: configuredNotifier(env) } : ports;
+  },
+  {
+    // TEST_STEP_RETRY_DELAY_MS (a var of a test's own stack, test/cli): an outage outlasts a
+    // step's retries in seconds instead of ten minutes, so a run fails on infrastructure for real.
+    tunePolicy: (env, policy) => {
+      const delay = Number((env as unknown as Record<string, unknown>).TEST_STEP_RETRY_DELAY_MS ?? 0);
+      return delay > 0 ? { ...policy, retries: { ...policy.retries, delay } } : policy;
+    },
+  },
+);
 
 export default {
   async fetch(request, env, ctx) {

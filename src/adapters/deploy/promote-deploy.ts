@@ -14,7 +14,6 @@ import type { OrganisationAccount } from "../cloudflare/organisation.ts";
 import type { EgressGrantConfig } from "../egress/grants.ts";
 import { wranglerEnv } from "./wrangler-run.ts";
 import {
-  DEFAULT_DEPLOY_RETRY,
   type DeployRetry,
   deployedUrl,
   PLACEHOLDER_TOKEN,
@@ -30,11 +29,10 @@ const OUTPUT_FILE = "/tmp/nightshift-wrangler-promote.ndjson";
 export interface DeployPromotionOptions {
   apiBase: string;
   wrangler: readonly string[];
-  timeoutMs: number;
   organisation?: OrganisationAccount;
   grants?: EgressGrantConfig;
   putLog(log: { ref: string; runId: string; kind: string; body: string }): Promise<string>;
-  retry?: DeployRetry;
+  retry: DeployRetry;
 }
 
 export async function promoteByDeploy(
@@ -51,10 +49,10 @@ export async function promoteByDeploy(
     });
   const argv = [...options.wrangler, "deploy", "--config", request.config, "--name", request.workerName];
   const run = await withTries(
-    options.retry ?? DEFAULT_DEPLOY_RETRY,
+    options.retry,
     request.idempotencyKey,
     `nightshift-promote: ${request.runId}`,
-    (idempotencyKey) =>
+    (the) =>
       runWranglerStep({
         grants: options.grants ?? {},
         grant: {
@@ -62,7 +60,7 @@ export async function promoteByDeploy(
           token: org.apiToken,
           // Only wrangler's own bearer is swapped: an assets-upload session JWT passes untouched.
           placeholder: PLACEHOLDER_TOKEN,
-          ttlMs: options.timeoutMs + 60_000,
+          ttlMs: the.timeoutMs + 60_000,
         },
         grantRefused: "cannot lend the organisation's token to this step",
         sandbox: request.sandbox,
@@ -77,8 +75,8 @@ export async function promoteByDeploy(
           CLOUDFLARE_ACCOUNT_ID: org.accountId,
           CLOUDFLARE_API_TOKEN: PLACEHOLDER_TOKEN,
         }),
-        timeoutMs: options.timeoutMs,
-        idempotencyKey,
+        timeoutMs: the.timeoutMs,
+        idempotencyKey: the.key,
         runId: request.runId,
         log: {
           kind: "promote-log",

@@ -10,7 +10,7 @@
 import type { DeployError } from "../../ports/deployer.ts";
 import type { GrantRequest } from "../../ports/egress-grants.ts";
 import { err, ok, type Result } from "../../ports/result.ts";
-import { type Sandbox, WORKSPACE_DIR } from "../../ports/sandbox.ts";
+import { isSandboxError, type Sandbox, WORKSPACE_DIR } from "../../ports/sandbox.ts";
 import { type IdempotencyKey, subKey } from "../../ports/vocabulary.ts";
 import { type EgressGrantConfig, openGrant, revokeGrant } from "../egress/grants.ts";
 import {
@@ -42,6 +42,7 @@ export interface WranglerStep {
   fresh: boolean;
   /** The Sandbox environment, given the grant's URL: the only Cloudflare API wrangler is told of. */
   env(grantUrl: string): Record<string, string>;
+  /** This try's deadline: past it the Sandbox kills wrangler's process tree and the try is a transient fault. */
   timeoutMs: number;
   idempotencyKey: IdempotencyKey;
   runId: string;
@@ -84,7 +85,7 @@ export async function runWranglerStep(step: WranglerStep): Promise<Result<Wrangl
   const { id: grantId, baseUrl } = grant.value;
   try {
     let redact = (text: string) => text;
-    let result: Awaited<ReturnType<Sandbox["exec"]>>;
+    let result: Awaited<ReturnType<Sandbox["exec"]>> | null = null;
     try {
       result = await step.sandbox.exec(
         [
@@ -104,9 +105,14 @@ export async function runWranglerStep(step: WranglerStep): Promise<Result<Wrangl
           idempotencyKey: subKey(step.idempotencyKey, "wrangler"),
         },
       );
+    } catch (error) {
+      // A hung dependency (an API that never answers) is cut off here, at the try's own deadline,
+      // not by wrangler's five-minute fetch timeout: the Sandbox killed the tree, a next try may work.
+      if (!isSandboxError(error, "timeout")) throw error;
     } finally {
       if (step.whenWranglerExits) redact = await step.whenWranglerExits(grantId, baseUrl);
     }
+    if (!result) return err(await cutOff(step));
     const { output, trailer } = splitTrailer(result.stdout);
     const timing = step.log.timing && trailer ? ` after ${trailer.wranglerMs} ms in wrangler` : "";
     const logRef = await step.putLog({
@@ -146,6 +152,18 @@ export async function runWranglerStep(step: WranglerStep): Promise<Result<Wrangl
   }
 }
 
+/** The failure of a try that ran past its deadline, its log saying so (wrangler's output died with it). */
+async function cutOff(step: WranglerStep): Promise<WranglerFailure> {
+  const message = `wrangler did not finish within ${step.timeoutMs} ms (the try's deadline): its process tree was killed`;
+  const logRef = await step.putLog({
+    ref: `${step.idempotencyKey}:log`,
+    runId: step.runId,
+    kind: step.log.kind,
+    body: [`$ ${step.argv.join(" ")}`, ...step.log.notes, `# ${message}`].join("\n"),
+  });
+  return { code: "deploy_failed", message, logRef, transient: true };
+}
+
 /** Revokes a grant, logging (not throwing) when the proxy cannot be reached: the grant expires by itself. */
 export async function revokeQuietly(
   grants: EgressGrantConfig,
@@ -171,37 +189,64 @@ export function deployedUrl(run: { trailer: Trailer; output: string }): {
 export interface DeployRetry {
   /** Waits before the 2nd, 3rd… try; their count bounds the tries. */
   backoffMs: readonly number[];
-  /** No try starts after this long since the first (deploy and promote steps time out at 10 minutes). */
+  /** Every try ends within this long since the first, waits included: the whole fits in the step's timeout. */
   budgetMs: number;
+  /** Each try's own deadline (wrangler's process tree is killed past it); a try starts only when a whole one fits. */
+  tryMs: number;
+}
+
+/** What a wrangler step spends besides wrangler: the sign-off read, the grant, the capture, the log. */
+const AROUND_WRANGLER_MS = 60_000;
+/** How long one wrangler run may take before it counts as hung: a deploy takes seconds, under load a minute or two. */
+const WRANGLER_TRY_MS = 3 * 60_000;
+
+/**
+ * The tries of a wrangler step whose own timeout is `stepTimeoutMs` (src/run/step-policy.ts):
+ * up to five, 2, 10, 30 and 60 s apart (an API or emulator away for about a minute and a half
+ * is ridden out), each cut off after three minutes, and all of it a minute inside the step's
+ * timeout, so a hung dependency costs one try and never the step's attempt.
+ */
+export function deployRetryWithin(stepTimeoutMs: number): DeployRetry {
+  const budgetMs = stepTimeoutMs - AROUND_WRANGLER_MS;
+  if (budgetMs <= 0) throw new Error(`a wrangler step needs more than ${AROUND_WRANGLER_MS} ms`);
+  return { backoffMs: [2_000, 10_000, 30_000, 60_000], budgetMs, tryMs: Math.min(WRANGLER_TRY_MS, budgetMs) };
 }
 
 /**
- * Five tries, 2, 10, 30 and 60 s apart (an API or emulator away for about a minute and a half is
- * ridden out), none starting more than 6 minutes in.
+ * Pure: the wait before the try after try `n` (from 1) failed transiently `elapsedMs` after the
+ * first began; null when the tries are used up or a whole try would no longer fit in the budget.
  */
-export const DEFAULT_DEPLOY_RETRY: DeployRetry = {
-  backoffMs: [2_000, 10_000, 30_000, 60_000],
-  budgetMs: 6 * 60_000,
-};
+export function waitBeforeNextTry(retry: DeployRetry, n: number, elapsedMs: number): number | null {
+  const wait = retry.backoffMs[n - 1];
+  if (wait === undefined || elapsedMs + wait + retry.tryMs > retry.budgetMs) return null;
+  return wait;
+}
+
+/** One try: its idempotency key and its deadline. */
+export interface Try {
+  key: IdempotencyKey;
+  timeoutMs: number;
+}
 
 /**
  * Runs `attempt` until it succeeds, fails for good, or the tries run out; a transient failure
- * (`transient`) is tried again after a wait. Each try gets an idempotency key of its own
- * (`<key>:try-2`…): the step's own retry would only replay the wrapper's first answer.
+ * (`transient`, a try cut off at its deadline included) is tried again after a wait. Each try
+ * gets an idempotency key of its own (`<key>:try-2`…): the step's own retry would only replay
+ * the wrapper's first answer.
  */
 export async function withTries<T>(
   retry: DeployRetry,
   key: IdempotencyKey,
   who: string,
-  attempt: (key: IdempotencyKey) => Promise<Result<T, WranglerFailure>>,
+  attempt: (the: Try) => Promise<Result<T, WranglerFailure>>,
 ): Promise<Result<T, DeployError>> {
   const started = Date.now();
   for (let n = 1; ; n++) {
-    const result = await attempt(n === 1 ? key : subKey(key, `try-${n}`));
+    const result = await attempt({ key: n === 1 ? key : subKey(key, `try-${n}`), timeoutMs: retry.tryMs });
     if (result.ok) return result;
     const { transient, ...error } = result.error;
-    const wait = retry.backoffMs[n - 1];
-    if (!transient || wait === undefined || Date.now() + wait - started > retry.budgetMs)
+    const wait = transient ? waitBeforeNextTry(retry, n, Date.now() - started) : null;
+    if (wait === null)
       return err(n > 1 ? { ...error, message: `${error.message} (tried ${n} times)` } : error);
     console.log(`${who}: transient fault, trying again in ${wait} ms`);
     await new Promise((resolve) => setTimeout(resolve, wait));

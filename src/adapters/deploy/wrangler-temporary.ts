@@ -52,7 +52,6 @@ import { type AccountVault, readSuccess, redactAll, takeCapture } from "./tempor
 import { parseAccountCache } from "./wrangler-output.ts";
 import { SANDBOX_CONFIG_HOME, wranglerEnv } from "./wrangler-run.ts";
 import {
-  DEFAULT_DEPLOY_RETRY,
   type DeployRetry,
   PLACEHOLDER_TOKEN,
   runWranglerStep,
@@ -99,16 +98,17 @@ export interface WranglerDeployerOptions {
   /** Where the run's temporary accounts are held; deploys refuse to run without it. */
   accounts?: AccountVault;
   fetch?: typeof fetch;
-  timeoutMs?: number;
-  /** Tries of a deploy that met a transient fault (5xx, 429, a dropped connection); tests shorten it. */
-  retry?: DeployRetry;
+  /**
+   * The tries of a deploy or promotion (a transient fault — 5xx, 429, a dropped connection, a
+   * try past its deadline — is tried again): the step's timeout split up, `deployRetryWithin`.
+   */
+  retry: DeployRetry;
   /** The temporary account's token as the orchestrator holds it (see deployed-version.ts). */
   accountToken?: (request: { runId: string; accountId: string }) => Promise<string | null>;
 }
 
 export function createWranglerDeployer(options: WranglerDeployerOptions): Deployer {
-  const timeoutMs = options.timeoutMs ?? 300_000;
-  const retry = options.retry ?? DEFAULT_DEPLOY_RETRY;
+  const retry = options.retry;
 
   /**
    * A transient fault is tried again here, where it happened (`withTries`). Once a try has
@@ -116,8 +116,8 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
    */
   async function deploy(request: DeployRequest): Promise<Result<DeployOutput, DeployError>> {
     let fresh = request.freshAccount;
-    return withTries(retry, request.idempotencyKey, `nightshift-deploy: ${request.runId}`, (idempotencyKey) =>
-      deployTry({ ...request, idempotencyKey, freshAccount: fresh }, () => {
+    return withTries(retry, request.idempotencyKey, `nightshift-deploy: ${request.runId}`, (the) =>
+      deployTry({ ...request, idempotencyKey: the.key, freshAccount: fresh }, the.timeoutMs, () => {
         fresh = false;
       }),
     );
@@ -125,9 +125,11 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
 
   async function deployTry(
     request: DeployRequest,
+    timeoutMs: number,
     /** Called when the try provisioned an account and it is held: later tries deploy into it. */
     onProvisioned: () => void,
   ): Promise<Result<DeployOutput, WranglerFailure>> {
+    const started = Date.now();
     const signoff = await options.findSignoff({ apiBase: options.apiBase, runId: request.runId });
     if (!signoff) {
       return err({
@@ -208,6 +210,8 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
       // its capture was stored, or the Sandbox's cache was changed. Once, into a fresh account.
       return deployTry(
         { ...request, freshAccount: true, idempotencyKey: subKey(request.idempotencyKey, REPROVISION) },
+        // Within this try's deadline, not a second one of its own.
+        Math.max(1, timeoutMs - (Date.now() - started)),
         onProvisioned,
       );
     }
@@ -220,7 +224,6 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
         {
           apiBase: options.apiBase,
           wrangler: options.wrangler,
-          timeoutMs,
           putLog: options.putLog,
           retry,
           ...(options.organisation ? { organisation: options.organisation } : {}),

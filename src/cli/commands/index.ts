@@ -8,6 +8,7 @@ import { generate } from "./generate.ts";
 import { logs } from "./logs.ts";
 import { record } from "./record.ts";
 import { reject } from "./reject.ts";
+import { resume } from "./resume.ts";
 import { rollback } from "./rollback.ts";
 import { run } from "./run.ts";
 import { runs } from "./runs.ts";
@@ -25,6 +26,7 @@ export const commands: Record<string, Command> = {
   logs,
   record,
   reject,
+  resume,
   rollback,
   run,
   runs,

@@ -10,7 +10,8 @@ import { waitingFor } from "../../web/waiting-for.ts";
 import { foldRepeats, repeatKey } from "../../web/timeline.ts";
 import type { Principal } from "../../web/roles.ts";
 import type { EventRow, GateRow, RunRow } from "../../store/rows.ts";
-import { isoTime } from "../format.ts";
+import { isoTime, timeLeft } from "../format.ts";
+import { CSRF_FIELD } from "../csrf.ts";
 import { type Html, html } from "../html.ts";
 import { page } from "../layout.ts";
 
@@ -71,6 +72,8 @@ export function runPage(options: {
   events: EventRow[];
   now: number;
   notice?: string | null;
+  /** Set when the run failed on infrastructure and this person may resume it. */
+  resume?: { action: string; csrf: string } | null;
 }): Html {
   const { run, gates, events, now } = options;
   const last = events.at(-1)?.seq ?? 0;
@@ -92,10 +95,25 @@ ${
       )}</ul>`
     : ""
 }
+${options.resume ? resumeSection(run, options.resume) : ""}
 <h2>Timeline</h2>
 <ol class="timeline" aria-live="polite" aria-relevant="additions" data-timeline data-stream="/inbox/runs/${run.id}/stream" data-after="${last}" data-final="${run.status === "final"}">
 ${timelineItems(events)}
 </ol>
 ${run.status === "final" ? "" : html`<p class="meta" id="live-status" role="status">This timeline updates by itself. <noscript>Without script, reload the page to see new events.</noscript></p>`}`;
   return page({ title: `Run ${run.id}`, principal: options.principal, body });
+}
+
+/** Why the run failed, and the button that resumes it from its last good step. */
+function resumeSection(run: RunRow, form: { action: string; csrf: string }): Html {
+  const outcome = (run.outcome_json ?? {}) as { code?: string; reason?: string };
+  return html`<section class="resume" aria-labelledby="resume-title">
+<h2 id="resume-title">Failed on infrastructure</h2>
+<p>${outcome.reason ?? "A fault outside the loop ended the run."} <span class="meta">(${outcome.code ?? "no code"}, in ${run.aborted_in ?? "an unknown state"})</span></p>
+<form method="post" action="${form.action}">
+<input type="hidden" name="${CSRF_FIELD}" value="${form.csrf}">
+<button type="submit">Resume</button>
+<p class="meta">Resuming goes on from the last step that completed (${run.aborted_in ?? "?"}): nothing already done runs again, the budgets go on from where they were.</p>
+</form>
+</section>`;
 }

@@ -17,6 +17,7 @@ import {
   type HeldAccount,
   type SignoffOnRecord,
 } from "../../../src/adapters/deploy/wrangler-temporary.ts";
+import type { DeployRetry } from "../../../src/adapters/deploy/wrangler-step.ts";
 import { createLocalSandboxProvider } from "../../../src/adapters/sandbox/local.ts";
 import { type EgressProxy, startEgressProxy } from "../../../src/local/egress-proxy/index.ts";
 import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
@@ -63,6 +64,28 @@ const provisioningCalls = () =>
     .list({ path: "/provisioning/previews", method: "POST" })
     .filter((r) => !r.path.endsWith("/challenge"));
 
+/** The deployer as wired, with the tries given (short ones here). */
+function deployerWith(retry: DeployRetry): Deployer {
+  return createWranglerDeployer({
+    apiBase: emu.apiBaseUrl,
+    wrangler: ["node", `${TOOLS}/wrangler/bin/wrangler.js`],
+    findSignoff: async () => signoff,
+    putLog: async (log) => {
+      logs.set(log.ref, log.body);
+      return log.ref;
+    },
+    emulatorUrl: emu.url,
+    grants: { EGRESS_PROXY_URL: proxy.url, EGRESS_PROXY_SECRET: ADMIN },
+    retry,
+    accounts: {
+      held: async (runId) => vault.get(runId) ?? null,
+      hold: async (runId, account) => {
+        vault.set(runId, account);
+      },
+    },
+  });
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "nightshift-deployer-"));
   emu = await startEmulator({ port: 0, stateDir: join(dir, "emulator"), log: () => {} });
@@ -80,24 +103,7 @@ beforeAll(async () => {
   sandbox = createLocalSandboxProvider({ url: host.url, secret: host.secret }).get(RUN);
   const copied = await sandbox.exec(["cp", "-a", "/sources/workflows/hello-kv/project/.", "/workspace/"]);
   expect(copied.exitCode).toBe(0);
-  deployer = createWranglerDeployer({
-    apiBase: emu.apiBaseUrl,
-    wrangler: ["node", `${TOOLS}/wrangler/bin/wrangler.js`],
-    findSignoff: async () => signoff,
-    putLog: async (log) => {
-      logs.set(log.ref, log.body);
-      return log.ref;
-    },
-    emulatorUrl: emu.url,
-    grants: { EGRESS_PROXY_URL: proxy.url, EGRESS_PROXY_SECRET: ADMIN },
-    retry: { backoffMs: [200, 200], budgetMs: 120_000 },
-    accounts: {
-      held: async (runId) => vault.get(runId) ?? null,
-      hold: async (runId, account) => {
-        vault.set(runId, account);
-      },
-    },
-  });
+  deployer = deployerWith({ backoffMs: [200, 200], budgetMs: 600_000, tryMs: 120_000 });
 });
 
 afterAll(async () => {
@@ -297,6 +303,45 @@ describe("wrangler deploy --temporary inside the run's Sandbox", () => {
     expect(result).toMatchObject({ ok: false, error: { code: "upload_rejected" } });
     if (!result.ok) expect(result.error.message).not.toContain("tried");
     expect(uploads() - before).toBe(1);
+  });
+
+  it("cuts a try off at its own deadline when the API hangs, kills wrangler, and deploys on the next try", async () => {
+    // Each try may take 20 s here (a deploy takes a few): the hung one is cut off long before
+    // wrangler's own five-minute fetch timeout (the Sandbox kills the command's tree, as its
+    // contract says), and the next one deploys.
+    const short = deployerWith({ backoffMs: [200, 200], budgetMs: 120_000, tryMs: 20_000 });
+    const subdomainReads = () => emu.requestLog.list({ path: "/workers/subdomain", method: "GET" });
+    const before = subdomainReads().length;
+    const added = await adminFetch(emu, "/__emulator/faults", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ action: "hang", method: "GET", pathRegex: "/workers/subdomain$" }),
+    });
+    expect(added.ok).toBe(true);
+    const key = asIdempotencyKey(`${RUN}:deploy#hung`);
+    const deployed = value(
+      await short.deploy({
+        idempotencyKey: key,
+        runId: RUN,
+        workerName: "hello-kv",
+        config: "wrangler.jsonc",
+        freshAccount: false,
+        sandbox,
+      }),
+    );
+    // The first read hung and was abandoned, the second try read again and finished.
+    expect(
+      subdomainReads()
+        .slice(before)
+        .map((r) => r.fault ?? null),
+    ).toEqual(["hang", null]);
+    expect(logs.get(`${key}:log`)).toMatch(
+      /# wrangler did not finish within 20000 ms .*process tree was killed/,
+    );
+    expect(deployed.logRef).toBe(`${key}:try-2:log`);
+    expect(await (await fetch(emu.localUrl(`${deployed.url}/`))).text()).toContain("hello from hello-kv");
+    await adminFetch(emu, "/__emulator/faults", { method: "DELETE" });
+    first = deployed;
   });
 
   it("promotes by claim: waits while unclaimed, done once claimed, an expired account is not", async () => {

@@ -96,6 +96,7 @@ function deployer(world: FakeWorld): Deployer {
       });
     },
     async promote(req) {
+      await world.maybeFail(req.runId, req.idempotencyKey);
       await world.record(req.runId, req.idempotencyKey, "promote");
       return ok({
         status: "done" as const,
