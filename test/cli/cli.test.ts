@@ -297,3 +297,19 @@ describe("what `nightshift help` loads", () => {
       expect(typeof (await spec.load()).run, name).toBe("function");
   });
 });
+
+describe("the CLI's documentation", () => {
+  it("has every verb with each of its options in docs/cli.md, and every verb in the README", async () => {
+    const doc = await readFile(join(ROOT, "docs", "cli.md"), "utf8");
+    const readme = await readFile(join(ROOT, "README.md"), "utf8");
+    const commands = readme.slice(readme.indexOf("## Commands"));
+    for (const [name, spec] of Object.entries(verbs)) {
+      const row = doc
+        .split("\n")
+        .find((l) => l.startsWith(`| \`nightshift ${name} `) || l.startsWith(`| \`nightshift ${name}\``));
+      expect(row, `docs/cli.md row for ${name}`).toBeDefined();
+      for (const o of spec.options ?? []) expect(row, `${name} ${o.flags}`).toContain(longFlag(o.flags));
+      expect(commands, `README for ${name}`).toMatch(new RegExp(`\\b${name} `));
+    }
+  });
+});

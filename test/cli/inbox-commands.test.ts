@@ -2,7 +2,7 @@
  * The real `nightshift` binary (bin/nightshift.mjs → tsx → src/cli/main.ts)
  * against the test Worker under real `wrangler dev`: tokens, runs, gates,
  * decisions, logs and cancel, human and `--json`, with the exit codes
- * scripts rely on (docs/inbox.md).
+ * scripts rely on (docs/cli.md).
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
