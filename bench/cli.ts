@@ -9,7 +9,7 @@
  * Run: `npx tsx bench/cli.ts [TREE]` (writes the "CLI start-up" section of docs/benchmarks.md).
  * TREE is another checkout to measure beside this one, e.g. one from before the CLI moved to
  * commander: `git archive <commit> bin src package.json | tar -x -C TREE` plus a link to
- * node_modules; the two trees' runs alternate, so both see the same machine.
+ * node_modules. Each round runs every measure once, in both trees, so all see the same machine.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -70,24 +70,26 @@ export async function main(before?: string): Promise<void> {
   const trees = before ? [before, REPO] : [REPO];
   const rows: string[] = [];
   const load: number[] = [];
-  for (const runtime of runtimes) {
-    for (const [label, args] of cases) {
-      const samples = trees.map(() => [] as number[]);
-      for (let i = 0; i < WARM_UP + RUNS; i++) {
-        load.push(loadavg()[0]!);
-        for (const [t, tree] of trees.entries()) {
-          const ms = timed(runtime, tree, args);
-          if (i >= WARM_UP) samples[t]!.push(ms);
-        }
+  // Every figure is sampled in each round, so that a busy spell on the machine falls on all of them alike.
+  const measures = runtimes.flatMap((runtime) => cases.map(([label, args]) => ({ runtime, label, args })));
+  const samples = measures.map(() => trees.map(() => [] as number[]));
+  for (let i = 0; i < WARM_UP + RUNS; i++) {
+    load.push(loadavg()[0]!);
+    for (const [m, { runtime, args }] of measures.entries())
+      for (const [t, tree] of trees.entries()) {
+        const ms = timed(runtime, tree, args);
+        if (i >= WARM_UP) samples[m]![t]!.push(ms);
       }
-      const cells = samples.map((xs) => `${Math.round(median(xs))} ms (${Math.round(Math.min(...xs))})`);
-      console.log(`${runtime.label}  ${label}  ${cells.join("  →  ")}`);
-      rows.push(`| ${label} | ${runtime.label} | ${cells.join(" | ")} |`);
-    }
+    process.stdout.write(`round ${i + 1} of ${WARM_UP + RUNS}\r`);
+  }
+  for (const [m, { runtime, label }] of measures.entries()) {
+    const cells = samples[m]!.map((xs) => `${Math.round(median(xs))} ms (${Math.round(Math.min(...xs))})`);
+    console.log(`${runtime.label}  ${label}  ${cells.join("  →  ")}`);
+    rows.push(`| ${label} | ${runtime.label} | ${cells.join(" | ")} |`);
   }
   const date = new Date().toISOString().slice(0, 10);
   const header = before
-    ? "| command | Node | before (the other tree) | now |\n| --- | --- | --- | --- |"
+    ? "| command | Node | before | now |\n| --- | --- | --- | --- |"
     : "| command | Node | wall time |\n| --- | --- | --- |";
   writeBenchSection(
     "CLI start-up",
@@ -98,7 +100,7 @@ in brackets), measured ${date} by \`npx tsx bench/cli.ts${before ? " TREE" : ""}
 average ${median(load).toFixed(1)} while measuring: other work shared the cores, so the fastest run is the
 better guide to the cost itself).${
       before
-        ? " Before: the tree before the CLI moved to commander, where every call loaded every command's module (wrangler, Miniflare, the local stack) and ran through the tsx CLI in a second process (a third with the system Node)."
+        ? "\nBefore: the other tree; for the tree before the CLI moved to commander, every call loaded every\ncommand's module (wrangler, Miniflare, the local stack) and went through the tsx CLI, which starts a Node of\nits own: three Node start-ups a call. Its `runs --help` was a parseArgs error (exit 2), not help."
         : ""
     }
 
