@@ -6,6 +6,7 @@ export {};
  */
 const benches: Record<string, () => Promise<{ main(): Promise<unknown> }>> = {
   agents: () => import("./agents.ts"),
+  cli: () => import("./cli.ts"),
   emulator: () => import("./emulator.ts"),
   limits: () => import("./limits.ts"),
   loop: () => import("./loop.ts"),

@@ -1,37 +1,13 @@
 /**
- * The `nightshift` command. One file per command under `commands/`; this file
- * only dispatches. User errors print one line and exit 2; anything else is a
- * system error and prints its stack.
+ * The `nightshift` command (bin/nightshift.mjs, `npm start`, or `tsx src/cli/main.ts`).
+ * The verbs are declared in commands/index.ts and parsed in program.ts; this file only runs it.
  */
-import { commands } from "./commands/index.ts";
-import { isUserError } from "./errors.ts";
+import { runCli } from "./program.ts";
 
-async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === "help" || name === "--help" || name === "-h") {
-    console.log("usage: nightshift <command> [options]\n");
-    for (const [cmd, { summary }] of Object.entries(commands)) console.log(`  ${cmd.padEnd(16)} ${summary}`);
-    return 0;
-  }
-  const command = commands[name];
-  if (!command) {
-    console.error(`nightshift: unknown command "${name}" (try: nightshift help)`);
-    return 2;
-  }
-  return command.run(rest);
-}
+// `nightshift help | head`: the reader went away; that is the end, not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    if (isUserError(error)) {
-      console.error(`nightshift: ${error.message}`);
-      process.exitCode = 2;
-    } else {
-      console.error(error);
-      process.exitCode = 1;
-    }
-  },
-);
+process.exitCode = await runCli(process.argv.slice(2));

@@ -3,18 +3,18 @@
  * scripts can trust. Human output goes to stdout, problems to stderr as one
  * line; under `--json` both are JSON on stdout (`{ "error": { code, message } }`).
  */
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ApiFailure, type Client, connect } from "./client.ts";
+import type { Invocation, Values } from "./command.ts";
 import { UserError } from "./errors.ts";
 
-export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+export type { Values };
 
 /** A string flag's value, if given. */
 export function text(value: Values[string]): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
-/** Exit codes (documented in docs/inbox.md). */
+/** Exit codes (documented in docs/cli.md). */
 export const EXIT = {
   ok: 0,
   /** The command worked but the outcome is a failure (e.g. a followed run did not succeed). */
@@ -39,11 +39,15 @@ export function exitFor(failure: ApiFailure): number {
   return EXIT.usage;
 }
 
-const COMMON = {
-  json: { type: "boolean", default: false },
-  url: { type: "string" },
-  token: { type: "string" },
-} as const;
+/** A problem as the CLI prints it: one line on stderr, or `{ "error": … }` on stdout under `--json`. */
+export function printError(
+  json: boolean,
+  error: { code: string; message: string; status?: number | undefined },
+): void {
+  const { code, message, status } = error;
+  if (json) console.log(JSON.stringify({ error: { code, message, ...(status ? { status } : {}) } }));
+  else console.error(`nightshift: ${message}`);
+}
 
 export interface Io {
   client: Client;
@@ -55,29 +59,19 @@ export interface Io {
 }
 
 /**
- * Parses flags, connects, runs `body`, and turns failures into exit codes.
+ * Connects (`--url`, `--token`, see client.ts), runs `body`, and turns failures into exit codes.
+ * The flags were parsed and checked against the verb's declaration before the command loaded.
  *
  * @example
- * apiCommand(args, { reason: { type: "string" } }, async (io, values, positionals) => EXIT.ok)
+ * run: (input) => apiCommand(input, async (io, values, positionals) => EXIT.ok)
  */
-export async function apiCommand<O extends NonNullable<ParseArgsConfig["options"]>>(
-  args: string[],
-  options: O,
+export async function apiCommand(
+  input: Invocation,
   body: (io: Io, values: Values, positionals: string[]) => Promise<number>,
 ): Promise<number> {
-  const json = args.includes("--json");
-  const fail = (code: string, message: string, exit: number, status?: number) => {
-    if (json) console.log(JSON.stringify({ error: { code, message, ...(status ? { status } : {}) } }));
-    else console.error(`nightshift: ${message}`);
-    return exit;
-  };
-  let parsed: { values: Values; positionals: string[] };
-  try {
-    parsed = parseArgs({ args, options: { ...options, ...COMMON }, allowPositionals: true, strict: true });
-  } catch (error) {
-    return fail("usage", (error as Error).message, EXIT.usage);
-  }
-  const client = await connect({ url: text(parsed.values.url), token: text(parsed.values.token) });
+  const { values, positionals } = input;
+  const json = values.json === true;
+  const client = await connect({ url: text(values.url), token: text(values.token) });
   const io: Io = {
     client,
     json,
@@ -89,10 +83,16 @@ export async function apiCommand<O extends NonNullable<ParseArgsConfig["options"
     },
   };
   try {
-    return await body(io, parsed.values, parsed.positionals);
+    return await body(io, values, positionals);
   } catch (error) {
-    if (error instanceof ApiFailure) return fail(error.code, error.message, exitFor(error), error.status);
-    if (error instanceof UserError) return fail("usage", error.message, EXIT.usage);
+    if (error instanceof ApiFailure) {
+      printError(json, { code: error.code, message: error.message, status: error.status });
+      return exitFor(error);
+    }
+    if (error instanceof UserError) {
+      printError(json, { code: "usage", message: error.message });
+      return EXIT.usage;
+    }
     throw error;
   }
 }

@@ -2,7 +2,7 @@
  * The real `nightshift` binary (bin/nightshift.mjs → tsx → src/cli/main.ts)
  * against the test Worker under real `wrangler dev`: tokens, runs, gates,
  * decisions, logs, cancel and resume, human and `--json`, with the exit codes
- * scripts rely on (docs/inbox.md).
+ * scripts rely on (docs/cli.md).
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -204,6 +204,52 @@ describe("nightshift CLI", () => {
     expect((await cli(["resume", "no-such-run"], approverToken)).code).toBe(4);
   }, 240_000);
 
+  it("lists jobs, pauses and unpauses one, and fires its schedule (human and --json)", async () => {
+    const listed = await cli(["jobs"]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^JOB\s+TRIGGERS\s+CONCURRENCY\s+STATE$/m);
+    expect(listed.stdout).toMatch(/^nightly\s+cron 0 3 \* \* \*; cron 0 3 \* \* 1\s+skip\s+active$/m);
+    expect(listed.stdout).toMatch(
+      /^gh-push\s+webhook github event=push,repository=codertocat\/hello-world,branch=master\s+allow/m,
+    );
+    const asJson = json(await cli(["jobs", "--json"]));
+    expect(asJson.jobs.find((j: { name: string }) => j.name === "nightly")).toMatchObject({ paused: false });
+    expect(asJson.problems).toEqual([]);
+
+    expect((await cli(["pause", "nightly"], viewerToken)).code).toBe(3);
+    const paused = await cli(["pause", "nightly", "--reason", "upstream down"], approverToken);
+    expect(paused.code).toBe(0);
+    expect(paused.stdout.trim()).toMatch(
+      /^nightly: paused since \d+s ago by ann@example.com “upstream down”$/,
+    );
+    expect((await cli(["pause", "nightly"], approverToken)).stdout).toMatch(/^nightly: already paused/);
+    expect((await cli(["jobs"])).stdout).toMatch(
+      /^nightly\s.*\spaused \d+s ago by ann@example.com “upstream down”$/m,
+    );
+
+    const skipped = await cli(["fire", "nightly", "--json"], approverToken);
+    expect(skipped.code).toBe(1);
+    expect(json(skipped)).toMatchObject({ outcome: "skipped", reason: "paused" });
+
+    const unpaused = await cli(["unpause", "nightly", "--json"], approverToken);
+    expect(unpaused.code).toBe(0);
+    expect(json(unpaused)).toMatchObject({ job: "nightly", changed: true, paused: false });
+    expect((await cli(["unpause", "nightly"], approverToken)).stdout.trim()).toBe("nightly: was not paused");
+
+    const fired = await cli(["fire", "nightly"], approverToken);
+    expect(fired.code).toBe(0);
+    const runId = /^nightly: started run (\S+)$/.exec(fired.stdout.trim())?.[1];
+    expect(runId).toBeDefined();
+    const runs = json(await cli(["runs", "--job", "nightly", "--json"]));
+    expect(runs.runs.map((r: { id: string }) => r.id)).toContain(runId);
+
+    const noSchedule = await cli(["fire", "loop"], approverToken);
+    expect(noSchedule.code).toBe(5);
+    expect(noSchedule.stderr).toMatch(/^nightshift: job loop has no schedule trigger$/m);
+    expect((await cli(["fire", "no-such-job"], approverToken)).code).toBe(4);
+    expect((await cli(["unpause", "no-such-job"], approverToken)).code).toBe(4);
+  });
+
   it("revokes a token: the next command with it is refused (exit 3)", async () => {
     expect((await cli(["runs"], viewerToken)).code).toBe(0);
     const revoked = await cli(["token", "revoke", viewerId]);
@@ -218,5 +264,8 @@ describe("nightshift CLI", () => {
     expect(unreachable.code).toBe(6);
     expect(unreachable.stderr).toMatch(/cannot reach nightshift/);
     expect((await cli(["runs", "--bogus"])).code).toBe(2);
+    const record = await cli(["record", "some-run", "--url", "http://127.0.0.1:9"]);
+    expect(record.code).toBe(6);
+    expect(record.stderr).toMatch(/^nightshift: cannot reach nightshift/);
   });
 });

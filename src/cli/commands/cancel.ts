@@ -3,9 +3,8 @@ import type { Command } from "../command.ts";
 import { apiCommand, EXIT, positional, text } from "../output.ts";
 
 export const cancel: Command = {
-  summary: "cancel a run: cancel <run> [--reason r]",
-  run: (args) =>
-    apiCommand(args, { reason: { type: "string" } }, async (io, values, positionals) => {
+  run: (input) =>
+    apiCommand(input, async (io, values, positionals) => {
       const runId = positional(positionals, 0, "run", "nightshift cancel <run> [--reason r]");
       const reason = text(values.reason);
       const body = await io.client.request("POST", `/api/runs/${encodeURIComponent(runId)}/cancel`, {

@@ -8,12 +8,12 @@
  * the secret itself is never printed.
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { parseDuration } from "../../jobs/duration.ts";
 import { secretFile } from "../../local/bearer-secret.ts";
 import { startEmulator } from "../../local/emulator/index.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
+import { text } from "../output.ts";
 
 /** "90s", "60m", "2h", "1500ms" or a bare number of milliseconds (the job files' duration syntax). */
 function durationArg(text: string): number {
@@ -23,36 +23,12 @@ function durationArg(text: string): number {
 }
 
 export const emulator: Command = {
-  summary: "run the local Cloudflare API emulator (wrangler deploy --temporary works against it)",
-  async run(args) {
-    let values: {
-      port?: string;
-      host?: string;
-      "state-dir"?: string;
-      "account-lifetime"?: string;
-      zone?: string[];
-      "admin-secret-file"?: string;
-    };
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          port: { type: "string", default: "8788" },
-          host: { type: "string", default: "127.0.0.1" },
-          "state-dir": { type: "string", default: ".nightshift/emulator" },
-          "account-lifetime": { type: "string", default: "60m" },
-          zone: { type: "string", multiple: true },
-          "admin-secret-file": { type: "string" },
-        },
-      }));
-    } catch (error) {
-      throw new UserError(error instanceof Error ? error.message : String(error));
-    }
-    const port = Number(values.port);
+  async run({ values }) {
+    const port = Number(text(values.port) ?? "8788");
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new UserError(`invalid --port ${values.port}`);
-    const stateDir = values["state-dir"] ?? ".nightshift/emulator";
-    const secretPath = values["admin-secret-file"] ?? join(stateDir, "admin-secret");
+    const stateDir = text(values["state-dir"]) ?? ".nightshift/emulator";
+    const secretPath = text(values["admin-secret-file"]) ?? join(stateDir, "admin-secret");
     let adminSecret: string;
     try {
       adminSecret = await secretFile(secretPath);
@@ -61,12 +37,12 @@ export const emulator: Command = {
     }
     const emu = await startEmulator({
       port,
-      host: values.host ?? "127.0.0.1",
+      host: text(values.host) ?? "127.0.0.1",
       stateDir,
       adminSecret,
-      accountLifetimeMs: durationArg(values["account-lifetime"] ?? "60m"),
+      accountLifetimeMs: durationArg(text(values["account-lifetime"]) ?? "60m"),
     });
-    for (const zone of values.zone ?? []) {
+    for (const zone of (values.zone as string[] | undefined) ?? []) {
       await fetch(`${emu.url}/__emulator/zones`, {
         method: "POST",
         headers: { authorization: `Bearer ${adminSecret}` },

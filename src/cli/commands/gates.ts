@@ -13,9 +13,8 @@ interface GateView {
 }
 
 export const gates: Command = {
-  summary: "list gates waiting for a decision, oldest first (--all for every gate)",
-  run: (args) =>
-    apiCommand(args, { all: { type: "boolean", default: false } }, async (io, values) => {
+  run: (input) =>
+    apiCommand(input, async (io, values) => {
       const body = await io.client.request<{ gates: GateView[] }>(
         "GET",
         values.all ? "/api/gates" : "/api/gates?status=pending",

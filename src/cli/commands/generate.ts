@@ -1,4 +1,4 @@
-/** `nightshift generate`: rewrites `workflows/index.ts` from the job files beside it. */
+/** `nightshift generate [--json]`: rewrites `workflows/index.ts` from the job files beside it. */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { MANIFEST_FILE, renderManifest } from "../../jobs/manifest.ts";
@@ -33,10 +33,13 @@ export async function refreshManifest(root = projectRoot()): Promise<Manifest & 
 }
 
 export const generate: Command = {
-  summary: "regenerate workflows/index.ts from the job files",
-  async run() {
+  async run({ values }) {
     const { file, text, broken } = await generateManifest();
     await writeFile(file, text);
+    if (values.json) {
+      console.log(JSON.stringify({ file: file.replace(`${projectRoot()}/`, ""), broken }));
+      return 0;
+    }
     for (const line of broken) console.error(`${line} (left out of the manifest)`);
     console.log(`wrote ${file.replace(`${projectRoot()}/`, "")}`);
     return 0;

@@ -34,43 +34,38 @@ export function formatEvent(e: EventView): string {
 }
 
 export const logs: Command = {
-  summary: "show a run's timeline: logs <run> [--follow]",
-  run: (args) =>
-    apiCommand(
-      args,
-      { follow: { type: "boolean", short: "f", default: false } },
-      async (io, values, positionals) => {
-        const id = positional(positionals, 0, "run", "nightshift logs <run> [--follow]");
-        const path = `/api/runs/${encodeURIComponent(id)}`;
-        const tty = process.stderr.isTTY && !io.json;
-        let after = 0;
-        let frame = 0;
-        for (;;) {
-          const { run } = await io.client.request<{ run: RunView }>("GET", path);
-          const { events } = await io.client.request<{ events: EventView[] }>(
-            "GET",
-            `${path}/events?after=${after}`,
-          );
-          if (tty && events.length) process.stderr.write("\r\x1b[K");
-          for (const event of events) {
-            if (io.json) console.log(JSON.stringify(event));
-            else io.say(formatEvent(event));
-            after = event.seq;
-          }
-          if (run.status === "final" || !values.follow) {
-            if (tty) process.stderr.write("\r\x1b[K");
-            if (!values.follow) return EXIT.ok;
-            io.say(`run ${id} ended: ${run.state}`);
-            return run.state === "succeeded" ? EXIT.ok : EXIT.failed;
-          }
-          if (tty) {
-            frame = (frame + 1) % SPINNER.length;
-            process.stderr.write(
-              `\r\x1b[K${SPINNER[frame]} ${run.state} · ${run.steps} steps${run.currentStep ? ` · ${run.currentStep}` : ""}`,
-            );
-          }
-          await new Promise((r) => setTimeout(r, 1_000));
+  run: (input) =>
+    apiCommand(input, async (io, values, positionals) => {
+      const id = positional(positionals, 0, "run", "nightshift logs <run> [--follow]");
+      const path = `/api/runs/${encodeURIComponent(id)}`;
+      const tty = process.stderr.isTTY && !io.json;
+      let after = 0;
+      let frame = 0;
+      for (;;) {
+        const { run } = await io.client.request<{ run: RunView }>("GET", path);
+        const { events } = await io.client.request<{ events: EventView[] }>(
+          "GET",
+          `${path}/events?after=${after}`,
+        );
+        if (tty && events.length) process.stderr.write("\r\x1b[K");
+        for (const event of events) {
+          if (io.json) console.log(JSON.stringify(event));
+          else io.say(formatEvent(event));
+          after = event.seq;
         }
-      },
-    ),
+        if (run.status === "final" || !values.follow) {
+          if (tty) process.stderr.write("\r\x1b[K");
+          if (!values.follow) return EXIT.ok;
+          io.say(`run ${id} ended: ${run.state}`);
+          return run.state === "succeeded" ? EXIT.ok : EXIT.failed;
+        }
+        if (tty) {
+          frame = (frame + 1) % SPINNER.length;
+          process.stderr.write(
+            `\r\x1b[K${SPINNER[frame]} ${run.state} · ${run.steps} steps${run.currentStep ? ` · ${run.currentStep}` : ""}`,
+          );
+        }
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }),
 };

@@ -1,5 +1,5 @@
 /**
- * `nightshift record <run-id> [--out file] [--url URL] [--token T]`: turns a run
+ * `nightshift record <run> [--out file] [--json]`: turns a run
  * made with a real agent into a replay session. Every round of a real agent is
  * recorded by the orchestrator as the artifact `<run>:<step>:recording` (see
  * src/adapters/agent/recording.ts); this collects write#1, fix#1, fix#2, … in
@@ -12,12 +12,12 @@
  * npx nightshift record <run-id> --out workflows/hello-kv/session.json
  */
 import { writeFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import { z } from "zod";
 import { type RecordedSession, roundSchema, sessionSchema } from "../../ports/recorded-session.ts";
-import { ApiFailure, type Client, connect } from "../client.ts";
+import { ApiFailure, type Client } from "../client.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
+import { apiCommand, EXIT, positional, text } from "../output.ts";
 
 const artifactSchema = z.object({ ref: z.string(), kind: z.string(), body: z.string() });
 const recordingSchema = z.object({ agent: z.string(), round: roundSchema });
@@ -46,39 +46,36 @@ export async function collectSession(get: FetchJson, runId: string): Promise<Rec
   return sessionSchema.parse({ version: 1, recordedFrom: `${agent}, recorded from run ${runId}`, rounds });
 }
 
-/** `get` through the CLI's API client; an API error becomes its status and error body. */
+/** `get` through the CLI's API client; a 404 becomes its status and error body. */
 export function clientGetter(client: Client): FetchJson {
   return async (path) => {
     try {
       return { status: 200, body: await client.request("GET", path) };
     } catch (error) {
-      if (!(error instanceof ApiFailure)) throw error;
+      // Only "no such artifact" ends the rounds; any other failure (unreachable, not allowed) ends
+      // the command with its own exit code.
+      if (!(error instanceof ApiFailure) || error.status !== 404) throw error;
       return { status: error.status, body: { error: { code: error.code, message: error.message } } };
     }
   };
 }
 
 export const record: Command = {
-  summary: "save a run's real-agent rounds as a replay session: record <run-id> [--out file] [--url URL]",
-  async run(args) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { out: { type: "string" }, url: { type: "string" }, token: { type: "string" } },
-    });
-    const runId = positionals[0];
-    if (!runId) throw new UserError("usage: nightshift record <run-id> [--out file] [--url URL] [--token T]");
-    const client = await connect({ url: values.url, token: values.token });
-    const session = await collectSession(clientGetter(client), runId);
-    if (!session)
-      throw new UserError(
-        `run ${runId} has no recorded rounds (replayed runs and runs without D1 record none)`,
-      );
-    const text = `${JSON.stringify(session, null, 2)}\n`;
-    if (values.out) {
-      await writeFile(values.out, text);
-      console.log(`recorded ${session.rounds.length} rounds of run ${runId} to ${values.out}`);
-    } else process.stdout.write(text);
-    return 0;
-  },
+  run: (input) =>
+    apiCommand(input, async (io, values, positionals) => {
+      const runId = positional(positionals, 0, "run", "nightshift record <run> [--out file]");
+      const session = await collectSession(clientGetter(io.client), runId);
+      if (!session)
+        throw new UserError(
+          `run ${runId} has no recorded rounds (replayed runs and runs without D1 record none)`,
+        );
+      const out = text(values.out);
+      if (out) {
+        await writeFile(out, `${JSON.stringify(session, null, 2)}\n`);
+        io.emit({ runId, rounds: session.rounds.length, out });
+        io.say(`recorded ${session.rounds.length} rounds of run ${runId} to ${out}`);
+      } else if (io.json) io.emit(session);
+      else process.stdout.write(`${JSON.stringify(session, null, 2)}\n`);
+      return EXIT.ok;
+    }),
 };

@@ -7,9 +7,8 @@ import type { Command } from "../command.ts";
 import { apiCommand, EXIT, positional } from "../output.ts";
 
 export const resume: Command = {
-  summary: "resume a run that failed on infrastructure from its last good step: resume <run>",
-  run: (args) =>
-    apiCommand(args, {}, async (io, _values, positionals) => {
+  run: (input) =>
+    apiCommand(input, async (io, _values, positionals) => {
       const runId = positional(positionals, 0, "run", "nightshift resume <run>");
       const body = (await io.client.request("POST", `/api/runs/${encodeURIComponent(runId)}/resume`, {})) as {
         resumed: { from: string; resumes: number };

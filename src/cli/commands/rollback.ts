@@ -7,9 +7,8 @@ import type { Command } from "../command.ts";
 import { apiCommand, EXIT, positional, text } from "../output.ts";
 
 export const rollback: Command = {
-  summary: "undo a run's DNS change behind the rollback gate: rollback <run> [--id id]",
-  run: (args) =>
-    apiCommand(args, { id: { type: "string" } }, async (io, values, positionals) => {
+  run: (input) =>
+    apiCommand(input, async (io, values, positionals) => {
       const of = positional(positionals, 0, "run", "nightshift rollback <run> [--id id]");
       const id = text(values.id);
       const body = (await io.client.request("POST", `/api/runs/${encodeURIComponent(of)}/rollback`, {

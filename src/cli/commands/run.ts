@@ -30,23 +30,18 @@ async function readStdin(): Promise<string> {
 }
 
 export const run: Command = {
-  summary: "start a run of a job: run <job> [--input file.json] [--id id]",
-  run: (args) =>
-    apiCommand(
-      args,
-      { input: { type: "string" }, id: { type: "string" } },
-      async (io, values, positionals) => {
-        const job = positional(positionals, 0, "job", "nightshift run <job> [--input file.json] [--id id]");
-        const input = await readInput(text(values.input));
-        const id = text(values.id);
-        const body = await io.client.request<{ run: { id: string; state: string } }>(
-          "POST",
-          `/api/jobs/${encodeURIComponent(job)}/runs`,
-          { ...(id ? { id } : {}), ...(input !== undefined ? { input } : {}) },
-        );
-        io.emit(body);
-        io.say(body.run.id);
-        return EXIT.ok;
-      },
-    ),
+  run: (input) =>
+    apiCommand(input, async (io, values, positionals) => {
+      const job = positional(positionals, 0, "job", "nightshift run <job> [--input file.json] [--id id]");
+      const input = await readInput(text(values.input));
+      const id = text(values.id);
+      const body = await io.client.request<{ run: { id: string; state: string } }>(
+        "POST",
+        `/api/jobs/${encodeURIComponent(job)}/runs`,
+        { ...(id ? { id } : {}), ...(input !== undefined ? { input } : {}) },
+      );
+      io.emit(body);
+      io.say(body.run.id);
+      return EXIT.ok;
+    }),
 };

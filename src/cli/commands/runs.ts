@@ -12,33 +12,23 @@ interface RunView {
 }
 
 export const runs: Command = {
-  summary: "list runs (--job, --state, --status, --limit), newest first",
-  run: (args) =>
-    apiCommand(
-      args,
-      {
-        job: { type: "string" },
-        state: { type: "string" },
-        status: { type: "string" },
-        limit: { type: "string" },
-      },
-      async (io, values) => {
-        const query = new URLSearchParams();
-        for (const key of ["job", "state", "status", "limit"]) {
-          const value = text(values[key]);
-          if (value) query.set(key, value);
-        }
-        const body = await io.client.request<{ runs: RunView[] }>("GET", `/api/runs?${query}`);
-        io.emit(body);
-        if (body.runs.length === 0) io.say("no runs");
-        else
-          io.say(
-            table([
-              ["RUN", "JOB", "STATE", "STATUS", "STARTED", "UPDATED"],
-              ...body.runs.map((r) => [r.id, r.job, r.state, r.status, ago(r.createdAt), ago(r.updatedAt)]),
-            ]),
-          );
-        return EXIT.ok;
-      },
-    ),
+  run: (input) =>
+    apiCommand(input, async (io, values) => {
+      const query = new URLSearchParams();
+      for (const key of ["job", "state", "status", "limit"]) {
+        const value = text(values[key]);
+        if (value) query.set(key, value);
+      }
+      const body = await io.client.request<{ runs: RunView[] }>("GET", `/api/runs?${query}`);
+      io.emit(body);
+      if (body.runs.length === 0) io.say("no runs");
+      else
+        io.say(
+          table([
+            ["RUN", "JOB", "STATE", "STATUS", "STARTED", "UPDATED"],
+            ...body.runs.map((r) => [r.id, r.job, r.state, r.status, ago(r.createdAt), ago(r.updatedAt)]),
+          ]),
+        );
+      return EXIT.ok;
+    }),
 };

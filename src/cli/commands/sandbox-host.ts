@@ -10,11 +10,11 @@
  * the command line (every user of the machine can read argv); the start-up line names the file.
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { secretFile } from "../../local/bearer-secret.ts";
 import { SandboxHostStartError, startSandboxHost } from "../../local/sandbox-host/index.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
+import { text } from "../output.ts";
 
 function int(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
@@ -25,24 +25,17 @@ function int(value: string | undefined, flag: string): number | undefined {
 }
 
 export const sandboxHost: Command = {
-  summary: "run the local Sandbox host (bubblewrap + overlay snapshots)",
-  async run(args) {
-    let values: ReturnType<typeof parse>["values"];
-    try {
-      values = parse(args).values;
-    } catch (error) {
-      throw new UserError(error instanceof Error ? error.message : String(error));
-    }
-    const network = values.network ?? "isolated";
+  async run({ values }) {
+    const network = text(values.network) ?? "isolated";
     if (network !== "isolated" && network !== "none" && network !== "host") {
       throw new UserError(`--network must be isolated, none or host, got "${network}"`);
     }
-    const snapshotMode = values["snapshot-mode"] ?? "auto";
+    const snapshotMode = text(values["snapshot-mode"]) ?? "auto";
     if (snapshotMode !== "auto" && snapshotMode !== "overlay" && snapshotMode !== "copy") {
       throw new UserError(`--snapshot-mode must be auto, overlay or copy, got "${snapshotMode}"`);
     }
-    const stateDir = values["state-dir"] ?? ".nightshift/sandboxes";
-    const secretPath = values["secret-file"] ?? join(stateDir, "host-secret");
+    const stateDir = text(values["state-dir"]) ?? ".nightshift/sandboxes";
+    const secretPath = text(values["secret-file"]) ?? join(stateDir, "host-secret");
     let secret: string;
     try {
       secret = await secretFile(secretPath);
@@ -54,16 +47,18 @@ export const sandboxHost: Command = {
     let host: Awaited<ReturnType<typeof startSandboxHost>>;
     try {
       host = await startSandboxHost({
-        port: int(values.port, "--port") ?? 8789,
-        host: values.host ?? "127.0.0.1",
+        port: int(text(values.port), "--port") ?? 8789,
+        host: text(values.host) ?? "127.0.0.1",
         stateDir,
         secret,
         network,
-        gateways: (values.gateway ?? []).map((port) => ({ port: int(port, "--gateway") ?? 0 })),
+        gateways: ((values.gateway as string[] | undefined) ?? []).map((port) => ({
+          port: int(port, "--gateway") ?? 0,
+        })),
         snapshotMode,
-        unsafeNoBwrap: values["unsafe-no-bwrap"] ?? false,
-        ...(values["keep-snapshots"]
-          ? { keepSnapshots: int(values["keep-snapshots"], "--keep-snapshots") }
+        unsafeNoBwrap: values["unsafe-no-bwrap"] === true,
+        ...(text(values["keep-snapshots"])
+          ? { keepSnapshots: int(text(values["keep-snapshots"]), "--keep-snapshots") }
           : {}),
         log: (line) => console.log(line),
       });
@@ -79,22 +74,3 @@ export const sandboxHost: Command = {
     return 0;
   },
 };
-
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    options: {
-      port: { type: "string" },
-      host: { type: "string" },
-      "state-dir": { type: "string" },
-      network: { type: "string" },
-      gateway: { type: "string", multiple: true },
-      "snapshot-mode": { type: "string" },
-      "keep-snapshots": { type: "string" },
-      "secret-file": { type: "string" },
-      "unsafe-no-bwrap": { type: "boolean" },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
-}

@@ -11,15 +11,15 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { followRun, nextSteps } from "../../local/orchestrator/follow.ts";
 import { toLocalUrl } from "../../ports/emulator-urls.ts";
 import { PortInUse } from "../../local/net.ts";
 import { SandboxHostUnavailable, startLocalStack } from "../../local/orchestrator/stack.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
-import { refreshManifest } from "./generate.ts";
+import { text } from "../output.ts";
 import { projectRoot } from "../project.ts";
+import { refreshManifest } from "./generate.ts";
 
 /** The API token: NIGHTSHIFT_TOKEN when set, else one generated once and kept in .nightshift/token. */
 export async function apiToken(
@@ -54,24 +54,11 @@ function portArg(value: string | undefined, fallback: number, name: string): num
 }
 
 export const start: Command = {
-  summary:
-    "start the local stack: orchestrator (wrangler dev), Sandbox host, egress proxy, Cloudflare emulator",
-  async run(args) {
-    const { values } = parseArgs({
-      args,
-      options: {
-        port: { type: "string" },
-        "state-dir": { type: "string" },
-        "unsafe-no-bwrap": { type: "boolean", default: false },
-        "no-example": { type: "boolean", default: false },
-        /** Print every line wrangler dev prints, not only errors, warnings and nightshift's own. */
-        verbose: { type: "boolean", default: false },
-      },
-    });
+  async run({ values }) {
     const root = projectRoot();
-    const stateDir = values["state-dir"] ?? join(root, ".nightshift");
+    const stateDir = text(values["state-dir"]) ?? join(root, ".nightshift");
     await mkdir(stateDir, { recursive: true });
-    const port = portArg(values.port ?? process.env.PORT, 8787, "--port");
+    const port = portArg(text(values.port) ?? process.env.PORT, 8787, "--port");
     const token = await apiToken(stateDir);
     const log = (line: string) => console.log(line);
     // Before wrangler bundles the Worker: a job file that does not compile is left out of the
@@ -85,7 +72,7 @@ export const start: Command = {
       stateDir,
       port,
       token,
-      unsafeNoBwrap: values["unsafe-no-bwrap"] ?? false,
+      unsafeNoBwrap: values["unsafe-no-bwrap"] === true,
       log,
       egressLog: (line) => log(`egress proxy  ${line}`),
       onLine: (line) => {

@@ -1,7 +1,8 @@
 /**
- * `nightshift validate`: loads every job file, prints each problem with its
- * file and zod path, checks that the generated manifest is current and that
- * wrangler.jsonc carries every cron the jobs declare. Exit 1 on any problem.
+ * `nightshift validate [--root dir] [--dir workflows] [--wrangler file|none] [--json]`: loads
+ * every job file, prints each problem with its file and zod path, checks that the generated
+ * manifest is current and that wrangler.jsonc carries every cron the jobs declare. Exit 1 on
+ * any problem. `--json`: `{ valid, jobs, problems }` on stdout, whatever the outcome.
  */
 import { readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
@@ -17,6 +18,7 @@ import {
 } from "../../jobs/registry.ts";
 import type { Command } from "../command.ts";
 import { readJobFiles } from "../job-files.ts";
+import { text } from "../output.ts";
 import { projectRoot } from "../project.ts";
 
 export interface ValidateOptions {
@@ -87,22 +89,20 @@ export async function validateProject(
   return { problems, jobs: [...registry.jobs.keys()] };
 }
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
 export const validate: Command = {
-  summary: "check every job in workflows/ (file and field of each problem)",
-  async run(args) {
-    const root = flag(args, "--root") ?? projectRoot();
-    const dir = flag(args, "--dir") ?? "workflows";
-    const config = flag(args, "--wrangler") ?? "wrangler.jsonc";
+  async run({ values }) {
+    const root = text(values.root) ?? projectRoot();
+    const dir = text(values.dir) ?? "workflows";
+    const config = text(values.wrangler) ?? "wrangler.jsonc";
     const { problems, jobs } = await validateProject({
       root,
       dir,
       wranglerConfig: config === "none" ? null : config,
     });
+    if (values.json) {
+      console.log(JSON.stringify({ valid: problems.length === 0, jobs, problems }));
+      return problems.length ? 1 : 0;
+    }
     for (const problem of problems) console.error(formatProblem(problem));
     if (problems.length) {
       console.error(`${problems.length} problem${problems.length === 1 ? "" : "s"} in ${dir}/`);
