@@ -30,7 +30,7 @@
  *
  * Worker-safe (no Node imports): it only talks to the Sandbox port and `fetch`.
  */
-import { subKey } from "../../ports/vocabulary.ts";
+import { type IdempotencyKey, subKey } from "../../ports/vocabulary.ts";
 import type {
   DeployError,
   Deployer,
@@ -112,12 +112,15 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
 
   /**
    * A transient fault is tried again here, where it happened (`withTries`). Once a try has
-   * provisioned (and held) an account, the next ones deploy into it, never a second one.
+   * provisioned (and held) an account, the next ones deploy into it, never a second one; a
+   * try whose provisioning answer was lost provisions under the step's own key, so the next
+   * gets the account that was made (`provisioningKey`, src/ports/egress-grants.ts).
    */
   async function deploy(request: DeployRequest): Promise<Result<DeployOutput, DeployError>> {
     let fresh = request.freshAccount;
+    const accountKey = request.idempotencyKey;
     return withTries(retry, request.idempotencyKey, `nightshift-deploy: ${request.runId}`, (idempotencyKey) =>
-      deployTry({ ...request, idempotencyKey, freshAccount: fresh }, () => {
+      deployTry({ ...request, idempotencyKey, freshAccount: fresh }, accountKey, () => {
         fresh = false;
       }),
     );
@@ -125,6 +128,8 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
 
   async function deployTry(
     request: DeployRequest,
+    /** The key of the one account this deploy may provision: the step's, whichever try this is. */
+    accountKey: IdempotencyKey,
     /** Called when the try provisioned an account and it is held: later tries deploy into it. */
     onProvisioned: () => void,
   ): Promise<Result<DeployOutput, WranglerFailure>> {
@@ -163,6 +168,7 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
         ...(held ? { token: held.apiToken } : {}),
         placeholder: PLACEHOLDER_TOKEN,
         capture: true,
+        provisioningKey: accountKey,
         ttlMs: timeoutMs + 60_000,
       },
       grantRefused: "cannot open an egress grant for the Cloudflare API",
@@ -208,6 +214,7 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
       // its capture was stored, or the Sandbox's cache was changed. Once, into a fresh account.
       return deployTry(
         { ...request, freshAccount: true, idempotencyKey: subKey(request.idempotencyKey, REPROVISION) },
+        subKey(accountKey, REPROVISION),
         onProvisioned,
       );
     }

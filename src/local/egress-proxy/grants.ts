@@ -37,6 +37,8 @@ interface Grant {
   placeholder: string | null;
   capture: boolean;
   captured: GrantCapture | null;
+  /** The provisioning call's Idempotency-Key (null: the client's own, if any). */
+  provisioningKey: string | null;
   expiresAt: number;
 }
 
@@ -150,13 +152,14 @@ export function createGrants(options: GrantsOptions) {
         return fail(400, "invalid_grant_request", `${issue?.path.join(".") || "body"}: ${issue?.message}`);
       }
       const id = randomBytes(24).toString("base64url");
-      const { upstream, token, ttlMs, placeholder, capture } = parsed.data;
+      const { upstream, token, ttlMs, placeholder, capture, provisioningKey } = parsed.data;
       const grant: Grant = {
         upstream: new URL(upstream),
         token: token ?? null,
         placeholder: placeholder ?? null,
         capture: capture === true,
         captured: null,
+        provisioningKey: provisioningKey ?? null,
         expiresAt: options.now() + ttlMs,
       };
       grants.set(id, grant);
@@ -244,8 +247,15 @@ export function createGrants(options: GrantsOptions) {
       target.pathname === `${base}${PROVISIONING_PATH}`
     ) {
       rewrite = captureInto(grant, grant.placeholder);
-      // The answer is read whole: it must come back unencoded.
-      headers = headers.filter(([name]) => name.toLowerCase() !== "accept-encoding");
+      // The answer is read whole: it must come back unencoded. A lost answer's account comes
+      // back to the next try under the same key (src/ports/egress-grants.ts).
+      const key = grant.provisioningKey;
+      headers = headers.filter(
+        ([name]) =>
+          name.toLowerCase() !== "accept-encoding" &&
+          (key === null || name.toLowerCase() !== "idempotency-key"),
+      );
+      if (key !== null) headers.push(["idempotency-key", key]);
     }
     forward(req, res, target, headers, entry, rewrite);
   }
