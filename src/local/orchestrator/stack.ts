@@ -285,8 +285,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ...(options.onLine ? { onLine: options.onLine } : {}),
   };
   // State kept from an earlier start may hold runs a stop cut off mid-step: every start sweeps.
-  const launchOrchestrator = async () => {
-    const server = await startDevServer(devOptions);
+  const launchOrchestrator = async (again = false) => {
+    // Started again on the same state by this stack, it finds the migrations applied.
+    const server = await startDevServer(again ? { ...devOptions, migrate: false } : devOptions);
     try {
       await sweepAfterRestart(server.url, options.token);
     } catch (error) {
@@ -295,14 +296,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     return server;
   };
-  const orchestrator = await launchOrchestrator().catch(async (error: unknown) => {
+  const orchestrator = await launchOrchestrator(false).catch(async (error: unknown) => {
     await Promise.allSettled([sandboxes.close(), egress.proxy.close(), emulator.close()]);
     throw error;
   });
   const services: StackServices = {
     // A hard kill, as a crash would: steps in flight are cut off mid-call.
     orchestrator: stackService("the orchestrator", orchestrator, {
-      launch: launchOrchestrator,
+      launch: () => launchOrchestrator(true),
       kill: (server) => server.kill(),
     }),
     // The in-process services close at once: connections in flight are cut, Sandbox commands
