@@ -1,25 +1,26 @@
 /**
  * The crash harness, part 1: the orchestrator's workerd (wrangler dev) is killed with SIGKILL
- * in every kind of step one run passes — prepare, write, deploy, verify, each gate's open, wait
- * and settle, promote, DNS apply — and started again on the same state each time. The run
- * must end as a run that was never killed ends (a reference run of the same job, first, on
- * the same stack), with nothing created twice, no decision lost and the audit log whole.
+ * in every kind of step — prepare, write, deploy, verify, each gate's open, wait and settle,
+ * promote, DNS apply — and started again on the same state. Three runs (A, B, C) are held at
+ * different points when each kill comes, so five kills reach all twelve kinds of step. Every
+ * run must end as a reference run of the same job ends (run first, never killed, on the same
+ * stack), with nothing created twice, no decision lost and the audit log whole.
  *
- * Each kill is at a chosen point, held there by the harness (test/e2e/crash/harness.ts):
- * the setup command seen running in the Sandbox, the model call held, the emulator's request
- * seen or left hanging, the notification held; a gate's wait is a run at rest.
+ * Each run is held at a chosen point (test/e2e/crash/harness.ts): the setup command seen
+ * running in the Sandbox, the model call held, an emulator request made and left hanging,
+ * the gate's notification held, a run at rest at its gate. One point is not held: the dns
+ * gate's settle, for which the kill comes as soon as the decision is recorded.
  */
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import {
   approve,
+  atGate,
   claim,
   diagnose,
   drive,
-  eventsOf,
   fault,
   final,
   type Harness,
-  inState,
   killAndRestart,
   recorded,
   reportKills,
@@ -29,11 +30,10 @@ import {
   startHarness,
   startRun,
 } from "./crash/harness.ts";
-import { workerOf } from "./crash/jobs.ts";
+import { type CrashJob, workerOf } from "./crash/jobs.ts";
 import { expectNothingTwice, expectSameAsReference } from "./crash/verdict.ts";
 
 let h: Harness;
-let reference: string;
 
 beforeAll(async () => {
   h = await startHarness("crash-orchestrator");
@@ -44,90 +44,117 @@ afterAll(async () => {
   await h?.close();
 });
 
-const kill = (kind: string) => killAndRestart(h, "orchestrator", `orchestrator during ${kind}`);
+const kill = (points: string[], whileDown?: () => Promise<void>) =>
+  killAndRestart(
+    h,
+    "orchestrator",
+    points.map((p) => `orchestrator during ${p}`),
+    whileDown,
+  );
+
+const A: CrashJob = "crash-o-a";
+const B: CrashJob = "crash-o-b";
+const C: CrashJob = "crash-o-c";
+const REF: CrashJob = "crash-ref-o";
 
 describe("killing the orchestrator in every kind of step", () => {
-  it("runs the reference: the same job, never killed", async () => {
-    reference = await drive(h, "crash-ref-o");
-  }, 300_000);
-
-  it("ends a run killed at each step as the reference ended", async () => {
+  it("ends runs killed at each kind of step as the reference run ended", async () => {
     onTestFailed(() => console.log(diagnose(h)));
-    const job = "crash-run-o";
-    const worker = workerOf(job);
-    const id = await startRun(h, job);
+    const hang = (method: string, pathRegex: string) => fault(h, { method, pathRegex, action: "hang" });
+    const hangSeen = (path: RegExp, since: number) =>
+      requestSeen(h, (r) => r.fault === "hang" && path.test(r.path), since);
+    const orgDeployments = (job: CrashJob) =>
+      `/accounts/${h.org.id}/workers/scripts/${workerOf(job)}/deployments$`;
+    const records = `/zones/${h.zoneId}/dns_records$`;
 
-    // prepare: the job's setup command is running in the run's Sandbox.
+    // Never killed, side by side: the reference to its end, B to its claim gate (claimed),
+    // C through its claim to its dns gate.
+    const [ref, b, c] = await Promise.all([
+      drive(h, REF),
+      (async () => {
+        const id = await startRun(h, B);
+        await atGate(h, id, "claim#1");
+        await claim(h, id);
+        return id;
+      })(),
+      (async () => {
+        const id = await startRun(h, C);
+        await atGate(h, id, "claim#1");
+        await claim(h, id);
+        await approve(h, id, "claim");
+        await atGate(h, id, "dns#1");
+        return id;
+      })(),
+    ]);
+
+    // Kill 1: A's prepare runs its setup command; B and C rest at their gates.
+    const a = await startRun(h, A);
+    let writing = h.modelHolds.arm((m) => m.job === A && m.round === "write" && !m.afterTools);
     await sandboxProcess(SETUP_RUNNING);
-    await kill("prepare");
+    await kill(["prepare", "gate wait (claim)", "gate wait (dns)"]);
 
-    // write: the agent's first model call is held in flight.
-    const writing = h.modelHolds.arm((c) => c.round === "write" && !c.afterTools);
+    // Kill 2: A's model call is held; B's settle looks at the claim page, which hangs; C's
+    // decision is recorded the moment before.
     await writing.reached;
-    await kill("write");
-    writing.release();
-
-    // deploy: wrangler, in the Sandbox, has provisioned and is asking about the Worker.
-    await requestSeen(h, (r) => r.method === "GET" && r.path.endsWith(`/workers/services/${worker}`));
-    await kill("deploy");
-
-    // verify: its read of the live version is made and left hanging.
-    await recorded(h, id, "deploy#1", "deploy.done");
-    const since = h.stack.emulator.requestLog.lastSeq;
-    await fault(h, { method: "GET", pathRegex: `/workers/scripts/${worker}/deployments$`, action: "hang" });
-    await requestSeen(h, (r) => r.fault === "hang", since);
-    await kill("verify");
-
-    // The claim gate's open: its notification is held.
-    const opening = h.notices.holds.arm((d) => d.runId === id && d.gate === "claim#1");
-    await opening.reached;
-    await kill("gate open (claim)");
-    opening.release();
-
-    // The claim gate's wait: the run at rest at the gate.
-    await inState(h, id, "awaitingClaim");
-    await kill("gate wait (claim)");
-    await claim(h, id);
-
-    // The claim gate's settle: its look at the claim page hangs. Promote: its read of the
-    // organisation's live version hangs.
     let mark = h.stack.emulator.requestLog.lastSeq;
     await fault(h, { method: "GET", pathPrefix: "/claim/", action: "hang" });
-    await fault(h, {
-      method: "GET",
-      pathRegex: `/accounts/${h.org.id}/workers/scripts/${worker}/deployments$`,
-      action: "hang",
-    });
-    await approve(h, id, "claim");
-    await requestSeen(h, (r) => r.fault === "hang" && r.path.startsWith("/claim/"), mark);
-    await kill("gate settle (claim)");
-    await requestSeen(h, (r) => r.fault === "hang" && r.path.includes(h.org.id), mark);
-    await kill("promote");
-
-    // The dns gate's open: its notification is held.
-    const openingDns = h.notices.holds.arm((d) => d.runId === id && d.gate === "dns#1");
-    await openingDns.reached;
-    await kill("gate open (dns)");
-    openingDns.release();
-
-    // The dns gate's wait.
-    await inState(h, id, "awaitingDns");
-    await kill("gate wait (dns)");
-
-    // The dns gate's settle: killed as soon as the decision is recorded, before the run has
-    // settled the gate. Then DNS apply: the record create is made and its answer left hanging.
+    await approve(h, b, "claim");
+    await hangSeen(/^\/claim\//, mark);
+    await hang("POST", records);
     mark = h.stack.emulator.requestLog.lastSeq;
-    await fault(h, { method: "POST", pathRegex: `/zones/${h.zoneId}/dns_records$`, action: "hang" });
-    await approve(h, id, "dns");
-    const settledBefore = (await eventsOf(h, id)).some((e) => e.step === "gate:dns#1/settle");
-    await kill(settledBefore ? "DNS apply (after the dns settle)" : "gate settle (dns)");
-    await requestSeen(h, (r) => r.fault === "hang" && r.path.endsWith("/dns_records"), mark);
-    await kill("DNS apply");
+    await approve(h, c, "dns");
+    await kill(["write", "gate settle (claim)", "gate settle (dns)"], async () => {
+      // Held again when A's write runs again; B's promotion will hang on the live version.
+      writing.release();
+      writing = h.modelHolds.arm((m) => m.job === A && m.round === "write" && !m.afterTools);
+      await hang("GET", orgDeployments(B));
+    });
 
-    const run = await final(h, id);
-    expect(run.state).toBe("succeeded");
-    await expectSameAsReference(h, { id: reference, job: "crash-ref-o" }, { id, job });
-    await expectNothingTwice(h, [reference, id]);
-    expect([...h.kills.values()].reduce((a, b) => a + b, 0)).toBe(12);
+    // Kill 3: B's promotion and C's record create hang; A's wrangler, let go, is deploying.
+    await hangSeen(new RegExp(orgDeployments(B)), mark);
+    await hangSeen(new RegExp(records), mark);
+    await writing.reached;
+    mark = h.stack.emulator.requestLog.lastSeq;
+    writing.release();
+    await requestSeen(
+      h,
+      (r) => r.method === "GET" && r.path.endsWith(`/workers/services/${workerOf(A)}`),
+      mark,
+    );
+    const openingDns = h.notices.holds.arm((d) => d.runId === b && d.gate === "dns#1");
+    await kill(["deploy", "promote", "DNS apply"]);
+
+    // Kill 4: A's verify reads the live version, which hangs; B's dns gate notification is held.
+    await recorded(h, a, "deploy#1", "deploy.done");
+    mark = h.stack.emulator.requestLog.lastSeq;
+    await hang("GET", `/workers/scripts/${workerOf(A)}/deployments$`);
+    await hangSeen(new RegExp(`/workers/scripts/${workerOf(A)}/deployments$`), mark);
+    await openingDns.reached;
+    const openingClaim = h.notices.holds.arm((d) => d.runId === a && d.gate === "claim#1");
+    await kill(["verify", "gate open (dns)"], async () => openingDns.release());
+
+    // Kill 5: A, fixed and verified, opens its claim gate; its notification is held.
+    await openingClaim.reached;
+    await kill(["gate open (claim)"], async () => openingClaim.release());
+
+    // The humans finish what is left.
+    await atGate(h, a, "claim#1");
+    await claim(h, a);
+    await approve(h, a, "claim");
+    await atGate(h, a, "dns#1");
+    await approve(h, a, "dns");
+    await atGate(h, b, "dns#1");
+    await approve(h, b, "dns");
+    for (const id of [a, b, c]) expect((await final(h, id)).state).toBe("succeeded");
+
+    for (const [id, job] of [
+      [a, A],
+      [b, B],
+      [c, C],
+    ] as const)
+      await expectSameAsReference(h, { id: ref, job: REF }, { id, job });
+    await expectNothingTwice(h, [ref, a, b, c]);
+    expect(h.processKills.get("the orchestrator")).toBe(5);
+    expect([...h.kills.keys()]).toHaveLength(12);
   }, 900_000);
 });

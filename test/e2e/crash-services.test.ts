@@ -57,18 +57,18 @@ describe("killing the Sandbox host, the emulator and the egress proxy under a ru
     // The egress proxy dies while the agent's first model call is in flight through it.
     const calling = h.modelHolds.arm((c) => c.round === "write" && !c.afterTools);
     await calling.reached;
-    await killAndRestart(h, "egressProxy", "egress proxy during a model call");
+    await killAndRestart(h, "egressProxy", ["egress proxy during a model call"]);
     calling.release();
 
     // The Sandbox host dies during the write: the agent's edits are in the Sandbox, its
     // summary call is held, nothing is snapshotted yet.
     const summing = h.modelHolds.arm((c) => c.round === "write" && c.afterTools);
     await summing.reached;
-    await killAndRestart(h, "sandboxHost", "Sandbox host during a write");
+    await killAndRestart(h, "sandboxHost", ["Sandbox host during a write"]);
     summing.release();
 
     await requestSeen(h, (r) => r.fault === "hang" && r.path.endsWith("/provisioning/previews"), mark);
-    await killAndRestart(h, "emulator", "emulator during a deploy");
+    await killAndRestart(h, "emulator", ["emulator during a deploy"]);
 
     await inState(h, id, "awaitingClaim");
     await claim(h, id);
@@ -80,12 +80,12 @@ describe("killing the Sandbox host, the emulator and the egress proxy under a ru
     await fault(h, { method: "POST", pathRegex: `/zones/${h.zoneId}/dns_records$`, action: "hang" });
     await approve(h, id, "dns");
     await requestSeen(h, (r) => r.fault === "hang" && r.path.endsWith("/dns_records"), mark);
-    await killAndRestart(h, "emulator", "emulator during a DNS change");
+    await killAndRestart(h, "emulator", ["emulator during a DNS change"]);
 
     const run = await final(h, id);
     expect(run.state).toBe("succeeded");
     await expectSameAsReference(h, { id: reference, job: "crash-ref-s" }, { id, job });
     await expectNothingTwice(h, [reference, id]);
-    expect([...h.kills.values()].reduce((a, b) => a + b, 0)).toBe(4);
+    expect([...h.kills.keys()]).toHaveLength(4);
   }, 600_000);
 });

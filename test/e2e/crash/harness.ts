@@ -32,6 +32,8 @@ const KEY = "sk-crash-harness";
 const CONFIG = "test/e2e/crash/wrangler.jsonc";
 
 export interface ModelCall {
+  /** The job whose agent makes the call (its name is in the instructions). */
+  job: string | null;
   /** A fix round's prompt (it carries the report), else a first write round's. */
   round: "write" | "fix";
   /** The call after the agent's tool calls ran (it asks for the summary). */
@@ -45,8 +47,10 @@ export interface Harness {
   notices: Receiver;
   org: { id: string; apiToken: string; subdomain: string };
   zoneId: string;
-  /** Kills survived, by kind ("orchestrator during deploy"). */
+  /** Kill points survived, by kind ("orchestrator during deploy"): a run in flight at a kill. */
   kills: Map<string, number>;
+  /** Kills, by service. */
+  processKills: Map<string, number>;
   /** What happened when (seconds since the start), and the orchestrator's last lines: printed when a test fails. */
   notes: string[];
   lines: string[];
@@ -64,6 +68,7 @@ export async function startHarness(name: string): Promise<Harness> {
       const messages = (body.messages ?? []) as Array<{ role: string; content: unknown }>;
       const prompt = String(messages.find((m) => m.role === "user")?.content ?? "");
       const held = modelHolds.take({
+        job: /\(job ([a-z0-9-]+)\)/.exec(prompt)?.[1] ?? null,
         round: prompt.includes("a fix") ? "fix" : "write",
         afterTools: messages.some((m) => m.role === "tool"),
       });
@@ -98,6 +103,7 @@ export async function startHarness(name: string): Promise<Harness> {
     org,
     zoneId: zones[0]!.id,
     kills: new Map(),
+    processKills: new Map(),
     notes: [],
     lines,
     accountsMade,
@@ -136,20 +142,25 @@ export const fault = (h: Harness, spec: FaultSpec) =>
 
 // ---------------------------------------------------------------- kills
 
-/** Kills `service` (counted as `kind`), then starts it again on the same port, secrets and state. */
+/**
+ * Kills `service`, runs `whileDown`, then starts it again on the same port, secrets and state.
+ * `points` are where the kill caught the runs in flight ("orchestrator during deploy"), one
+ * each: several runs held at different points share one kill.
+ */
 export async function killAndRestart(
   h: Harness,
   service: keyof StackServices,
-  kind: string,
+  points: string[],
   whileDown: () => Promise<void> = async () => {},
 ): Promise<void> {
   const handle = h.stack.services[service];
-  note(h, `kill ${kind}`);
+  note(h, `kill ${handle.name}: ${points.join(", ")}`);
   await handle.kill();
   await whileDown();
   await handle.start();
   note(h, `started ${handle.name} again`);
-  h.kills.set(kind, (h.kills.get(kind) ?? 0) + 1);
+  h.processKills.set(handle.name, (h.processKills.get(handle.name) ?? 0) + 1);
+  for (const kind of points) h.kills.set(kind, (h.kills.get(kind) ?? 0) + 1);
 }
 
 const began = Date.now();
@@ -164,7 +175,7 @@ export function diagnose(h: Harness): string {
 
 // ---------------------------------------------------------------- watching
 
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 180_000) {
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 300_000) {
   const end = Date.now() + limitMs;
   let last: unknown;
   while (Date.now() < end) {
@@ -369,11 +380,26 @@ export async function auditLog(h: Harness, ids: string[]) {
   return all.map((e) => e.seq).sort((a, b) => a - b);
 }
 
-/** Prints the kills survived, one line per kind (the figures of docs/benchmarks.md "Reliability"). */
+/** Prints the kills and kill points survived (the figures of docs/benchmarks.md "Reliability"). */
 export function reportKills(h: Harness, file: string): void {
+  const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
   const lines = [...h.kills.entries()].map(([kind, n]) => `  ${kind}: ${n}`);
-  const total = [...h.kills.values()].reduce((a, b) => a + b, 0);
-  console.log(`crash harness ${file}: ${total} kills survived\n${lines.join("\n")}`);
+  const by = [...h.processKills.entries()].map(([name, n]) => `${name} ${n}`).join(", ");
+  console.log(
+    `crash harness ${file}: ${sum(h.processKills)} kills (${by}), ${sum(h.kills)} kill points survived\n${lines.join("\n")}`,
+  );
+}
+
+/** The run waits at its gate: the gate is open, its notification delivered and answered. */
+export function atGate(h: Harness, id: string, gate: "claim#1" | "dns#1") {
+  return until(`run ${id} waiting at ${gate}`, async () => {
+    const answered = h.notices.deliveries.some((d) => d.runId === id && d.gate === gate && d.answered);
+    if (!answered) return undefined;
+    const { run, gates } = await runOf(h, id);
+    if (run.status === "final")
+      throw new Error(`run ${id} ended ${run.state}: ${JSON.stringify(run.outcome)}`);
+    return gates.some((g) => `${g.kind}#${g.seq}` === gate && g.status === "pending") ? run : undefined;
+  });
 }
 
 export type { Hold };

@@ -14,7 +14,14 @@ export const ZONE = "nightshift-crash.test";
 /** What prepare's setup prints: how the harness finds the setup command among the machine's processes. */
 export const SETUP_MARKER = "crash-harness-setup";
 
-export const CRASH_JOBS = ["crash-ref-o", "crash-run-o", "crash-ref-s", "crash-run-s"] as const;
+export const CRASH_JOBS = [
+  "crash-ref-o",
+  "crash-o-a",
+  "crash-o-b",
+  "crash-o-c",
+  "crash-ref-s",
+  "crash-run-s",
+] as const;
 export type CrashJob = (typeof CRASH_JOBS)[number];
 
 export const workerOf = (job: CrashJob) => `hello-${job}`;
@@ -30,7 +37,8 @@ export function crashJob(name: CrashJob): JobInput {
     triggers: [{ kind: "manual" }],
     // Long enough for the harness to see it running inside the Sandbox.
     setup: [`sleep 2 && echo ${SETUP_MARKER}`],
-    agent: helloKvOpenai.agent,
+    // The job's name in the prompt tells the harness's model server whose call it is holding.
+    agent: { ...helloKvOpenai.agent, instructions: `${helloKvOpenai.agent.instructions} (job ${name})` },
     // settle: the propagation wait the harness uses to arm the emulator before verify reads it.
     deploy: { ...helloKv.deploy, workerName: workerOf(name), settle: "2s", claimPoll: "1s" },
     gates: {

@@ -10,7 +10,9 @@ import { portsFor } from "../../../src/wiring.ts";
 import { jobFiles } from "../../../workflows/index.ts";
 import crashRefO from "./crash-ref-o.ts";
 import crashRefS from "./crash-ref-s.ts";
-import crashRunO from "./crash-run-o.ts";
+import crashOA from "./crash-o-a.ts";
+import crashOB from "./crash-o-b.ts";
+import crashOC from "./crash-o-c.ts";
 import crashRunS from "./crash-run-s.ts";
 
 export { RunWorkflow } from "../../../src/worker.ts";
@@ -18,7 +20,9 @@ export { RunWorkflow } from "../../../src/worker.ts";
 const registry = buildRegistry([
   ...jobFiles,
   { file: "test/e2e/crash/crash-ref-o.ts", definition: crashRefO },
-  { file: "test/e2e/crash/crash-run-o.ts", definition: crashRunO },
+  { file: "test/e2e/crash/crash-o-a.ts", definition: crashOA },
+  { file: "test/e2e/crash/crash-o-b.ts", definition: crashOB },
+  { file: "test/e2e/crash/crash-o-c.ts", definition: crashOC },
   { file: "test/e2e/crash/crash-ref-s.ts", definition: crashRefS },
   { file: "test/e2e/crash/crash-run-s.ts", definition: crashRunS },
 ]);
