@@ -32,6 +32,10 @@
  * account was made (the API or the proxy went away in between): the deploy's next try, under
  * a new grant with the same key, then gets that same account back instead of a second one,
  * wherever the API honours the header (the local emulator does).
+ *
+ * With `key`, opening again with the same key while that grant lives returns the same grant
+ * (200, its id and URL): a step run again after the orchestrator died mid-step gets the grant
+ * its first run's command still uses in the Sandbox, and what that grant captured.
  */
 import { z } from "zod";
 
@@ -63,6 +67,8 @@ export const grantRequestSchema = z
     placeholder: tokenSchema.optional(),
     /** Capture a temporary account provisioned through the grant (see above). */
     capture: z.boolean().optional(),
+    /** Opening twice with one key gives one grant (see above): the step's idempotency key. */
+    key: z.string().min(1).max(512).optional(),
     /** The provisioning call's `Idempotency-Key` (see above): one per account the deploy step may make. */
     provisioningKey: z
       .string()

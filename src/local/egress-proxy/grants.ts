@@ -105,11 +105,14 @@ const digest = (text: string) => createHash("sha256").update(text).digest();
 
 export function createGrants(options: GrantsOptions) {
   const grants = new Map<string, Grant>();
+  /** Grant ids by the key they were opened with (see `key` in src/ports/egress-grants.ts). */
+  const byKey = new Map<string, string>();
   const ended = new Map<string, "grant_revoked" | "grant_expired">();
   const expected = options.adminSecret ? digest(`Bearer ${options.adminSecret}`) : null;
 
   const end = (id: string, why: "grant_revoked" | "grant_expired") => {
     grants.delete(id);
+    for (const [key, value] of byKey) if (value === id) byKey.delete(key);
     ended.set(id, why);
     if (ended.size > ENDED_MEMORY) ended.delete(ended.keys().next().value!);
   };
@@ -151,8 +154,23 @@ export function createGrants(options: GrantsOptions) {
         // The issue's path and message only: never the received value (it may be the token).
         return fail(400, "invalid_grant_request", `${issue?.path.join(".") || "body"}: ${issue?.message}`);
       }
+      const { upstream, token, ttlMs, placeholder, capture, provisioningKey, key } = parsed.data;
+      const known = key === undefined ? undefined : byKey.get(key);
+      const existing = known === undefined ? undefined : grants.get(known);
+      if (known !== undefined && existing && existing.expiresAt > options.now()) {
+        // The same step again (its first run was cut off): the grant its command still uses.
+        entry.target = `reopen grant ${shortId(known)} → ${existing.upstream.host}`;
+        entry.status = 200;
+        const again: GrantResponse = {
+          id: known,
+          baseUrl: `${options.publicUrl()}${GRANT_PATH_PREFIX}${known}`,
+          expiresAt: existing.expiresAt,
+        };
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify(again));
+        return;
+      }
       const id = randomBytes(24).toString("base64url");
-      const { upstream, token, ttlMs, placeholder, capture, provisioningKey } = parsed.data;
       const grant: Grant = {
         upstream: new URL(upstream),
         token: token ?? null,
@@ -163,6 +181,7 @@ export function createGrants(options: GrantsOptions) {
         expiresAt: options.now() + ttlMs,
       };
       grants.set(id, grant);
+      if (key !== undefined) byKey.set(key, id);
       entry.target = `open grant ${shortId(id)} → ${grant.upstream.host}`;
       entry.status = 201;
       const body: GrantResponse = {

@@ -447,6 +447,27 @@ describe("a capturing grant (a deploy step's)", () => {
     expect(plain).toMatchObject({ ok: false, error: { status: 400, message: /provisioningKey/ } });
   });
 
+  it("gives a step run again the grant it opened before under the same key", async () => {
+    const opening = {
+      upstream: `${upstreamUrl}/client/v4`,
+      placeholder: PLACEHOLDER,
+      capture: true,
+      key: "run-1:deploy#1",
+      ttlMs: 60_000,
+    };
+    const first = await openGrant(config(), opening);
+    if (!first.ok) throw new Error(first.error.message);
+    // The same grant, so the same capture: the e2e crash test sees the account held.
+    const again = await openGrant(config(), opening);
+    expect(again).toEqual({ ok: true, value: first.value });
+    const other = await openGrant(config(), { ...opening, key: "run-1:deploy#2" });
+    expect(other.ok && other.value.id).not.toBe(first.value.id);
+    // Once revoked, the key opens a new grant.
+    await revokeGrant(config(), first.value.id);
+    const after = await openGrant(config(), opening);
+    expect(after.ok && after.value.id).not.toBe(first.value.id);
+  });
+
   it("never shows the account's token or claim URL in an answer to the caller or in its log", async () => {
     const everything = JSON.stringify([answers, proxy.log, heard]);
     expect(answers.length).toBeGreaterThanOrEqual(9);
