@@ -78,10 +78,11 @@ export function createApp(options: AppOptions) {
 
   app.post("/api/sweep", async (c) => {
     demand(c.get("principal"), hasRole(c.get("principal"), "admin"), "run the sweeper (needs admin)");
-    // `afterRestart`: the engine just started, so a run still marked running lost whatever was
-    // executing it (the local engine does not resume a step cut off by a crash): wake them all.
+    // `afterRestart`: the engine just started, so a run still marked running or waiting may have
+    // lost the step that was executing (the local engine does not resume a step cut off by a
+    // crash, a gate's open and settle included): wake them all.
     const body = await jsonBody(c, sweepBody);
-    const stall = body.afterRestart ? { stallAfterMs: 0 } : {};
+    const stall = body.afterRestart ? { afterRestart: true } : {};
     return c.json(
       await sweep(c.env, { now: now(), ...DEFAULT_SWEEP, ...stall, notifier: options.notifierFor?.(c.env) }),
     );

@@ -21,6 +21,13 @@ export interface SweepOptions extends GateSweepOptions {
   stallAfterMs: number;
   /** Grace after a sleep's due time before the run counts as stranded. */
   wakeGraceMs: number;
+  /**
+   * The engine has just started again (the local stack's start-up sweep): every running or
+   * waiting run is woken. The local engine does not resume a step a crash cut off, and a run
+   * marked waiting may have been cut off inside its gate's open step (the row not written, or
+   * its notification not sent) or its settle step, which nothing else would ever finish.
+   */
+  afterRestart?: boolean;
 }
 
 export interface SweepReport extends GateSweepReport {
@@ -66,12 +73,14 @@ export async function sweep(
 /**
  * Pure: why a live run should be woken, or null. Its sleep is overdue (`wake_at`, cleared when
  * the step after the sleep begins), or it has been silent longer than any step may take.
- * A run waiting at a gate is the gate's business (`src/gates/expire.ts`).
+ * A run waiting at a gate is the gate's business (`src/gates/expire.ts`), except after a restart.
  */
 export function wakeReason(
   run: Pick<RunRow, "status" | "wake_at" | "updated_at">,
-  options: Pick<SweepOptions, "now" | "wakeGraceMs" | "stallAfterMs">,
-): "sleep overdue" | "no progress" | null {
+  options: Pick<SweepOptions, "now" | "wakeGraceMs" | "stallAfterMs" | "afterRestart">,
+): "sleep overdue" | "no progress" | "engine restarted" | null {
+  if (options.afterRestart && (run.status === "running" || run.status === "waiting"))
+    return "engine restarted";
   if (run.status === "waiting") return null;
   if (run.wake_at !== null && run.wake_at + options.wakeGraceMs <= options.now) return "sleep overdue";
   if (run.status === "running" && run.updated_at + options.stallAfterMs <= options.now) return "no progress";

@@ -26,6 +26,16 @@
  * The proxy keeps the real values, uses the captured token as the grant's token from then on,
  * and shows them only to the admin (`GET /__egress/grants/<id>`), so the orchestrator can keep
  * them and lend the token to the run's next deploy step. The Sandbox sees neither.
+ *
+ * With `provisioningKey` (a capturing grant), the provisioning call goes upstream with that
+ * `Idempotency-Key`. wrangler sends none, and its provisioning answer can be lost after the
+ * account was made (the API or the proxy went away in between): the deploy's next try, under
+ * a new grant with the same key, then gets that same account back instead of a second one,
+ * wherever the API honours the header (the local emulator does).
+ *
+ * With `key`, opening again with the same key while that grant lives returns the same grant
+ * (200, its id and URL): a step run again after the orchestrator died mid-step gets the grant
+ * its first run's command still uses in the Sandbox, and what that grant captured.
  */
 import { z } from "zod";
 
@@ -57,6 +67,15 @@ export const grantRequestSchema = z
     placeholder: tokenSchema.optional(),
     /** Capture a temporary account provisioned through the grant (see above). */
     capture: z.boolean().optional(),
+    /** Opening twice with one key gives one grant (see above): the step's idempotency key. */
+    key: z.string().min(1).max(512).optional(),
+    /** The provisioning call's `Idempotency-Key` (see above): one per account the deploy step may make. */
+    provisioningKey: z
+      .string()
+      .min(1)
+      .max(512)
+      .regex(/^[\x21-\x7e]+$/, "provisioningKey must be printable ASCII without spaces")
+      .optional(),
   })
   .refine((g) => g.token !== undefined || g.capture === true, {
     message: "token is required unless the grant captures one",
@@ -65,6 +84,10 @@ export const grantRequestSchema = z
   .refine((g) => !g.capture || g.placeholder !== undefined, {
     message: "a capturing grant needs a placeholder",
     path: ["placeholder"],
+  })
+  .refine((g) => g.provisioningKey === undefined || g.capture === true, {
+    message: "provisioningKey is only for a capturing grant",
+    path: ["provisioningKey"],
   });
 export type GrantRequest = z.infer<typeof grantRequestSchema>;
 

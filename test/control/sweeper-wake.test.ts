@@ -30,6 +30,17 @@ describe("the sweeper's wake rule", () => {
     expect(wakeReason(run({}), options(now))).toBeNull();
   });
 
+  it("wakes every running and waiting run after a restart, whatever its clocks say", () => {
+    const now = 10_000_000;
+    const after = { ...options(now), afterRestart: true };
+    const row = (status: "running" | "waiting" | "starting") => ({ status, wake_at: null, updated_at: now });
+    // Waiting too: a crash may have cut off its gate's open or settle step.
+    expect(wakeReason(row("waiting"), after)).toBe("engine restarted");
+    expect(wakeReason(row("running"), after)).toBe("engine restarted");
+    expect(wakeReason(row("starting"), after)).toBeNull();
+    expect(wakeReason(row("waiting"), options(now))).toBeNull();
+  });
+
   it("stops counting a sleep as overdue once the step after it has begun", async () => {
     const id = `sweep-step-${crypto.randomUUID().slice(0, 8)}`;
     const now = Date.now();

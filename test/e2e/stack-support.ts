@@ -24,7 +24,17 @@ export interface TestStack extends LocalStack {
 export async function startTestStack(
   name: string,
   options: Partial<
-    Pick<LocalStackOptions, "mode" | "accountLifetimeMs" | "config" | "egress" | "organisation">
+    Pick<
+      LocalStackOptions,
+      | "mode"
+      | "accountLifetimeMs"
+      | "config"
+      | "egress"
+      | "organisation"
+      | "orchestratorVars"
+      | "onLine"
+      | "emulatorLog"
+    >
   > = {},
 ): Promise<TestStack> {
   const dir = await mkdtemp(join(tmpdir(), `nightshift-${name}-`));
@@ -41,13 +51,13 @@ export async function startTestStack(
     emulatorLog: () => {},
     ...options,
   });
-  return {
-    ...stack,
+  // Onto the stack itself, not a copy: its services' getters must keep naming the running instances.
+  return Object.assign(stack, {
     async dispose() {
       await stack.close();
       await rm(dir, { recursive: true, force: true }).catch(() => {});
     },
-  };
+  });
 }
 
 export async function api<T = Record<string, unknown>>(

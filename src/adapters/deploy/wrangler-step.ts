@@ -75,7 +75,9 @@ export interface WranglerSuccess {
 export type WranglerFailure = DeployError & { transient?: boolean };
 
 export async function runWranglerStep(step: WranglerStep): Promise<Result<WranglerSuccess, WranglerFailure>> {
-  const grant = await openGrant(step.grants, step.grant);
+  // Keyed by the step: run again after a crash, it gets the grant (and capture) of the wrangler
+  // its first run started, which the Sandbox's idempotent exec is still waiting on.
+  const grant = await openGrant(step.grants, { ...step.grant, key: step.idempotencyKey });
   if (!grant.ok)
     return err({
       code: "deploy_failed",

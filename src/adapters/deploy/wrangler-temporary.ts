@@ -30,7 +30,7 @@
  *
  * Worker-safe (no Node imports): it only talks to the Sandbox port and `fetch`.
  */
-import { subKey } from "../../ports/vocabulary.ts";
+import { type IdempotencyKey, subKey } from "../../ports/vocabulary.ts";
 import type {
   DeployError,
   Deployer,
@@ -112,20 +112,30 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
 
   /**
    * A transient fault is tried again here, where it happened (`withTries`). Once a try has
-   * provisioned (and held) an account, the next ones deploy into it, never a second one.
+   * provisioned (and held) an account, the next ones deploy into it, never a second one; a
+   * try whose provisioning answer was lost provisions under the step's own key, so the next
+   * gets the account that was made (`provisioningKey`, src/ports/egress-grants.ts).
    */
   async function deploy(request: DeployRequest): Promise<Result<DeployOutput, DeployError>> {
     let fresh = request.freshAccount;
+    const accountKey = request.idempotencyKey;
     return withTries(retry, request.idempotencyKey, `nightshift-deploy: ${request.runId}`, (the) =>
-      deployTry({ ...request, idempotencyKey: the.key, freshAccount: fresh }, the.timeoutMs, () => {
-        fresh = false;
-      }),
+      deployTry(
+        { ...request, idempotencyKey: the.key, freshAccount: fresh },
+        the.timeoutMs,
+        accountKey,
+        () => {
+          fresh = false;
+        },
+      ),
     );
   }
 
   async function deployTry(
     request: DeployRequest,
     timeoutMs: number,
+    /** The key of the one account this deploy may provision: the step's, whichever try this is. */
+    accountKey: IdempotencyKey,
     /** Called when the try provisioned an account and it is held: later tries deploy into it. */
     onProvisioned: () => void,
   ): Promise<Result<DeployOutput, WranglerFailure>> {
@@ -165,6 +175,7 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
         ...(held ? { token: held.apiToken } : {}),
         placeholder: PLACEHOLDER_TOKEN,
         capture: true,
+        provisioningKey: accountKey,
         ttlMs: timeoutMs + 60_000,
       },
       grantRefused: "cannot open an egress grant for the Cloudflare API",
@@ -212,6 +223,7 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
         { ...request, freshAccount: true, idempotencyKey: subKey(request.idempotencyKey, REPROVISION) },
         // Within this try's deadline, not a second one of its own.
         Math.max(1, timeoutMs - (Date.now() - started)),
+        subKey(accountKey, REPROVISION),
         onProvisioned,
       );
     }

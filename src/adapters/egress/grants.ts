@@ -106,7 +106,8 @@ export async function openGrant(
     headers: { "content-type": "application/json" },
     body: JSON.stringify(request),
   });
-  if (response.status !== 201) return refusal(response);
+  // 200: the grant opened before under the same key (a step run again).
+  if (response.status !== 201 && response.status !== 200) return refusal(response);
   const body = (await response.json().catch(() => null)) as Partial<GrantResponse> | null;
   if (typeof body?.id !== "string" || typeof body.baseUrl !== "string" || typeof body.expiresAt !== "number")
     throw new EgressProxyUnavailable("egress proxy answered a grant without id, baseUrl or expiresAt");

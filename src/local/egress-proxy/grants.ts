@@ -37,6 +37,8 @@ interface Grant {
   placeholder: string | null;
   capture: boolean;
   captured: GrantCapture | null;
+  /** The provisioning call's Idempotency-Key (null: the client's own, if any). */
+  provisioningKey: string | null;
   expiresAt: number;
 }
 
@@ -103,11 +105,14 @@ const digest = (text: string) => createHash("sha256").update(text).digest();
 
 export function createGrants(options: GrantsOptions) {
   const grants = new Map<string, Grant>();
+  /** Grant ids by the key they were opened with (see `key` in src/ports/egress-grants.ts). */
+  const byKey = new Map<string, string>();
   const ended = new Map<string, "grant_revoked" | "grant_expired">();
   const expected = options.adminSecret ? digest(`Bearer ${options.adminSecret}`) : null;
 
   const end = (id: string, why: "grant_revoked" | "grant_expired") => {
     grants.delete(id);
+    for (const [key, value] of byKey) if (value === id) byKey.delete(key);
     ended.set(id, why);
     if (ended.size > ENDED_MEMORY) ended.delete(ended.keys().next().value!);
   };
@@ -149,17 +154,34 @@ export function createGrants(options: GrantsOptions) {
         // The issue's path and message only: never the received value (it may be the token).
         return fail(400, "invalid_grant_request", `${issue?.path.join(".") || "body"}: ${issue?.message}`);
       }
+      const { upstream, token, ttlMs, placeholder, capture, provisioningKey, key } = parsed.data;
+      const known = key === undefined ? undefined : byKey.get(key);
+      const existing = known === undefined ? undefined : grants.get(known);
+      if (known !== undefined && existing && existing.expiresAt > options.now()) {
+        // The same step again (its first run was cut off): the grant its command still uses.
+        entry.target = `reopen grant ${shortId(known)} → ${existing.upstream.host}`;
+        entry.status = 200;
+        const again: GrantResponse = {
+          id: known,
+          baseUrl: `${options.publicUrl()}${GRANT_PATH_PREFIX}${known}`,
+          expiresAt: existing.expiresAt,
+        };
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify(again));
+        return;
+      }
       const id = randomBytes(24).toString("base64url");
-      const { upstream, token, ttlMs, placeholder, capture } = parsed.data;
       const grant: Grant = {
         upstream: new URL(upstream),
         token: token ?? null,
         placeholder: placeholder ?? null,
         capture: capture === true,
         captured: null,
+        provisioningKey: provisioningKey ?? null,
         expiresAt: options.now() + ttlMs,
       };
       grants.set(id, grant);
+      if (key !== undefined) byKey.set(key, id);
       entry.target = `open grant ${shortId(id)} → ${grant.upstream.host}`;
       entry.status = 201;
       const body: GrantResponse = {
@@ -244,8 +266,15 @@ export function createGrants(options: GrantsOptions) {
       target.pathname === `${base}${PROVISIONING_PATH}`
     ) {
       rewrite = captureInto(grant, grant.placeholder);
-      // The answer is read whole: it must come back unencoded.
-      headers = headers.filter(([name]) => name.toLowerCase() !== "accept-encoding");
+      // The answer is read whole: it must come back unencoded. A lost answer's account comes
+      // back to the next try under the same key (src/ports/egress-grants.ts).
+      const key = grant.provisioningKey;
+      headers = headers.filter(
+        ([name]) =>
+          name.toLowerCase() !== "accept-encoding" &&
+          (key === null || name.toLowerCase() !== "idempotency-key"),
+      );
+      if (key !== null) headers.push(["idempotency-key", key]);
     }
     forward(req, res, target, headers, entry, rewrite);
   }

@@ -51,6 +51,11 @@ export interface EmulatorOptions {
    * random per start, read back from `Emulator.adminSecret`. Never put it on a command line.
    */
   adminSecret?: string;
+  /**
+   * The request log to append to (default: a new one). A restarted emulator is handed the log
+   * of the one before it, so tests see every request across restarts in one sequence.
+   */
+  requestLog?: RequestLog;
 }
 
 export interface Emulator {
@@ -105,7 +110,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const log = options.log ?? ((line: string) => console.log(`[emulator] ${line}`));
   const store = new StateStore(stateDir);
   const host = new WorkerHost();
-  const requestLog = new RequestLog();
+  const requestLog = options.requestLog ?? new RequestLog();
   const faults = new FaultTable();
   const bindHost = options.host ?? "127.0.0.1";
   const adminSecret = options.adminSecret ?? newSecret();

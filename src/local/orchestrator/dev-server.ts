@@ -41,6 +41,11 @@ export interface DevServerOptions {
   secrets?: Record<string, string>;
   /** Called with each line wrangler prints (non-durable, for logs). */
   onLine?: (line: string) => void;
+  /**
+   * Apply D1 migrations first (default). A restart of the same Worker on the same state has
+   * them already and skips the extra wrangler process.
+   */
+  migrate?: boolean;
 }
 
 export interface DevServer {
@@ -96,7 +101,7 @@ async function writeSecretVars(path: string, secrets: Record<string, string>): P
 }
 
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
-  await applyMigrations(options);
+  if (options.migrate !== false) await applyMigrations(options);
   const secretsFile = secretVarsPath(options);
   await writeSecretVars(secretsFile, options.secrets ?? {});
   // No secret in here: `ps` shows it.

@@ -20,10 +20,11 @@ import { newSecret } from "../bearer-secret.ts";
 import { refuseTakenPorts } from "../net.ts";
 import type { EgressRoute } from "../../ports/egress-routes.ts";
 import type { EgressProxy } from "../egress-proxy/index.ts";
-import { type Emulator, startEmulator } from "../emulator/index.ts";
+import { type Emulator, RequestLog, startEmulator } from "../emulator/index.ts";
 import { type SandboxHost, startSandboxHost } from "../sandbox-host/index.ts";
 import { type DevServer, type DevServerOptions, startDevServer } from "./dev-server.ts";
 import { startStackEgress, takeKeysFromEnvironment } from "./egress.ts";
+import { portOf, type StackService, stackService } from "./stack-service.ts";
 
 export const SANDBOX_TOOLS_DIR = "/opt/nightshift/node_modules";
 export const SANDBOX_SOURCES_DIR = "/sources/workflows";
@@ -68,6 +69,11 @@ export interface LocalStackOptions {
    * there, DNS plans read its zones, and `promotion: "deploy"` deploys into it.
    */
   organisation?: { name: string };
+  /**
+   * Further plain variables for the orchestrator (e.g. `NOTIFY_WEBHOOK_URL`); the stack's own
+   * wiring variables win over these. Never a secret: plain variables are on the dev server's argv.
+   */
+  orchestratorVars?: Record<string, string>;
   /** Temporary accounts' lifetime in the emulator (default 60 min). */
   accountLifetimeMs?: number;
   unsafeNoBwrap?: boolean;
@@ -128,12 +134,23 @@ async function createOrganisation(emulator: Emulator, name: string): Promise<Org
   return body.result ?? body;
 }
 
+/** The stack's four services, each of which can be killed and started again on its own. */
+export interface StackServices {
+  orchestrator: StackService<DevServer>;
+  sandboxHost: StackService<SandboxHost>;
+  emulator: StackService<Emulator>;
+  egressProxy: StackService<EgressProxy>;
+}
+
 export interface LocalStack {
   url: string;
   token: string;
-  emulator: Emulator;
-  sandboxes: SandboxHost;
-  egress: EgressProxy;
+  /** The running emulator (a new instance after a restart; its request log carries over). */
+  readonly emulator: Emulator;
+  /** The running Sandbox host. */
+  readonly sandboxes: SandboxHost;
+  /** The running egress proxy. */
+  readonly egress: EgressProxy;
   /**
    * The Sandbox host's bearer secret (random per start): the orchestrator gets it as the secret
    * SANDBOX_HOST_SECRET; tests use it for their own clients. Never logged, never on argv.
@@ -144,6 +161,11 @@ export interface LocalStack {
   /** Which keys the egress proxy can add (names only). */
   egressKeys: string[];
   readonly orchestrator: DevServer;
+  /**
+   * Each service as a handle: `kill()` stops it at once (the orchestrator with SIGKILL), `start()`
+   * brings it back on the same port, secrets and state; the others keep running meanwhile.
+   */
+  services: StackServices;
   /** The organisation's account, when the stack was asked for one. */
   organisation: OrganisationAccount | null;
   /** Kills the orchestrator (SIGKILL, like a crash) and starts it again on the same state. */
@@ -170,50 +192,64 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // Per start: only the orchestrator (through its 0600 vars file) and the caller hold them.
   const sandboxSecret = newSecret();
   const emulatorSecret = newSecret();
-  const emulator = await startEmulator({
-    adminSecret: emulatorSecret,
-    port: options.emulatorPort ?? options.port + 1,
-    host: "127.0.0.1",
-    stateDir: join(options.stateDir, "emulator"),
-    ...(options.accountLifetimeMs ? { accountLifetimeMs: options.accountLifetimeMs } : {}),
-    ...(options.emulatorLog ? { log: options.emulatorLog } : {}),
-  });
-  const egress = await startStackEgress({
-    port: options.egressPort ?? options.port + 3,
-    keys,
-    allowHosts: packageRegistryHosts(),
-    ...(options.egress?.routes ? { routes: options.egress.routes } : {}),
-    ...(options.egress?.adminSecret ? { adminSecret: options.egress.adminSecret } : {}),
-    ...(options.egressLog ? { log: options.egressLog } : {}),
-  }).catch(async (error: unknown) => {
+  // One log across the emulator's restarts: what was asked of Cloudflare, in one sequence.
+  const requestLog = new RequestLog();
+  const launchEmulator = (port: number) =>
+    startEmulator({
+      adminSecret: emulatorSecret,
+      port,
+      host: "127.0.0.1",
+      stateDir: join(options.stateDir, "emulator"),
+      requestLog,
+      ...(options.accountLifetimeMs ? { accountLifetimeMs: options.accountLifetimeMs } : {}),
+      ...(options.emulatorLog ? { log: options.emulatorLog } : {}),
+    });
+  const emulator = await launchEmulator(options.emulatorPort ?? options.port + 1);
+  const launchEgress = (port: number, adminSecret?: string) =>
+    startStackEgress({
+      port,
+      keys,
+      allowHosts: packageRegistryHosts(),
+      ...(options.egress?.routes ? { routes: options.egress.routes } : {}),
+      ...(adminSecret ? { adminSecret } : {}),
+      ...(options.egressLog ? { log: options.egressLog } : {}),
+    });
+  const egress = await launchEgress(
+    options.egressPort ?? options.port + 3,
+    options.egress?.adminSecret,
+  ).catch(async (error: unknown) => {
     await emulator.close();
     throw error;
   });
-  const sandboxes = await startSandboxHost({
-    port: options.sandboxPort ?? options.port + 2,
-    secret: sandboxSecret,
-    stateDir: join(options.stateDir, "sandboxes"),
-    unsafeNoBwrap: options.unsafeNoBwrap ?? false,
-    readOnlyBinds: [
-      { source: join(options.root, "workflows"), target: SANDBOX_SOURCES_DIR },
-      { source: join(options.root, "node_modules"), target: SANDBOX_TOOLS_DIR },
-    ],
-    // Each Sandbox has a network of its own: the egress proxy is the only way out (the
-    // Cloudflare API, model APIs, allowlisted hosts), at the same URL as on the host.
-    gateways: [{ port: Number(new URL(egress.proxy.url).port) }],
-    // Package managers (npm in a job's setup) reach the registry through the proxy's allowlist;
-    // the proxy's own URL stays direct.
-    env: {
-      HTTPS_PROXY: egress.proxy.url,
-      https_proxy: egress.proxy.url,
-      NO_PROXY: "127.0.0.1,localhost",
-      no_proxy: "127.0.0.1,localhost",
+  const launchSandboxHost = (port: number) =>
+    startSandboxHost({
+      port,
+      secret: sandboxSecret,
+      stateDir: join(options.stateDir, "sandboxes"),
+      unsafeNoBwrap: options.unsafeNoBwrap ?? false,
+      readOnlyBinds: [
+        { source: join(options.root, "workflows"), target: SANDBOX_SOURCES_DIR },
+        { source: join(options.root, "node_modules"), target: SANDBOX_TOOLS_DIR },
+      ],
+      // Each Sandbox has a network of its own: the egress proxy is the only way out (the
+      // Cloudflare API, model APIs, allowlisted hosts), at the same URL as on the host.
+      gateways: [{ port: portOf(egress.proxy.url) }],
+      // Package managers (npm in a job's setup) reach the registry through the proxy's allowlist;
+      // the proxy's own URL stays direct.
+      env: {
+        HTTPS_PROXY: egress.proxy.url,
+        https_proxy: egress.proxy.url,
+        NO_PROXY: "127.0.0.1,localhost",
+        no_proxy: "127.0.0.1,localhost",
+      },
+      log,
+    });
+  const sandboxes = await launchSandboxHost(options.sandboxPort ?? options.port + 2).catch(
+    async (error: unknown) => {
+      await Promise.allSettled([egress.proxy.close(), emulator.close()]);
+      throw new SandboxHostUnavailable((error as Error).message);
     },
-    log,
-  }).catch(async (error: unknown) => {
-    await Promise.allSettled([egress.proxy.close(), emulator.close()]);
-    throw new SandboxHostUnavailable((error as Error).message);
-  });
+  );
   const organisation = options.organisation
     ? await createOrganisation(emulator, options.organisation.name).catch(async (error: unknown) => {
         await Promise.allSettled([sandboxes.close(), egress.proxy.close(), emulator.close()]);
@@ -227,6 +263,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     persistTo: join(options.stateDir, "state"),
     stateDir: join(options.stateDir, "wrangler"),
     vars: {
+      ...options.orchestratorVars,
       NIGHTSHIFT_MODE: options.mode ?? "local",
       CLOUDFLARE_API_BASE_URL: emulator.apiBaseUrl,
       SANDBOX_HOST_URL: sandboxes.url,
@@ -247,49 +284,78 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     },
     ...(options.onLine ? { onLine: options.onLine } : {}),
   };
-  let orchestrator = await startDevServer(devOptions).catch(async (error: unknown) => {
+  // State kept from an earlier start may hold runs a stop cut off mid-step: every start sweeps.
+  const launchOrchestrator = async (again = false) => {
+    // Started again on the same state by this stack, it finds the migrations applied.
+    const server = await startDevServer(again ? { ...devOptions, migrate: false } : devOptions);
+    try {
+      await sweepAfterRestart(server.url, options.token);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+    return server;
+  };
+  const orchestrator = await launchOrchestrator(false).catch(async (error: unknown) => {
     await Promise.allSettled([sandboxes.close(), egress.proxy.close(), emulator.close()]);
     throw error;
   });
-  // State kept from an earlier start may hold runs a stop cut off mid-step.
-  await sweepAfterRestart(orchestrator.url, options.token).catch(async (error: unknown) => {
-    await Promise.allSettled([
-      orchestrator.stop(),
-      sandboxes.close(),
-      egress.proxy.close(),
-      emulator.close(),
-    ]);
-    throw error;
-  });
+  const services: StackServices = {
+    // A hard kill, as a crash would: steps in flight are cut off mid-call.
+    orchestrator: stackService("the orchestrator", orchestrator, {
+      launch: () => launchOrchestrator(true),
+      kill: (server) => server.kill(),
+    }),
+    // The in-process services close at once: connections in flight are cut, Sandbox commands
+    // and deployed Workers' processes end; what they keep on disk stays for the next start.
+    sandboxHost: stackService("the Sandbox host", sandboxes, {
+      launch: () => launchSandboxHost(portOf(sandboxes.url)),
+      kill: (host) => host.close(),
+    }),
+    emulator: stackService("the Cloudflare API emulator", emulator, {
+      launch: () => launchEmulator(portOf(emulator.url)),
+      kill: (running) => running.close(),
+    }),
+    // Same admin secret and keys: the orchestrator keeps talking to it as before. Grants it
+    // held are gone; the step that held one opens another when it runs again.
+    egressProxy: stackService("the egress proxy", egress.proxy, {
+      launch: async () => (await launchEgress(portOf(egress.proxy.url), egress.secret)).proxy,
+      kill: (proxy) => proxy.close(),
+    }),
+  };
   return {
     url: orchestrator.url,
     token: options.token,
-    emulator,
-    sandboxes,
-    egress: egress.proxy,
+    get emulator() {
+      return services.emulator.current;
+    },
+    get sandboxes() {
+      return services.sandboxHost.current;
+    },
+    get egress() {
+      return services.egressProxy.current;
+    },
     sandboxSecret,
     emulatorSecret,
     egressKeys: egress.keyNames,
     organisation,
     get orchestrator() {
-      return orchestrator;
+      return services.orchestrator.current;
     },
-    async restartOrchestrator() {
-      // A hard kill, as a crash would: steps in flight are cut off mid-call.
-      await orchestrator.kill();
-      orchestrator = await startDevServer(devOptions);
-      await sweepAfterRestart(orchestrator.url, options.token);
-    },
+    services,
+    restartOrchestrator: () => services.orchestrator.restart(),
     async sweep() {
       const response = await fetch(`${orchestrator.url}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`);
       await response.body?.cancel();
     },
     async close() {
+      const stop = <T>(service: StackService<T>, how: (instance: T) => Promise<void>) =>
+        service.running ? how(service.current) : Promise.resolve();
       await Promise.allSettled([
-        orchestrator.stop(),
-        sandboxes.close(),
-        egress.proxy.close(),
-        emulator.close(),
+        stop(services.orchestrator, (server) => server.stop()),
+        stop(services.sandboxHost, (host) => host.close()),
+        stop(services.egressProxy, (proxy) => proxy.close()),
+        stop(services.emulator, (running) => running.close()),
       ]);
     },
   };

@@ -410,6 +410,64 @@ describe("a capturing grant (a deploy step's)", () => {
     expect(noToken).toMatchObject({ ok: false, error: { status: 400, message: /token/ } });
   });
 
+  it("sends provisioning under the grant's provisioningKey, so a lost answer's account comes back", async () => {
+    const keyed = await openGrant(config(), {
+      upstream: `${upstreamUrl}/client/v4`,
+      placeholder: PLACEHOLDER,
+      capture: true,
+      provisioningKey: "run-1:deploy#1",
+      ttlMs: 60_000,
+    });
+    if (!keyed.ok) throw new Error(keyed.error.message);
+    const from = seen.length;
+    const post = (baseUrl: string, headers: Record<string, string>) =>
+      fetch(`${baseUrl}/provisioning/previews`, { method: "POST", headers, body: "{}" }).then((r) =>
+        r.text(),
+      );
+    // The grant's key wins over one the Sandbox sent; other calls keep the caller's own.
+    answers.push(await post(keyed.value.baseUrl, { "idempotency-key": "from-the-sandbox" }));
+    await fetch(`${keyed.value.baseUrl}/accounts/acc1/workers/services/w`, {
+      method: "POST",
+      headers: { "idempotency-key": "from-the-sandbox" },
+      body: "{}",
+    }).then((r) => r.text());
+    const unkeyed = await open();
+    answers.push(await post(unkeyed.baseUrl, {}));
+    expect(seen.slice(from).map((s) => [s.url, s.headers["idempotency-key"]])).toEqual([
+      ["/client/v4/provisioning/previews", "run-1:deploy#1"],
+      ["/client/v4/accounts/acc1/workers/services/w", "from-the-sandbox"],
+      ["/client/v4/provisioning/previews", undefined],
+    ]);
+    const plain = await openGrant(config(), {
+      upstream: `${upstreamUrl}/client/v4`,
+      token: TOKEN,
+      provisioningKey: "run-1:deploy#1",
+      ttlMs: 1_000,
+    });
+    expect(plain).toMatchObject({ ok: false, error: { status: 400, message: /provisioningKey/ } });
+  });
+
+  it("gives a step run again the grant it opened before under the same key", async () => {
+    const opening = {
+      upstream: `${upstreamUrl}/client/v4`,
+      placeholder: PLACEHOLDER,
+      capture: true,
+      key: "run-1:deploy#1",
+      ttlMs: 60_000,
+    };
+    const first = await openGrant(config(), opening);
+    if (!first.ok) throw new Error(first.error.message);
+    // The same grant, so the same capture: the e2e crash test sees the account held.
+    const again = await openGrant(config(), opening);
+    expect(again).toEqual({ ok: true, value: first.value });
+    const other = await openGrant(config(), { ...opening, key: "run-1:deploy#2" });
+    expect(other.ok && other.value.id).not.toBe(first.value.id);
+    // Once revoked, the key opens a new grant.
+    await revokeGrant(config(), first.value.id);
+    const after = await openGrant(config(), opening);
+    expect(after.ok && after.value.id).not.toBe(first.value.id);
+  });
+
   it("never shows the account's token or claim URL in an answer to the caller or in its log", async () => {
     const everything = JSON.stringify([answers, proxy.log, heard]);
     expect(answers.length).toBeGreaterThanOrEqual(9);

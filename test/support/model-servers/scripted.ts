@@ -26,7 +26,9 @@ export type ScriptedReply =
   /** Anthropic only: an `error` event in the stream (e.g. overloaded_error). */
   | { kind: "stream-error"; type: string; message: string }
   /** Never answers until the server closes (a hung upstream). */
-  | { kind: "hang" };
+  | { kind: "hang" }
+  /** Answers `reply` once `until` settles: a call held in flight at a point a test chooses. */
+  | { kind: "wait"; until: Promise<unknown>; reply: ScriptedReply };
 
 export interface RecordedRequest {
   path: string;
@@ -215,7 +217,16 @@ export async function startScriptedModelServer(opts: {
         );
       }
     }
-    const reply = script(body, counters[api]++);
+    let reply = script(body, counters[api]++);
+    while (reply.kind === "wait") {
+      const { until, reply: then } = reply;
+      hanging.add(res);
+      await until.catch(() => {});
+      hanging.delete(res);
+      // The caller may be gone by now (a test killed it meanwhile): nothing to answer.
+      if (res.destroyed || res.writableEnded) return;
+      reply = then;
+    }
     const model = String(body.model ?? "scripted-model");
     switch (reply.kind) {
       case "http-error":

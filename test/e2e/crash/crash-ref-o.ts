@@ -1,0 +1,4 @@
+/** A crash-harness job (./jobs.ts); served by ./worker.ts only. */
+import { crashJob } from "./jobs.ts";
+
+export default crashJob("crash-ref-o");
