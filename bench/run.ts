@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<{ main(): Promise<unknown> }>> = {
   agents: () => import("./agents.ts"),
   emulator: () => import("./emulator.ts"),
   limits: () => import("./limits.ts"),
+  load: () => import("./load.ts"),
   loop: () => import("./loop.ts"),
   sandbox: () => import("./sandbox.ts"),
 };

@@ -70,6 +70,8 @@ export interface LocalStackOptions {
   organisation?: { name: string };
   /** Temporary accounts' lifetime in the emulator (default 60 min). */
   accountLifetimeMs?: number;
+  /** How long a deployed preview may serve nothing before its workerd stops (default 60 s; the emulator's `workerIdleMs`). */
+  workerIdleMs?: number;
   unsafeNoBwrap?: boolean;
   /** Each line wrangler dev prints (non-durable). */
   onLine?: (line: string) => void;
@@ -176,6 +178,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     host: "127.0.0.1",
     stateDir: join(options.stateDir, "emulator"),
     ...(options.accountLifetimeMs ? { accountLifetimeMs: options.accountLifetimeMs } : {}),
+    ...(options.workerIdleMs ? { workerIdleMs: options.workerIdleMs } : {}),
     ...(options.emulatorLog ? { log: options.emulatorLog } : {}),
   });
   const egress = await startStackEgress({

@@ -1,0 +1,268 @@
+/**
+ * The load benchmark: N concurrent runs of the example job (`workflows/hello-kv.ts`: replay
+ * agent, two real wrangler deploys to the local emulator, probes, one fix round; the lean job
+ * that exercises every part of the loop and ends waiting at its claim gate) on the whole local
+ * stack, for N = 10, 20, 50, 100, 200, each level on a fresh stack after one warm-up run.
+ *
+ * Per level: throughput (runs reaching the gate per minute, from the first POST to the last
+ * run at its gate), p50/p95 time-to-gate (POST → the event that enters the gate), errors (a
+ * POST or poll refused, a run ending anywhere but the gate, a run not there within the
+ * limit), lost events (each timeline must hold the loop's steps, contiguous `seq`, no step
+ * twice), and memory: RSS of the whole process tree (bench/process-tree.ts) at its peak and
+ * once every run waits and the previews' idle period has passed. After the largest level, its
+ * runs stay at their gate and 20 more start: the combined "waiting + active" scenario.
+ *
+ * `npm run bench -- load` (writes "Load" under "Reliability" in docs/benchmarks.md);
+ * `npx tsx bench/load.ts [--levels 10,20] [--active 20] [--stop-at-knee] [--no-write]`.
+ * It stops at the first level with an error (larger ones cannot do better); with
+ * `--stop-at-knee` also at the first level whose throughput is not above the previous one's.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type LocalStack, startLocalStack } from "../src/local/orchestrator/stack.ts";
+import { freePort } from "../src/local/net.ts";
+import { type Level, type Scenario, loadSection } from "./load-report.ts";
+import { mb, sampler, sampleTree, type TreeSample } from "./process-tree.ts";
+import { writeBenchSubsection } from "./support.ts";
+
+const ROOT = join(import.meta.dirname, "..");
+const TOKEN = "bench-token";
+const args = process.argv.slice(2);
+const arg = (name: string) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+const LEVELS = (arg("--levels") ?? "10,20,50,100,200").split(",").map(Number);
+const ACTIVE = Number(arg("--active") ?? "20");
+const STOP_AT_KNEE = args.includes("--stop-at-knee");
+const WRITE = !args.includes("--no-write");
+/** The emulator's idle period for previews: short, so the waiting figures come sooner. */
+const WORKER_IDLE_MS = 15_000;
+const POLL_MS = 2000;
+
+/** The loop's events up to the claim gate, in order (test/e2e/stack-support.ts has the same list). */
+const LOOP_STEPS = [
+  "prepare#1 prepare.done",
+  "write#1 write.done",
+  "deploy#1 deploy.done",
+  "verify#1 verify.failed",
+  "fix#1 write.done",
+  "deploy#2 deploy.done",
+  "verify#2 verify.passed",
+];
+
+interface EventView {
+  seq: number;
+  step: string | null;
+  type: string;
+  from: string | null;
+  to: string | null;
+  at: number;
+}
+
+type Caller = <T>(path: string, body?: unknown) => Promise<T>;
+
+function caller(stack: LocalStack, errors: string[]): Caller {
+  return async <T>(path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${stack.url}${path}`, {
+      method: body === undefined ? "GET" : "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!response.ok) {
+      const text = await response.text();
+      errors.push(`${path}: ${response.status} ${text.slice(0, 200)}`);
+      throw new Error(`${path}: ${response.status}`);
+    }
+    return response.json() as Promise<T>;
+  };
+}
+
+/**
+ * What is wrong with a run's timeline up to its gate, or null when it is complete: `seq` (one
+ * sequence for all runs) rising, each transition starting where the one before ended, the
+ * loop's steps in order, none twice.
+ */
+export function timelineProblem(events: readonly EventView[]): string | null {
+  let state: string | null = null;
+  for (const [i, e] of events.entries()) {
+    if (i > 0 && e.seq <= events[i - 1]!.seq) return `seq not rising at ${e.seq}`;
+    if (e.to === null) continue;
+    if (state !== null && e.from !== state)
+      return `a transition missing before ${e.seq} (${state} → ${e.from})`;
+    state = e.to;
+  }
+  const steps = events.filter((e) => e.step).map((e) => `${e.step} ${e.type}`);
+  if (new Set(steps).size !== steps.length) return "an event twice";
+  let from = 0;
+  for (const step of LOOP_STEPS) {
+    const at = steps.indexOf(step, from);
+    if (at < 0) return `no "${step}"`;
+    from = at + 1;
+  }
+  if (!events.some((e) => e.to === "awaitingClaim")) return "never entered the claim gate";
+  return null;
+}
+
+interface Started {
+  id: string;
+  postedAt: number;
+}
+
+/** Starts `n` runs at once and waits until each is at its gate, ended, or past the limit. */
+async function runWave(call: Caller, n: number, errors: string[], limitMs: number) {
+  const started = (
+    await Promise.all(
+      Array.from({ length: n }, async (): Promise<Started | null> => {
+        const postedAt = Date.now();
+        try {
+          const { run } = await call<{ run: { id: string } }>("/api/jobs/hello-kv/runs", {});
+          return { id: run.id, postedAt };
+        } catch {
+          return null;
+        }
+      }),
+    )
+  ).filter((s): s is Started => s !== null);
+  const open = new Map(started.map((s) => [s.id, s]));
+  const atGate: Started[] = [];
+  const end = Date.now() + limitMs;
+  while (open.size && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    const { runs } = await call<{ runs: Array<{ id: string; status: string; state: string }> }>(
+      "/api/runs?limit=500",
+    ).catch(() => ({ runs: [] }));
+    for (const run of runs) {
+      const mine = open.get(run.id);
+      if (!mine || (run.status !== "waiting" && run.status !== "final")) continue;
+      open.delete(run.id);
+      if (run.state === "awaitingClaim") atGate.push(mine);
+      else errors.push(`run ${run.id} ended in ${run.status}/${run.state}`);
+    }
+  }
+  for (const id of open.keys()) errors.push(`run ${id} not at its gate after ${limitMs / 1000} s`);
+  // Each timeline, and the time its run entered the gate.
+  const times: number[] = [];
+  let lost = 0;
+  let lastGateAt = 0;
+  for (const run of atGate) {
+    const { events } = await call<{ events: EventView[] }>(`/api/runs/${run.id}/events`);
+    const problem = timelineProblem(events);
+    if (problem) {
+      lost++;
+      errors.push(`run ${run.id}: timeline ${problem}`);
+      continue;
+    }
+    const gateAt = events.find((e) => e.to === "awaitingClaim")!.at;
+    times.push(gateAt - run.postedAt);
+    lastGateAt = Math.max(lastGateAt, gateAt);
+  }
+  const firstPost = Math.min(...started.map((s) => s.postedAt));
+  return { started: started.length, atGate: atGate.length, times, lost, spanMs: lastGateAt - firstPost };
+}
+
+/** Waits until the previews' workerd have stopped (their idle period), then samples. */
+async function settledSample(stack: LocalStack): Promise<TreeSample> {
+  await new Promise((r) => setTimeout(r, WORKER_IDLE_MS));
+  const end = Date.now() + 60_000;
+  while (stack.emulator.runningWorkers() > 0 && Date.now() < end)
+    await new Promise((r) => setTimeout(r, 1000));
+  // The Sandboxes' network agents end on their own 15 s after their last use.
+  await new Promise((r) => setTimeout(r, 5000));
+  return sampleTree();
+}
+
+async function withStack<T>(fn: (stack: LocalStack) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), "nightshift-bench-load-"));
+  const stack = await startLocalStack({
+    root: ROOT,
+    stateDir: dir,
+    port: await freePort(),
+    emulatorPort: 0,
+    sandboxPort: 0,
+    egressPort: 0,
+    egress: { keys: {} },
+    token: TOKEN,
+    workerIdleMs: WORKER_IDLE_MS,
+    emulatorLog: () => {},
+  });
+  try {
+    return await fn(stack);
+  } finally {
+    await stack.close();
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+const limitFor = (n: number) => Math.max(10 * 60_000, n * 12_000);
+
+async function level(stack: LocalStack, n: number): Promise<Level> {
+  const errors: string[] = [];
+  const call = caller(stack, errors);
+  // One run first: wrangler's, esbuild's and the engine's caches; then the idle baseline.
+  const warm = await runWave(call, 1, errors, 180_000);
+  if (warm.atGate !== 1) throw new Error(`the warm-up run failed: ${errors.join("; ")}`);
+  const baseline = await settledSample(stack);
+  const watch = sampler();
+  const wave = await runWave(call, n, errors, limitFor(n));
+  const during = watch.stop();
+  const waiting = await settledSample(stack);
+  const level: Level = {
+    n,
+    ...wave,
+    errors,
+    baseline,
+    during,
+    waiting,
+  };
+  console.log(
+    `  N=${n}: ${wave.atGate}/${n} at the gate in ${Math.round(wave.spanMs / 1000)} s, ${errors.length} errors, ` +
+      `peak ${mb(Math.max(...during.map((s) => s.rssBytes)))} MB, waiting ${mb(waiting.rssBytes)} MB ` +
+      `(baseline ${mb(baseline.rssBytes)} MB), max load ${Math.max(...during.map((s) => s.load1))}`,
+  );
+  for (const e of errors.slice(0, 10)) console.log(`    ${e}`);
+  return level;
+}
+
+async function combined(stack: LocalStack, waitingRuns: number, before: TreeSample): Promise<Scenario> {
+  const errors: string[] = [];
+  const call = caller(stack, errors);
+  const watch = sampler();
+  const wave = await runWave(call, ACTIVE, errors, limitFor(ACTIVE));
+  const during = watch.stop();
+  const { runs } = await call<{ runs: Array<{ status: string; state: string }> }>("/api/runs?limit=500");
+  const stillWaiting = runs.filter((r) => r.status === "waiting" && r.state === "awaitingClaim").length;
+  const after = await settledSample(stack);
+  console.log(
+    `  ${waitingRuns} waiting + ${ACTIVE} active: ${wave.atGate}/${ACTIVE} at the gate, ${stillWaiting} waiting after, ` +
+      `${errors.length} errors, peak ${mb(Math.max(...during.map((s) => s.rssBytes)))} MB`,
+  );
+  for (const e of errors.slice(0, 10)) console.log(`    ${e}`);
+  return { waitingRuns, active: ACTIVE, ...wave, errors, before, during, after, stillWaiting };
+}
+
+export async function main(): Promise<void> {
+  const startLoad = sampleTree().load1;
+  const levels: Level[] = [];
+  let scenario: Scenario | null = null;
+  for (const [i, n] of LEVELS.entries()) {
+    const last = i === LEVELS.length - 1;
+    const result = await withStack(async (stack) => {
+      const lv = await level(stack, n);
+      // The combined scenario rides on the largest level's runs, still at their gate.
+      if (last && lv.errors.length === 0) scenario = await combined(stack, n + 1, lv.waiting);
+      return lv;
+    });
+    levels.push(result);
+    if (result.errors.length) break;
+    const prev = levels.at(-2);
+    const rate = (l: Level) => l.atGate / (l.spanMs / 60_000);
+    if (STOP_AT_KNEE && prev && rate(result) <= rate(prev)) break;
+  }
+  const section = loadSection({ levels, scenario, startLoad, idleMs: WORKER_IDLE_MS });
+  console.log(section);
+  if (WRITE) writeBenchSubsection("Reliability", "Load", section);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
