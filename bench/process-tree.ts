@@ -12,7 +12,7 @@ export const PARTS = ["host", "orchestrator", "previews", "sandboxes"] as const;
 export type Part = (typeof PARTS)[number];
 
 export const PART_NAMES: Record<Part, string> = {
-  host: "the stack's Node process (emulator, Sandbox host, egress proxy, bench driver)",
+  host: "the stack's Node process (emulator, Sandbox host, egress proxy, bench driver; tsx's esbuild)",
   orchestrator: "the orchestrator (wrangler dev: Node and its workerd)",
   previews: "the emulator's previews (workerd)",
   sandboxes: "Sandbox processes (commands, network agents)",
