@@ -92,7 +92,10 @@ export function sampleTree(root = process.pid): TreeSample {
     if (pid === root) part = "host";
     else if (proc.ppid === root) {
       const cmd = cmdline(pid);
-      part = proc.comm === "workerd" ? "previews" : cmd.includes("dev-worker") ? "orchestrator" : "sandboxes";
+      // tsx's esbuild service belongs to this process; the Sandbox host's commands are the rest.
+      if (proc.comm === "workerd") part = "previews";
+      else if (cmd.includes("dev-worker")) part = "orchestrator";
+      else part = proc.comm === "esbuild" ? "host" : "sandboxes";
     } else part = classify(proc.ppid);
     if (part) partOf.set(pid, part);
     return part;
