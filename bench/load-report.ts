@@ -16,7 +16,7 @@ export interface Wave {
 export interface Level extends Wave {
   n: number;
   errors: string[];
-  /** the stack with the warm-up run at its gate, previews idle */
+  /** before the wave: the earlier runs at their gate, previews idle */
   baseline: TreeSample;
   during: TreeSample[];
   /** every run at its gate, previews idle */
@@ -25,8 +25,12 @@ export interface Level extends Wave {
 
 export interface Scenario extends Wave {
   waitingRuns: number;
+  /** how many runs were started at once while filling up to `waitingRuns` */
+  wave: number;
   active: number;
   errors: string[];
+  /** the fresh stack before its first run */
+  empty: TreeSample;
   before: TreeSample;
   during: TreeSample[];
   after: TreeSample;
@@ -94,29 +98,33 @@ export function loadSection(input: {
   idleMs: number;
 }): string {
   const { levels, scenario, startLoad, idleMs } = input;
+  const waitingBefore = (l: Level) =>
+    1 + levels.slice(0, levels.indexOf(l)).reduce((sum, x) => sum + x.atGate - x.lost, 0);
   const rows = levels.map((l) => {
     const perWaiting = (l.waiting.rssBytes - l.baseline.rssBytes) / l.n;
     const top = peak(l.during);
-    return `| ${l.n} | ${l.atGate}/${l.n} | ${rate(l).toFixed(1)} | ${sec(median(l.times))} | ${sec(percentile(l.times, 95))} | ${l.errors.length} | ${l.lost} | ${mb(top.rssBytes)} MB | ${mb((top.rssBytes - l.baseline.rssBytes) / l.n)} MB | ${mb(perWaiting)} MB | ${l.waiting.parts.sandboxes.processes} | ${maxLoad(l.during)} |`;
+    return `| ${l.n} (${waitingBefore(l)}) | ${l.atGate}/${l.n} | ${rate(l).toFixed(1)} | ${sec(median(l.times))} | ${sec(percentile(l.times, 95))} | ${l.errors.length} | ${l.lost} | ${mb(top.rssBytes)} MB | ${mb((top.rssBytes - l.baseline.rssBytes) / l.n)} MB | ${mb(perWaiting)} MB | ${l.waiting.parts.sandboxes.processes} | ${maxLoad(l.during)} |`;
   });
   const k = knee(levels);
   const largest = levels.at(-1)!;
   const errorLines = levels.flatMap((l) => l.errors.slice(0, 5).map((e) => `- N=${l.n}: ${e}`));
-  let combined = "The combined scenario did not run (the largest level had errors).";
+  let combined = "The combined scenario has not run yet.";
   if (scenario) {
     const mid = median(scenario.during.map((s) => s.rssBytes));
     const top = peak(scenario.during);
-    combined = `**${scenario.waitingRuns} runs waiting at the claim gate + ${scenario.active} active loops** (the
-largest level's runs and its warm-up stay at their gate; ${scenario.active} more start at once):
+    combined = `**${scenario.waitingRuns} runs waiting at the claim gate + ${scenario.active} active loops** (the same stack: after
+the levels, waves of ${scenario.wave} until ${scenario.waitingRuns} runs wait, then ${scenario.active} more started at once while they wait):
 
 | measure | value |
 | --- | --- |
 | active runs at the gate | ${scenario.atGate}/${scenario.active} |
-| runs still waiting at the claim gate afterwards | ${scenario.stillWaiting} of ${scenario.waitingRuns + scenario.active} |
+| runs waiting at the claim gate afterwards | ${scenario.stillWaiting} of ${scenario.waitingRuns + scenario.active} |
 | errors / lost events | ${scenario.errors.length} / ${scenario.lost} |
 | time-to-gate of the active runs, p50 / p95 | ${sec(median(scenario.times))} / ${sec(percentile(scenario.times, 95))} |
 | throughput | ${rate(scenario).toFixed(1)} runs/min |
+| memory of the fresh stack, before its first run | ${mb(scenario.empty.rssBytes)} MB |
 | memory with ${scenario.waitingRuns} waiting (previews idle) | ${mb(scenario.before.rssBytes)} MB |
+| **per waiting run** ((${scenario.waitingRuns} waiting − fresh stack) / ${scenario.waitingRuns}) | **${((scenario.before.rssBytes - scenario.empty.rssBytes) / scenario.waitingRuns / 2 ** 20).toFixed(1)} MB** |
 | memory while ${scenario.active} are active: median / peak | ${mb(mid)} MB / ${mb(top.rssBytes)} MB |
 | **per active run** (median − waiting, / ${scenario.active}; at the peak) | **${mb((mid - scenario.before.rssBytes) / scenario.active)} MB** (${mb((top.rssBytes - scenario.before.rssBytes) / scenario.active)} MB) |
 | max load average (1 min) | ${maxLoad(scenario.during)} |
@@ -124,6 +132,7 @@ largest level's runs and its warm-up stay at their gate; ${scenario.active} more
 Where the memory is (MB, processes in brackets):
 
 ${partsTable([
+  ["fresh stack", scenario.empty],
   [`${scenario.waitingRuns} waiting`, scenario.before],
   [`peak with ${scenario.active} active`, top],
   [`${scenario.waitingRuns + scenario.active} waiting`, scenario.after],
@@ -133,16 +142,17 @@ ${partsTable([
 
 N concurrent runs of the example job (\`workflows/hello-kv.ts\`: the replay agent, two deploys with the
 unmodified wrangler 4.156.0 inside each run's Sandbox to the local emulator, probes, one fix round; every kind
-of step a loop has, and the claim gate at the end), all started at once on the whole local stack, one fresh
-stack per level after one warm-up run; measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench -- load\`
+of step a loop has, and the claim gate at the end), N started at once on the whole local stack; one stack for
+all levels, after one warm-up run, each wave started once the one before waits at its gate (its runs keep
+waiting there); measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench -- load\`
 on this machine (2 cores, 24 GiB). **Other work shared the two cores** (load average ${startLoad} when the bench began).
 Time-to-gate runs from the POST to the event entering the claim gate; throughput counts runs at the gate per
 minute from the first POST to the last arrival. Memory is the RSS of the whole process tree (orchestrator,
 emulator and its previews, Sandbox host, egress proxy, Sandbox processes; shared pages counted in each
-process); "per waiting run" is (all at their gate − the warm-up alone at its gate) / N, both taken once the
+process); "per waiting run" is (memory after the wave − memory before it) / N, both taken once the
 previews' idle period (${idleMs / 1000} s in this bench, 60 s by default) has passed.
 
-| N | at the gate | runs/min | p50 to gate | p95 to gate | errors | lost events | peak RSS | peak per run | per waiting run | Sandbox processes while waiting | max load (1 min) |
+| N (waiting before) | at the gate | runs/min | p50 to gate | p95 to gate | errors | lost events | peak RSS | peak per run | per waiting run | Sandbox processes while waiting | max load (1 min) |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join("\n")}
 
@@ -151,9 +161,9 @@ ${errorLines.length ? `\nErrors (first five per level):\n\n${errorLines.join("\n
 Where the memory is at N = ${largest.n} (MB, processes in brackets):
 
 ${partsTable([
-  ["warm-up at its gate", largest.baseline],
+  [`${waitingBefore(largest)} waiting, before`, largest.baseline],
   ["peak", peak(largest.during)],
-  [`${largest.n + 1} waiting`, largest.waiting],
+  [`${waitingBefore(largest) + largest.atGate} waiting, after`, largest.waiting],
 ])}
 
 Where the CPU went at N = ${largest.n} (from the first POST to the last run at its gate):

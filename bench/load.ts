@@ -2,27 +2,34 @@
  * The load benchmark: N concurrent runs of the example job (`workflows/hello-kv.ts`: replay
  * agent, two real wrangler deploys to the local emulator, probes, one fix round; the lean job
  * that exercises every part of the loop and ends waiting at its claim gate) on the whole local
- * stack, for N = 10, 20, 50, 100, 200, each level on a fresh stack after one warm-up run.
+ * stack, for N = 10, 20, 50, 100: one stack, a warm-up run, then one wave of N runs started at
+ * once per level, the runs of earlier waves still waiting at their gate (waiting runs are
+ * meant to cost nothing; the figures say whether they do).
  *
- * Per level: throughput (runs reaching the gate per minute, from the first POST to the last
- * run at its gate), p50/p95 time-to-gate (POST → the event that enters the gate), errors (a
- * POST or poll refused, a run ending anywhere but the gate, a run not there within the
- * limit), lost events (each timeline must hold the loop's steps, contiguous `seq`, no step
- * twice), and memory: RSS of the whole process tree (bench/process-tree.ts) at its peak and
- * once every run waits and the previews' idle period has passed. After the largest level, its
- * runs stay at their gate and 20 more start: the combined "waiting + active" scenario.
+ * Per wave: throughput (runs reaching the gate per minute, from the first POST to the last run
+ * at its gate), p50/p95 time-to-gate (POST → the event that enters the gate), errors (a POST
+ * refused, a run ending anywhere but the gate, a run not there within the limit), lost events
+ * (each timeline must hold the loop's steps in order, none twice, every transition starting
+ * where the one before ended), and memory: RSS of the whole process tree
+ * (bench/process-tree.ts) at its peak and once every run waits and the previews' idle period
+ * has passed.
  *
- * `npm run bench -- load` (writes "Load" under "Reliability" in docs/benchmarks.md);
- * `npx tsx bench/load.ts [--levels 10,20] [--active 20] [--stop-at-knee] [--no-write]`.
- * It stops at the first level with an error (larger ones cannot do better); with
- * `--stop-at-knee` also at the first level whose throughput is not above the previous one's.
+ * Then waves of the knee's size (or `--wave`) until 200 runs wait (`--waiting`), and 20 more
+ * (`--active`) started at once while they wait: the combined scenario.
+ *
+ * `npm run bench -- load` (writes "Load" under "Reliability" in docs/benchmarks.md after every
+ * level, so a long run that is stopped keeps what it measured);
+ * `npx tsx bench/load.ts [--levels 10,20] [--waiting 200] [--active 20] [--wave 20] [--all-levels] [--no-write]`.
+ * The sweep stops at the first level with an error (larger ones cannot do better) and, unless
+ * `--all-levels`, at the knee: the first level whose throughput is not 10% above the previous
+ * one's. A level that would take the waiting runs past `--waiting` is not run.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type LocalStack, startLocalStack } from "../src/local/orchestrator/stack.ts";
 import { freePort } from "../src/local/net.ts";
-import { type Level, type Scenario, loadSection } from "./load-report.ts";
+import { knee, type Level, loadSection, type Scenario } from "./load-report.ts";
 import { mb, sampler, sampleTree, type TreeSample } from "./process-tree.ts";
 import { writeBenchSubsection } from "./support.ts";
 
@@ -33,9 +40,11 @@ const arg = (name: string) => {
   const at = args.indexOf(name);
   return at >= 0 ? args[at + 1] : undefined;
 };
-const LEVELS = (arg("--levels") ?? "10,20,50,100,200").split(",").map(Number);
+const LEVELS = (arg("--levels") ?? "10,20,50,100").split(",").map(Number);
 const ACTIVE = Number(arg("--active") ?? "20");
-const STOP_AT_KNEE = args.includes("--stop-at-knee");
+const WAITING = Number(arg("--waiting") ?? "200");
+const WAVE = arg("--wave") ? Number(arg("--wave")) : undefined;
+const STOP_AT_KNEE = !args.includes("--all-levels");
 const WRITE = !args.includes("--no-write");
 /** The emulator's idle period for previews: short, so the waiting figures come sooner. */
 const WORKER_IDLE_MS = 15_000;
@@ -197,72 +206,101 @@ async function withStack<T>(fn: (stack: LocalStack) => Promise<T>): Promise<T> {
 
 const limitFor = (n: number) => Math.max(10 * 60_000, n * 12_000);
 
-async function level(stack: LocalStack, n: number): Promise<Level> {
-  const errors: string[] = [];
+async function level(stack: LocalStack, n: number, errors: string[]): Promise<Level> {
   const call = caller(stack, errors);
-  // One run first: wrangler's, esbuild's and the engine's caches; then the idle baseline.
-  const warm = await runWave(call, 1, errors, 180_000);
-  if (warm.atGate !== 1) throw new Error(`the warm-up run failed: ${errors.join("; ")}`);
+  const before = errors.length;
   const baseline = await settledSample(stack);
   const watch = sampler();
   const wave = await runWave(call, n, errors, limitFor(n));
   const during = watch.stop();
   const waiting = await settledSample(stack);
-  const level: Level = {
-    n,
-    ...wave,
-    errors,
-    baseline,
-    during,
-    waiting,
-  };
+  const mine = errors.slice(before);
   console.log(
-    `  N=${n}: ${wave.atGate}/${n} at the gate in ${Math.round(wave.spanMs / 1000)} s, ${errors.length} errors, ` +
+    `  N=${n}: ${wave.atGate}/${n} at the gate in ${Math.round(wave.spanMs / 1000)} s, ${mine.length} errors, ` +
       `peak ${mb(Math.max(...during.map((s) => s.rssBytes)))} MB, waiting ${mb(waiting.rssBytes)} MB ` +
-      `(baseline ${mb(baseline.rssBytes)} MB), max load ${Math.max(...during.map((s) => s.load1))}`,
+      `(before ${mb(baseline.rssBytes)} MB), max load ${Math.max(...during.map((s) => s.load1))}`,
   );
-  for (const e of errors.slice(0, 10)) console.log(`    ${e}`);
-  return level;
+  for (const e of mine.slice(0, 10)) console.log(`    ${e}`);
+  return { n, ...wave, errors: mine, baseline, during, waiting };
 }
 
-async function combined(stack: LocalStack, waitingRuns: number, before: TreeSample): Promise<Scenario> {
+/** Brings runs to their gate, `wave` at a time, until `total` wait; how many wait. */
+async function fill(call: Caller, waiting: number, total: number, wave: number, errors: string[]) {
+  while (waiting < total && errors.length === 0) {
+    const n = Math.min(wave, total - waiting);
+    const result = await runWave(call, n, errors, limitFor(n));
+    waiting += result.atGate - result.lost;
+    console.log(`  filling: ${waiting}/${total} at their gate (${errors.length} errors)`);
+  }
+  return waiting;
+}
+
+async function combined(stack: LocalStack, waitingRuns: number, wave: number, empty: TreeSample) {
   const errors: string[] = [];
   const call = caller(stack, errors);
+  const before = await settledSample(stack);
   const watch = sampler();
-  const wave = await runWave(call, ACTIVE, errors, limitFor(ACTIVE));
+  const active = await runWave(call, ACTIVE, errors, limitFor(ACTIVE));
   const during = watch.stop();
   const { runs } = await call<{ runs: Array<{ status: string; state: string }> }>("/api/runs?limit=500");
   const stillWaiting = runs.filter((r) => r.status === "waiting" && r.state === "awaitingClaim").length;
   const after = await settledSample(stack);
   console.log(
-    `  ${waitingRuns} waiting + ${ACTIVE} active: ${wave.atGate}/${ACTIVE} at the gate, ${stillWaiting} waiting after, ` +
+    `  ${waitingRuns} waiting + ${ACTIVE} active: ${active.atGate}/${ACTIVE} at the gate, ${stillWaiting} waiting after, ` +
       `${errors.length} errors, peak ${mb(Math.max(...during.map((s) => s.rssBytes)))} MB`,
   );
   for (const e of errors.slice(0, 10)) console.log(`    ${e}`);
-  return { waitingRuns, active: ACTIVE, ...wave, errors, before, during, after, stillWaiting };
+  const scenario: Scenario = {
+    waitingRuns,
+    wave,
+    active: ACTIVE,
+    ...active,
+    errors,
+    empty,
+    before,
+    during,
+    after,
+    stillWaiting,
+  };
+  return scenario;
 }
 
+/**
+ * One stack for everything: a warm-up run, then the levels' waves one after the other (the runs
+ * of the earlier waves keep waiting at their gate), then waves of the knee's size until
+ * `--waiting` runs wait, then the active ones.
+ */
 export async function main(): Promise<void> {
   const startLoad = sampleTree().load1;
   const levels: Level[] = [];
   let scenario: Scenario | null = null;
-  for (const [i, n] of LEVELS.entries()) {
-    const last = i === LEVELS.length - 1;
-    const result = await withStack(async (stack) => {
-      const lv = await level(stack, n);
-      // The combined scenario rides on the largest level's runs, still at their gate.
-      if (last && lv.errors.length === 0) scenario = await combined(stack, n + 1, lv.waiting);
-      return lv;
-    });
-    levels.push(result);
-    if (result.errors.length) break;
-    const prev = levels.at(-2);
-    const rate = (l: Level) => l.atGate / (l.spanMs / 60_000);
-    if (STOP_AT_KNEE && prev && rate(result) <= rate(prev)) break;
-  }
-  const section = loadSection({ levels, scenario, startLoad, idleMs: WORKER_IDLE_MS });
-  console.log(section);
-  if (WRITE) writeBenchSubsection("Reliability", "Load", section);
+  const write = () => {
+    const section = loadSection({ levels, scenario, startLoad, idleMs: WORKER_IDLE_MS });
+    if (WRITE) writeBenchSubsection("Reliability", "Load", section);
+    return section;
+  };
+  await withStack(async (stack) => {
+    const empty = sampleTree();
+    const errors: string[] = [];
+    const call = caller(stack, errors);
+    // One run first: wrangler's, esbuild's and the engine's caches.
+    const warm = await runWave(call, 1, errors, 180_000);
+    if (warm.atGate !== 1) throw new Error(`the warm-up run failed: ${errors.join("; ")}`);
+    let waiting = 1;
+    for (const n of LEVELS) {
+      if (waiting + n > WAITING) break;
+      const result = await level(stack, n, errors);
+      levels.push(result);
+      waiting += result.atGate - result.lost;
+      write();
+      if (result.errors.length || (STOP_AT_KNEE && knee(levels))) break;
+    }
+    const best = knee(levels) ?? levels.filter((l) => l.errors.length === 0).at(-1);
+    const wave = WAVE ?? best?.n ?? 10;
+    waiting = await fill(call, waiting, WAITING, wave, errors);
+    scenario = await combined(stack, waiting, wave, empty);
+  });
+  console.log(write());
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();
