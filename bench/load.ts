@@ -139,15 +139,18 @@ async function runWave(call: Caller, n: number, errors: string[], limitMs: numbe
   const end = Date.now() + limitMs;
   while (open.size && Date.now() < end) {
     await new Promise((r) => setTimeout(r, POLL_MS));
-    const { runs } = await call<{ runs: Array<{ id: string; status: string; state: string }> }>(
-      "/api/runs?limit=500",
-    ).catch(() => ({ runs: [] }));
+    const { runs } = await call<{
+      runs: Array<{ id: string; status: string; state: string; outcome: unknown }>;
+    }>("/api/runs?limit=500").catch(() => ({ runs: [] }));
     for (const run of runs) {
       const mine = open.get(run.id);
       if (!mine || (run.status !== "waiting" && run.status !== "final")) continue;
       open.delete(run.id);
       if (run.state === "awaitingClaim") atGate.push(mine);
-      else errors.push(`run ${run.id} ended in ${run.status}/${run.state}`);
+      else
+        errors.push(
+          `run ${run.id} ended in ${run.status}/${run.state}: ${JSON.stringify(run.outcome).slice(0, 300)}`,
+        );
     }
   }
   for (const id of open.keys()) errors.push(`run ${id} not at its gate after ${limitMs / 1000} s`);
@@ -204,7 +207,8 @@ async function withStack<T>(fn: (stack: LocalStack) => Promise<T>): Promise<T> {
   }
 }
 
-const limitFor = (n: number) => Math.max(10 * 60_000, n * 12_000);
+/** How long a wave may take: generous (a run may take minutes when the cores are shared), so only a stuck run counts. */
+const limitFor = (n: number) => Math.max(15 * 60_000, n * 30_000);
 
 async function level(stack: LocalStack, n: number, errors: string[]): Promise<Level> {
   const call = caller(stack, errors);
