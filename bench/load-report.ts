@@ -29,6 +29,8 @@ export interface Scenario extends Wave {
   wave: number;
   active: number;
   errors: string[];
+  /** the errors while filling up to `waitingRuns` (runs that failed instead of waiting) */
+  fillErrors: string[];
   /** the fresh stack before its first run */
   empty: TreeSample;
   before: TreeSample;
@@ -107,7 +109,11 @@ export function loadSection(input: {
   });
   const k = knee(levels);
   const largest = levels.at(-1)!;
-  const errorLines = levels.flatMap((l) => l.errors.slice(0, 5).map((e) => `- N=${l.n}: ${e}`));
+  const errorLines = [
+    ...levels.flatMap((l) => l.errors.slice(0, 5).map((e) => `- N=${l.n}: ${e}`)),
+    ...(scenario?.fillErrors ?? []).slice(0, 5).map((e) => `- filling: ${e}`),
+    ...(scenario?.errors ?? []).slice(0, 5).map((e) => `- ${scenario?.active} active: ${e}`),
+  ];
   let combined = "The combined scenario has not run yet.";
   if (scenario) {
     const mid = median(scenario.during.map((s) => s.rssBytes));
@@ -119,7 +125,8 @@ the levels, waves of ${scenario.wave} until ${scenario.waitingRuns} runs wait, t
 | --- | --- |
 | active runs at the gate | ${scenario.atGate}/${scenario.active} |
 | runs waiting at the claim gate afterwards | ${scenario.stillWaiting} of ${scenario.waitingRuns + scenario.active} |
-| errors / lost events | ${scenario.errors.length} / ${scenario.lost} |
+| errors / lost events of the active runs | ${scenario.errors.length} / ${scenario.lost} |
+| errors while filling to ${scenario.waitingRuns} waiting (runs that failed instead) | ${scenario.fillErrors.length} |
 | time-to-gate of the active runs, p50 / p95 | ${sec(median(scenario.times))} / ${sec(percentile(scenario.times, 95))} |
 | throughput | ${rate(scenario).toFixed(1)} runs/min |
 | memory of the fresh stack, before its first run | ${mb(scenario.empty.rssBytes)} MB |
@@ -157,7 +164,7 @@ previews' idle period (${idleMs / 1000} s in this bench, 60 s by default) has pa
 ${rows.join("\n")}
 
 ${k ? `**The knee: N = ${k.n}** (${rate(k).toFixed(1)} runs/min): above it throughput grows by less than 10% (or errors appear) while time-to-gate keeps growing — the two cores are full.` : "No knee within the levels run."}
-${errorLines.length ? `\nErrors (first five per level):\n\n${errorLines.join("\n")}\n` : ""}
+${errorLines.length ? `\nErrors (first five of each wave):\n\n${errorLines.join("\n")}\n` : ""}
 Where the memory is at N = ${largest.n} (MB, processes in brackets):
 
 ${partsTable([
