@@ -72,6 +72,9 @@ export class WorkerHost {
   private readonly idleMs: number;
   private readonly now: () => number;
   private readonly timer: NodeJS.Timeout | undefined;
+  /** starts under way (uploads and lazy starts), awaited by stopAll */
+  private readonly inflight = new Set<Promise<StartResult>>();
+  private closed = false;
 
   constructor(options: WorkerHostOptions = {}) {
     this.idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
@@ -84,7 +87,19 @@ export class WorkerHost {
   }
 
   /** Starts a version in its own Miniflare; resolves once it answers or failed to start. */
-  async start(spec: HostSpec): Promise<StartResult> {
+  start(spec: HostSpec): Promise<StartResult> {
+    const started = this.startNow(spec).then(async (result) => {
+      // Stopped meanwhile: a Worker that came up after stopAll would outlive the emulator.
+      if (!this.closed || !result.ok) return result;
+      await disposeQuietly(result.worker.mf);
+      return { ok: false, error: "the emulator is stopping" } satisfies StartResult;
+    });
+    this.inflight.add(started);
+    void started.finally(() => this.inflight.delete(started));
+    return started;
+  }
+
+  private async startNow(spec: HostSpec): Promise<StartResult> {
     const built = buildMiniflareOptions(spec);
     if (!built.ok) return built;
     const began = performance.now();
@@ -122,6 +137,7 @@ export class WorkerHost {
 
   /** Keeps a started version until a deployment promotes it (replacing an older pending one of the same script). */
   async hold(key: string, worker: RunningWorker): Promise<void> {
+    if (this.closed) return this.retire(key, worker);
     const previous = this.pending.get(key);
     this.pending.set(key, this.slot(worker));
     if (previous && previous.worker !== worker) await this.retire(key, previous.worker);
@@ -129,6 +145,7 @@ export class WorkerHost {
 
   /** Makes `worker` serve `key`, disposing whatever served it before. */
   async activate(key: string, worker: RunningWorker): Promise<void> {
+    if (this.closed) return this.retire(key, worker);
     const previous = this.active.get(key);
     this.active.set(key, this.slot(worker));
     if (this.pending.get(key)?.worker === worker) this.pending.delete(key);
@@ -219,8 +236,11 @@ export class WorkerHost {
     await this.stopping.get(key);
   }
 
+  /** Stops every Worker, including those still starting; nothing starts afterwards. */
   async stopAll(): Promise<void> {
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.inflight]);
     const all = [...this.active.entries(), ...this.pending.entries()];
     this.active.clear();
     this.pending.clear();

@@ -1,8 +1,9 @@
 /**
  * Idle Workers give their workerd process back: after the idle period the
  * process is gone, the next request starts it again and gets the right
- * answer (with its KV data), and a request that arrives while the idle
- * Worker is being disposed is served by a fresh start.
+ * answer, a request that arrives while the idle Worker is being disposed is
+ * served by a fresh start, and a Worker still starting when the emulator
+ * stops does not outlive it.
  */
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -35,6 +36,23 @@ function workerdProcesses(): number {
     return false;
   };
   return [...names].filter(([pid, name]) => name === "workerd" && below(pid)).length;
+}
+
+/** The instance Worker as a WorkerHost spec, persisting under `dir`. */
+function instanceSpec(dir: string): HostSpec {
+  return {
+    accountId: "a",
+    script: "s",
+    versionId: "v1",
+    modules: [{ name: "index.js", type: "ESModule", contents: new TextEncoder().encode(INSTANCE_WORKER) }],
+    mainModule: "index.js",
+    bodyPart: null,
+    compatibilityDate: "2025-01-01",
+    compatibilityFlags: [],
+    bindings: [],
+    assets: null,
+    persistDir: dir,
+  };
 }
 
 let emu: Emulator;
@@ -70,23 +88,22 @@ test("an idle Worker's workerd stops; the next request starts it again and is an
   expect(workerdProcesses()).toBeGreaterThanOrEqual(1);
 });
 
+test("a Worker still starting when the host stops is disposed, not left running", async () => {
+  const workers = new WorkerHost();
+  const before = workerdProcesses();
+  const starting = workers.start(instanceSpec(emu.stateDir));
+  await workers.stopAll();
+  const result = await starting;
+  expect(result).toEqual({ ok: false, error: "the emulator is stopping" });
+  expect(workers.runningCount).toBe(0);
+  expect(workerdProcesses()).toBeLessThanOrEqual(before);
+});
+
 test("a request that arrives while its idle Worker is being disposed is served by a fresh start", async () => {
   let clock = 0;
   // The idle period passes only when the test moves this clock.
   const workers = new WorkerHost({ idleMs: 1000, now: () => clock });
-  const spec = (): HostSpec => ({
-    accountId: "a",
-    script: "s",
-    versionId: "v1",
-    modules: [{ name: "index.js", type: "ESModule", contents: new TextEncoder().encode(INSTANCE_WORKER) }],
-    mainModule: "index.js",
-    bodyPart: null,
-    compatibilityDate: "2025-01-01",
-    compatibilityFlags: [],
-    bindings: [],
-    assets: null,
-    persistDir: emu.stateDir,
-  });
+  const spec = () => instanceSpec(emu.stateDir);
   try {
     const first = await workers.lease("a/s", "v1", spec);
     if (!first.ok) throw new Error(first.error);
