@@ -58,3 +58,19 @@ export function writeBenchSection(heading: string, section: string): void {
     : `${existing.trimEnd()}\n\n${section}`;
   writeFileSync(BENCHMARKS_MD, next);
 }
+
+/**
+ * Puts `section` (which starts with `### <sub>`) under `## <heading>` in docs/benchmarks.md: in
+ * place of that subsection, or at the end of the heading's section (made when there is none).
+ */
+export function writeBenchSubsection(heading: string, sub: string, section: string): void {
+  const existing = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, "utf8") : "# Benchmarks\n";
+  const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const whole = new RegExp(`## ${literal(heading)}\\n[\\s\\S]*?(?=\\n## |$)`);
+  const current = whole.exec(existing)?.[0] ?? `## ${heading}\n`;
+  const part = new RegExp(`### ${literal(sub)}\\n[\\s\\S]*?(?=\\n### |$)`);
+  const next = part.test(current)
+    ? current.replace(part, section.trimEnd())
+    : `${current.trimEnd()}\n\n${section.trimEnd()}`;
+  writeBenchSection(heading, `${next}\n`);
+}

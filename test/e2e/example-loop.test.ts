@@ -7,6 +7,7 @@
  * waits at the claim gate. Then a human claims the account and approves.
  * Local mode: the emulator's own terms are signed off automatically.
  */
+import { readdirSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   EXAMPLE_LOOP_STEPS,
@@ -18,9 +19,47 @@ import {
   startRun,
   startTestStack,
   type TestStack,
+  until,
 } from "./stack-support.ts";
 
 let stack: TestStack;
+
+/**
+ * The processes the Sandbox host runs for Sandboxes, by name: everything below this process
+ * (which hosts the stack) but wrangler dev's tree (the orchestrator), the emulator's workerd
+ * previews, esbuild services, and the network agents (the host's helper in a Sandbox's network
+ * namespace, which ends itself 15 s after its last connection).
+ */
+function sandboxProcesses(): string[] {
+  const procs = readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .flatMap((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const close = stat.lastIndexOf(")");
+        const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+        const name = stat.slice(stat.indexOf("(") + 1, close);
+        const ppid = Number(stat.slice(close + 2).split(" ")[1]);
+        return [{ pid: Number(pid), ppid, name, cmd }];
+      } catch {
+        return []; // ended while we looked
+      }
+    });
+  const byPid = new Map(procs.map((p) => [p.pid, p]));
+  const isHostPart = (p: { ppid: number; name: string; cmd: string }) =>
+    p.cmd.includes("dev-worker") ||
+    p.cmd.includes("net-agent") ||
+    p.name === "esbuild" ||
+    (p.name === "workerd" && p.ppid === process.pid);
+  const ofSandbox = (pid: number) => {
+    for (let p = byPid.get(pid); p; p = byPid.get(p.ppid)) {
+      if (isHostPart(p)) return false;
+      if (p.ppid === process.pid) return true;
+    }
+    return false;
+  };
+  return procs.filter((p) => ofSandbox(p.pid)).map((p) => p.name);
+}
 
 beforeAll(async () => {
   stack = await startTestStack("example-loop");
@@ -79,6 +118,36 @@ describe("the example job, offline", () => {
     expect(writes).toHaveLength(2);
     for (const w of writes)
       expect(w.data).toMatchObject({ replay: true, summary: expect.stringMatching(/^\[replay of /) });
+  });
+
+  it("holds no Sandbox process while it waits at the gate", async () => {
+    // Every step's commands end with the step, and no step starts a background process or
+    // exposes a port: the run's Sandbox runs nothing while the gate waits for a human.
+    const headers = { authorization: `Bearer ${stack.sandboxSecret}` };
+    const status = (await (await fetch(`${stack.sandboxes.url}/sandboxes/${id}`, { headers })).json()) as {
+      state: string;
+      processes: number;
+    };
+    expect(status.processes).toBe(0);
+    const listed = (await (
+      await fetch(`${stack.sandboxes.url}/sandboxes/${id}/processes`, { headers })
+    ).json()) as {
+      processes: Array<{ status: string }>;
+    };
+    expect(listed.processes.filter((p) => p.status === "running")).toEqual([]);
+    expect(sandboxProcesses()).toEqual([]);
+
+    // The same two checks see a Sandbox that does keep something running.
+    const other = `${stack.sandboxes.url}/sandboxes/keeps-running`;
+    const started = await fetch(`${other}/processes`, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/json" },
+      body: JSON.stringify({ command: "sleep 300" }),
+    });
+    expect(started.status).toBe(200);
+    expect(((await (await fetch(other, { headers })).json()) as { processes: number }).processes).toBe(1);
+    await until("the sleep to show", async () => (sandboxProcesses().includes("sleep") ? true : undefined));
+    await fetch(other, { method: "DELETE", headers });
   });
 
   it("records the automatic sign-off as such, for the emulator's API base only", async () => {

@@ -42,6 +42,11 @@ export interface EmulatorOptions {
   accountLifetimeMs?: number;
   /** Proof-of-work parameters; default k=4, g=1000 (about 5 ms of work for wrangler). */
   powDifficulty?: { k: number; g: number };
+  /**
+   * A deployed Worker that has served no request for this long is stopped (its workerd
+   * process ends) and started again by the next request; default 60 s.
+   */
+  workerIdleMs?: number;
   /** How often expired accounts are swept; default 1 s. */
   sweepIntervalMs?: number;
   /** Receives informational log lines; default console.log. Unknown endpoints also go to console.warn. */
@@ -67,6 +72,8 @@ export interface Emulator {
   /** The admin routes' bearer secret: for the stack and tests only (never logged, never on argv). */
   adminSecret: string;
   requestLog: RequestLog;
+  /** workerd processes running uploaded Workers now (serving or validated and held for a deploy). */
+  runningWorkers(): number;
   /** Maps a public Worker URL (`https://s.sub.workers.dev/p`) to one reachable through this emulator. */
   localUrl(publicUrl: string): string;
   close(): Promise<void>;
@@ -109,7 +116,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), "nightshift-emulator-"));
   const log = options.log ?? ((line: string) => console.log(`[emulator] ${line}`));
   const store = new StateStore(stateDir);
-  const host = new WorkerHost();
+  const host = new WorkerHost(options.workerIdleMs === undefined ? {} : { idleMs: options.workerIdleMs });
   const requestLog = options.requestLog ?? new RequestLog();
   const faults = new FaultTable();
   const bindHost = options.host ?? "127.0.0.1";
@@ -282,6 +289,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     stateDir,
     adminSecret,
     requestLog,
+    runningWorkers: () => host.runningCount,
     localUrl: (publicUrl) => toLocalUrl(publicUrl, baseUrl),
     async close() {
       clearInterval(timer);

@@ -63,7 +63,7 @@ export async function proxyToWorker(
     res.writeHead(404, { "content-type": "text/html; charset=utf-8" }).end(NOTHING_HERE);
     return 404;
   }
-  const started = await svc.host.ensure(scriptKey(script.accountId, script.name), version.id, () =>
+  const started = await svc.host.lease(scriptKey(script.accountId, script.name), version.id, () =>
     svc.versionSpec(script, version),
   );
   if (!started.ok) {
@@ -82,7 +82,7 @@ export async function proxyToWorker(
   headers.host = hostname;
   headers["mf-original-url"] = `https://${hostname}${target.path}`;
   headers["content-length"] = String(target.body.length);
-  return new Promise<number>((resolve) => {
+  const answered = new Promise<number>((resolve) => {
     const out = httpRequest(
       { hostname: upstream.hostname, port: upstream.port, method: req.method, path: target.path, headers },
       (answer) => {
@@ -96,6 +96,7 @@ export async function proxyToWorker(
         answer.pipe(res);
         answer.on("end", () => resolve(status));
         answer.on("error", () => resolve(status));
+        res.once("close", () => resolve(status));
       },
     );
     out.on("error", (error) => {
@@ -106,4 +107,6 @@ export async function proxyToWorker(
     });
     out.end(target.body);
   });
+  // Until the answer is sent, the Worker is in use: not disposed as idle.
+  return answered.finally(started.release);
 }

@@ -76,6 +76,8 @@ export interface LocalStackOptions {
   orchestratorVars?: Record<string, string>;
   /** Temporary accounts' lifetime in the emulator (default 60 min). */
   accountLifetimeMs?: number;
+  /** How long a deployed preview may serve nothing before its workerd stops (default 60 s; the emulator's `workerIdleMs`). */
+  workerIdleMs?: number;
   unsafeNoBwrap?: boolean;
   /** Each line wrangler dev prints (non-durable). */
   onLine?: (line: string) => void;
@@ -202,6 +204,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stateDir: join(options.stateDir, "emulator"),
       requestLog,
       ...(options.accountLifetimeMs ? { accountLifetimeMs: options.accountLifetimeMs } : {}),
+      ...(options.workerIdleMs ? { workerIdleMs: options.workerIdleMs } : {}),
       ...(options.emulatorLog ? { log: options.emulatorLog } : {}),
     });
   const emulator = await launchEmulator(options.emulatorPort ?? options.port + 1);
