@@ -1087,9 +1087,9 @@ const SANDBOX_HOST = host([
   },
   {
     name: "a write that climbs out after entering the workspace",
-    request: hostPost("/sandboxes/{box}/files/write", { path: "/workspace/../root/x", content: "x" }),
+    request: hostPost("/sandboxes/{box}/files/write", { path: "/workspace/../etc/x", content: "x" }),
     status: 400,
-    body: hostError("invalid", "path must be under /workspace: /workspace/../root/x"),
+    body: hostError("invalid", "path must be under /workspace: /workspace/../etc/x"),
   },
   {
     name: "a write with a NUL byte in the path",
