@@ -100,6 +100,33 @@ if (timeline && typeof EventSource === "function" && timeline.getAttribute("data
     var run = JSON.parse(m.data);
     if (stateEl) stateEl.textContent = run.state;
     if (statusEl) statusEl.textContent = run.status;
+    if ("waiting" in run) showWaiting(run.waiting);
+  };
+  // The "Waiting for …" line, as the page renders it (pages/run.ts): the sentence, then the countdown.
+  var showWaiting = function (waiting) {
+    var el = document.getElementById("waiting-for");
+    if (!waiting) {
+      if (el) el.remove();
+      return;
+    }
+    if (!el) {
+      el = document.createElement("p");
+      el.id = "waiting-for";
+      el.className = "notice";
+      el.setAttribute("role", "status");
+      var at = stateEl && stateEl.closest("p");
+      if (at) at.after(el);
+      else timeline.before(el);
+    }
+    el.textContent = "Waiting for " + waiting.what;
+    if (waiting.until !== null) {
+      var time = document.createElement("time");
+      time.setAttribute("datetime", new Date(waiting.until).toISOString());
+      time.setAttribute("data-deadline", String(waiting.until));
+      el.appendChild(document.createTextNode(" · "));
+      el.appendChild(time);
+      tick();
+    }
   };
   source.onmessage = function (m) {
     var e = JSON.parse(m.data);

@@ -13,6 +13,7 @@ import type { EventRow, RunRow } from "../store/rows.ts";
 import { getRun } from "../store/runs.ts";
 import { claimUrlsIn, hideClaimUrl } from "../web/claim-url.ts";
 import { eventStreamResponse, resumeAfter } from "../web/event-stream.ts";
+import { waitingFor } from "../web/waiting-for.ts";
 import { canOperate, type Principal } from "../web/roles.ts";
 import { CSRF_FIELD, checkCsrf, csrfToken } from "./csrf.ts";
 import { type C, type InboxEnv, sameOrigin, secretOf } from "./inbox-http.ts";
@@ -112,6 +113,8 @@ export function mountRunRoutes(
       runId: run.id,
       after: resumeAfter(c.req.header("last-event-id"), c.req.query("after")),
       render: (event) => timelineEntry(withoutClaimUrl(run)(event)),
+      // The run page's "Waiting for …" line follows the run (never the claim URL: see waiting-for.ts).
+      describe: async (now) => ({ waiting: waitingFor(now, await listGates(c.env.DB, { runId: now.id })) }),
     });
   });
 }

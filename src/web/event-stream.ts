@@ -5,7 +5,7 @@
  *
  *   retry: 2000                                   once, first
  *   id: <seq>\ndata: <event JSON>                 each audit event, oldest first
- *   event: state\ndata: {"state","status"}        when the run's state changes
+ *   event: state\ndata: {"state","status",…}    when the run's state (or what `describe` adds) changes
  *   event: end\ndata: {"state","status"}          the run is final and everything was sent
  *   : keep-alive                                  while nothing happens
  *
@@ -14,7 +14,7 @@
  * got: no duplicates, no gaps. The stream lives at most `lifetimeMs` (then the
  * client reconnects), so no connection and no D1 polling outlives its use.
  */
-import type { EventRow } from "../store/rows.ts";
+import type { EventRow, RunRow } from "../store/rows.ts";
 import { listEvents } from "../store/events.ts";
 import { getRun } from "../store/runs.ts";
 
@@ -30,6 +30,8 @@ export interface EventStreamOptions {
   /** How long a client waits before reconnecting (the SSE `retry` field). */
   retryMs?: number;
   keepAliveMs?: number;
+  /** More to say about the run in each `state` message (the inbox: what it waits for). */
+  describe?: (run: RunRow) => Promise<Record<string, unknown>>;
 }
 
 export const STREAM_DEFAULTS = { pollMs: 1_000, lifetimeMs: 60_000, retryMs: 2_000, keepAliveMs: 15_000 };
@@ -74,9 +76,13 @@ export function eventStreamResponse(options: EventStreamOptions): Response {
           after = event.seq;
         }
         const run = await getRun(options.db, options.runId);
-        const view = run ? { state: run.state, status: run.status } : { state: "unknown", status: "final" };
-        if (`${view.state}/${view.status}` !== lastState) {
-          lastState = `${view.state}/${view.status}`;
+        const view = run
+          ? { state: run.state, status: run.status, ...(await options.describe?.(run)) }
+          : { state: "unknown", status: "final" };
+        // A claim approved while the run stays `promoting` changes what it waits for, not its state.
+        const key = JSON.stringify(view);
+        if (key !== lastState) {
+          lastState = key;
           out += sseMessage({ event: "state", data: view });
         }
         // The run's row turns final just before its last event is written: end only after a

@@ -9,25 +9,16 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort, listenerOf, PortInUse, portTaken } from "../../src/local/net.ts";
+import { listenerOf, PortInUse, portTaken } from "../../src/local/net.ts";
 import { startLocalStack } from "../../src/local/orchestrator/stack.ts";
 import { until } from "../e2e/local-stack.ts";
+import { fourFreePorts } from "../support/ports.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const cleanup: Array<() => Promise<void>> = [];
 afterAll(async () => {
   for (const step of cleanup.reverse()) await step().catch(() => {});
 });
-
-/** A port with the next three free as well: the stack takes port … port + 3. */
-async function fourFreePorts(): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (port > 65_000) continue;
-    const taken = await Promise.all([1, 2, 3].map((n) => portTaken(port + n)));
-    if (!taken.includes(true)) return port;
-  }
-}
 
 function listen(port: number): Promise<Server> {
   return new Promise((resolve, reject) => {
