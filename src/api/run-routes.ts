@@ -6,8 +6,10 @@
 import type { Hono } from "hono";
 import { z } from "zod";
 import { cancelRun } from "../control/cancel.ts";
+import { rerunRun } from "../control/rerun.ts";
 import { resumeRun } from "../control/resume.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
+import { runIdSchema } from "../jobs/run-params.ts";
 import { listEvents } from "../store/events.ts";
 import { approvalsOfRun, listGates } from "../store/gates.ts";
 import { getArtifact } from "../store/artifacts.ts";
@@ -28,6 +30,7 @@ const cancelBody = z.strictObject({
   reason: z.string().max(2_000).optional(),
 });
 const resumeBody = z.strictObject({ by: z.string().min(1).max(200).optional() });
+const rerunBody = z.strictObject({ id: runIdSchema.optional() });
 const listQuery = z.strictObject({
   job: z.string().optional(),
   status: z.enum(RUN_STATUSES).optional(),
@@ -124,6 +127,38 @@ export function mountRunRoutes(
     if (!result.ok)
       throw new ApiError(result.code, result.message, result.code === "not_found" ? "id" : undefined);
     return c.json({ cancelRequested: true }, 202);
+  });
+
+  app.post("/api/runs/:id/rerun", async (c) => {
+    demand(c.get("principal"), canOperate(c.get("principal")), "run again (needs approver or admin)");
+    const body = await jsonBody(c, rerunBody);
+    const result = await rerunRun(c.env, registry, {
+      runId: c.req.param("id"),
+      newId: body.id,
+      by: c.get("principal").identity,
+      at: now(),
+    });
+    if (!result.ok) {
+      switch (result.code) {
+        case "not_found":
+          throw new ApiError("not_found", result.message, "id");
+        case "not_final":
+        case "no_job":
+          throw new ApiError("conflict", result.message, "id", { reason: result.code });
+        case "duplicate":
+          throw new ApiError("conflict", result.message, "body.id", { reason: result.code });
+        case "unavailable":
+          throw new ApiError("unavailable", `could not start the run: ${result.message}`);
+      }
+    }
+    const run = await getRun(c.env.DB, result.runId);
+    return c.json(
+      {
+        run: run ? runView(run, visibility(c.get("principal"), run)) : { id: result.runId },
+        rerunOf: result.rerunOf,
+      },
+      201,
+    );
   });
 
   app.post("/api/runs/:id/resume", async (c) => {

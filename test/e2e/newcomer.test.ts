@@ -151,6 +151,16 @@ describe("a newcomer's first run", () => {
     await expect(page.locator("#run-state").textContent()).resolves.toBe("succeeded");
     await expect(page.locator("#waiting-for").count()).resolves.toBe(0);
   });
+
+  it("runs it again from the terminal, and can stop that run", async () => {
+    const again = await nightshift("rerun", runId);
+    expect(again.code, again.stderr).toBe(0);
+    const newId = /^(\S+): started again from /m.exec(again.stdout + again.stderr)?.[1];
+    expect(newId).toBeDefined();
+    expect(newId).not.toBe(runId);
+    const cancelled = await nightshift("cancel", newId!, "--reason", "only trying");
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+  });
 });
 
 declare const document: { getElementById(id: string): unknown };

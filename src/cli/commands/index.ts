@@ -157,6 +157,16 @@ export const verbs: Record<string, VerbSpec> = {
     examples: ["nightshift resume hello-1"],
     load: () => import("./resume.ts").then((m) => m.resume),
   },
+  rerun: {
+    summary: "run a finished run again from the start: same job, same input",
+    description:
+      "For any run that has ended (failed, rejected, cancelled, succeeded); exit 5, saying why, for one still going. To go on from the last good step of a run that failed on infrastructure, use resume.",
+    args: [{ name: "<run>", description: "the finished run's id" }],
+    options: [{ flags: "--id <id>", description: "the new run's id (a second rerun with it is refused)" }],
+    kind: "api",
+    examples: ["nightshift rerun hello-1"],
+    load: () => import("./rerun.ts").then((m) => m.rerun),
+  },
   rollback: {
     summary: "undo a run's DNS change, behind its own rollback gate",
     description: "Starts the run that undoes <run>'s DNS change; approve its rollback gate like any gate.",
