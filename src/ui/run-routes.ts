@@ -5,6 +5,7 @@
  * The claim URL, a credential, never shows in either.
  */
 import type { Hono } from "hono";
+import { rerunRun } from "../control/rerun.ts";
 import { resumeRefusal, resumeRun } from "../control/resume.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import { listEvents } from "../store/events.ts";
@@ -20,8 +21,9 @@ import { type C, type InboxEnv, sameOrigin, secretOf } from "./inbox-http.ts";
 import { htmlResponse, messagePage } from "./layout.ts";
 import { runPage, timelineEntry } from "./pages/run.ts";
 
-/** What a resume form's CSRF token is bound to: the person and this run. */
+/** What a resume or re-run form's CSRF token is bound to: the person, the action and this run. */
 const resumeScope = (runId: string) => `resume:${runId}`;
+const rerunScope = (runId: string) => `rerun:${runId}`;
 
 export function mountRunRoutes(
   inbox: Hono<InboxEnv>,
@@ -42,6 +44,19 @@ export function mountRunRoutes(
         }
       : null;
 
+  /** The Run again form, for a run that has ended and a person who may start runs. */
+  const rerunForm = async (c: C, run: RunRow, principal: Principal) =>
+    run.status === "final" && canOperate(principal) && registry.jobs.has(run.job)
+      ? {
+          action: `/inbox/runs/${run.id}/rerun`,
+          csrf: await csrfToken(
+            secretOf(c),
+            { identity: principal.identity, scope: rerunScope(run.id) },
+            now(),
+          ),
+        }
+      : null;
+
   inbox.get("/runs/:id", async (c) => {
     const run = await getRun(c.env.DB, c.req.param("id"));
     if (!run)
@@ -51,6 +66,7 @@ export function mountRunRoutes(
     const decided = c.req.query("decided");
     const recorded = c.req.query("recorded");
     const resumed = c.req.query("resumed");
+    const rerunOf = c.req.query("rerunOf");
     return htmlResponse(
       runPage({
         principal: c.get("principal"),
@@ -59,28 +75,65 @@ export function mountRunRoutes(
         events,
         now: now(),
         resume: await resumeForm(c, run, c.get("principal")),
+        rerun: await rerunForm(c, run, c.get("principal")),
         notice: decided
           ? `Recorded: ${decided}. The run resumes; this timeline updates by itself.`
           : recorded
             ? `Recorded: ${recorded}. The gate waits for another approver.`
             : resumed
               ? `Resumed at ${resumed}: the run goes on from its last good step; this timeline updates by itself.`
-              : null,
+              : rerunOf
+                ? `Started again from run ${rerunOf}, with the same input; this timeline updates by itself.`
+                : null,
       }),
     );
   });
 
-  inbox.post("/runs/:id/resume", async (c) => {
+  inbox.post("/runs/:id/resume", (c) =>
+    operatorForm(c, resumeScope, "resume runs", async (runId, by) => {
+      const result = await resumeRun(c.env, registry, { runId, by, at: now() });
+      return result.ok
+        ? { ok: true, to: `/inbox/runs/${runId}?resumed=${encodeURIComponent(result.state)}` }
+        : { ...result, title: "Cannot resume", otherTitle: "Not resumed" };
+    }),
+  );
+
+  inbox.post("/runs/:id/rerun", (c) =>
+    operatorForm(c, rerunScope, "start runs", async (runId, by) => {
+      const result = await rerunRun(c.env, registry, { runId, by, at: now() });
+      return result.ok
+        ? { ok: true, to: `/inbox/runs/${result.runId}?rerunOf=${encodeURIComponent(runId)}` }
+        : { ...result, title: "Cannot run it again", otherTitle: "Not started" };
+    }),
+  );
+
+  /**
+   * A run's button (Resume, Run again): posted from this site, with the CSRF token its page gave
+   * this person for this run, by someone who may start runs; then the action, and a redirect to
+   * where it leads or a page saying why not (409 refused, 404 unknown, 503 could not start).
+   */
+  async function operatorForm(
+    c: C,
+    scope: (runId: string) => string,
+    may: string,
+    act: (
+      runId: string,
+      by: string,
+    ) => Promise<
+      | { ok: true; to: string }
+      | { ok: false; code: string; message: string; title: string; otherTitle: string }
+    >,
+  ): Promise<Response> {
     const principal = c.get("principal");
     if (!sameOrigin(c))
       return messagePage(403, "Refused", "This form was posted from another site.", principal);
-    const runId = c.req.param("id");
+    const runId = c.req.param("id") ?? "";
     const form = await c.req.parseBody();
     const token = form[CSRF_FIELD];
     const csrf = await checkCsrf(
       secretOf(c),
       typeof token === "string" ? token : undefined,
-      { identity: principal.identity, scope: resumeScope(runId) },
+      { identity: principal.identity, scope: scope(runId) },
       now(),
     );
     if (!csrf.ok) return messagePage(403, "Refused (CSRF)", csrf.message, principal);
@@ -88,21 +141,21 @@ export function mountRunRoutes(
       return messagePage(
         403,
         "Not allowed",
-        `${principal.identity} may not resume runs (needs approver or admin).`,
+        `${principal.identity} may not ${may} (needs approver or admin).`,
         principal,
       );
-    const result = await resumeRun(c.env, registry, { runId, by: principal.identity, at: now() });
-    if (result.ok) return c.redirect(`/inbox/runs/${runId}?resumed=${encodeURIComponent(result.state)}`, 303);
+    const result = await act(runId, principal.identity);
+    if (result.ok) return c.redirect(result.to, 303);
     const status = result.code === "not_found" ? 404 : result.code === "unavailable" ? 503 : 409;
     const response = messagePage(
       status,
-      status === 409 ? "Cannot resume" : "Not resumed",
+      status === 409 ? result.title : result.otherTitle,
       result.message,
       principal,
     );
     response.headers.set("x-nightshift-refusal", result.code);
     return response;
-  });
+  }
 
   // The live timeline (Server-Sent Events, see src/web/event-stream.ts); the page works without it.
   inbox.get("/runs/:id/stream", async (c) => {

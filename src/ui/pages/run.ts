@@ -74,6 +74,8 @@ export function runPage(options: {
   notice?: string | null;
   /** Set when the run failed on infrastructure and this person may resume it. */
   resume?: { action: string; csrf: string } | null;
+  /** Set when the run has ended and this person may start runs: the Run again button. */
+  rerun?: { action: string; csrf: string } | null;
 }): Html {
   const { run, gates, events, now } = options;
   const last = events.at(-1)?.seq ?? 0;
@@ -96,12 +98,21 @@ ${
     : ""
 }
 ${options.resume ? resumeSection(run, options.resume) : ""}
+${options.rerun ? rerunSection(options.rerun) : ""}
 <h2>Timeline</h2>
 <ol class="timeline" aria-live="polite" aria-relevant="additions" data-timeline data-stream="/inbox/runs/${run.id}/stream" data-after="${last}" data-final="${run.status === "final"}">
 ${timelineItems(events)}
 </ol>
 ${run.status === "final" ? "" : html`<p class="meta" id="live-status" role="status">This timeline updates by itself. <noscript>Without script, reload the page to see new events.</noscript></p>`}`;
   return page({ title: `Run ${run.id}`, principal: options.principal, body });
+}
+
+/** A new run of the same job with the same input, from the start (src/control/rerun.ts). */
+function rerunSection(form: { action: string; csrf: string }): Html {
+  return html`<form method="post" class="rerun" action="${form.action}">
+<input type="hidden" name="${CSRF_FIELD}" value="${form.csrf}">
+<button type="submit">Run again</button> <span class="meta">a new run of this job with the same input, from the start</span>
+</form>`;
 }
 
 /** Why the run failed, and the button that resumes it from its last good step. */
