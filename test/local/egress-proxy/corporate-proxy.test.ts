@@ -19,7 +19,10 @@ import {
   type StackEgress,
   startStackEgress,
 } from "../../../src/local/orchestrator/egress.ts";
+import { jobSchema } from "../../../src/jobs/schema.ts";
 import type { Sandbox } from "../../../src/ports/sandbox.ts";
+import { runSetup } from "../../../src/run/workspace.ts";
+import { TLS_HINT } from "../../../src/run/tls-hint.ts";
 import { type LocalSandboxes, startLocalSandboxes } from "../../adapters/agent/local-sandbox.ts";
 
 const PROXY_USER = "corp-user";
@@ -350,6 +353,32 @@ describe("a Sandbox behind a TLS-inspecting proxy", () => {
       expect(JSON.stringify(wrong.proxy.log)).not.toContain(PROXY_PASS);
     } finally {
       await wrong.proxy.close();
+    }
+  });
+
+  it("fails a setup on a Sandbox host not given the CAs at once, saying what the error is", async () => {
+    // The egress proxy chains as before; only the Sandboxes lack the CA (the state before the fix).
+    const plain = await startLocalSandboxes("corp-proxy-no-ca", {
+      gateways: [{ port: Number(new URL(egress.proxy.url).port) }],
+      env: { HTTPS_PROXY: egress.proxy.url, NO_PROXY: "127.0.0.1,localhost" },
+    });
+    try {
+      const job = jobSchema.parse({
+        name: "behind-proxy",
+        source: { kind: "directory", path: "workflows/x" },
+        setup: ["npm view tiny-pkg version --registry https://registry.corp.test/ --fetch-retries 0"],
+        agent: { adapter: "replay", instructions: "x" },
+        deploy: { workerName: "x" },
+        verify: { probes: [{ path: "/" }] },
+      });
+      const failure = await runSetup(await plain.fresh(), job);
+      expect(failure?.code).toBe("setup_failed");
+      expect(failure?.message.startsWith(TLS_HINT)).toBe(true);
+      expect(failure?.message).toMatch(
+        /UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|SELF_SIGNED_CERT_IN_CHAIN/,
+      );
+    } finally {
+      await plain.close();
     }
   });
 });
