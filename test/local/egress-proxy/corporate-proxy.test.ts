@@ -3,11 +3,13 @@
  * network namespace). The host process has NODE_EXTRA_CA_CERTS naming a throwaway CA (made
  * with openssl, its private key in the same file) and HTTPS_PROXY naming an upstream proxy
  * that demands credentials; the only way the Sandbox can reach the servers signed by that CA is
- * the egress proxy chaining through the upstream one. Node, curl and npm inside trust the CA;
- * the proxy's password, the CA's key and the host's other files stay out of the Sandbox.
+ * the egress proxy chaining through the upstream one. Node, curl, `npm view` and `npm install`
+ * inside trust the CA; the proxy's password, the CA's key and the host's other files stay out
+ * of the Sandbox. A Sandbox host not given the CA fails a setup at once, saying why.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, request, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { connect, type Socket } from "node:net";
@@ -34,6 +36,7 @@ const TARBALL_HOST = "registry.corp.test";
 let dir: string;
 let caKeyLine: string;
 let caCert: string;
+let tarball: Buffer;
 let origin: Server;
 let upstream: Server;
 const connects: Array<{ target: string; auth: string | undefined }> = [];
@@ -117,6 +120,11 @@ beforeAll(async () => {
     "-extfile",
     "ext.cnf",
   );
+  // A package as npm packs it, for `npm install` from the registry behind the proxy.
+  mkdirSync(join(dir, "pkg", "package"), { recursive: true });
+  writeFileSync(join(dir, "pkg", "package", "package.json"), '{"name":"tiny-pkg","version":"1.4.2"}\n');
+  execFileSync("tar", ["-czf", join(dir, "tiny-pkg.tgz"), "-C", join(dir, "pkg"), "package"]);
+  tarball = readFileSync(join(dir, "tiny-pkg.tgz"));
   caCert = readFileSync(join(dir, "ca.pem"), "utf8");
   const caKey = readFileSync(join(dir, "ca.key"), "utf8");
   caKeyLine = caKey.split("\n")[1]!;
@@ -139,11 +147,19 @@ beforeAll(async () => {
               "1.4.2": {
                 name: "tiny-pkg",
                 version: "1.4.2",
-                dist: { tarball: `https://${TARBALL_HOST}/tiny-pkg/-/tiny-pkg-1.4.2.tgz` },
+                dist: {
+                  tarball: `https://${TARBALL_HOST}/tiny-pkg/-/tiny-pkg-1.4.2.tgz`,
+                  shasum: createHash("sha1").update(tarball).digest("hex"),
+                  integrity: `sha512-${createHash("sha512").update(tarball).digest("base64")}`,
+                },
               },
             },
           }),
         );
+      }
+      if (req.url === "/tiny-pkg/-/tiny-pkg-1.4.2.tgz") {
+        res.setHeader("content-type", "application/octet-stream");
+        return res.end(tarball);
       }
       if (req.url === "/v1/messages")
         return res.end(req.headers["x-api-key"] === MODEL_KEY ? "model: key ok" : "model: no key");
@@ -276,6 +292,15 @@ describe("a Sandbox behind a TLS-inspecting proxy", () => {
     expect(npm.stderr).not.toMatch(/SELF_SIGNED|UNABLE_TO|certificate/i);
     expect(npm.exitCode).toBe(0);
     expect(npm.stdout.trim()).toBe("1.4.2");
+    const install = await sandbox.exec(
+      "npm install tiny-pkg --registry https://registry.corp.test/ --fetch-retries 0 --no-audit --no-fund",
+      { cwd: "/workspace", env: { npm_config_update_notifier: "false" } },
+    );
+    expect(install.stderr).not.toMatch(/SELF_SIGNED|UNABLE_TO|certificate/i);
+    expect(install.exitCode).toBe(0);
+    expect(await sandbox.readFile("/workspace/node_modules/tiny-pkg/package.json")).toContain(
+      '"version":"1.4.2"',
+    );
   });
 
   it("trusts the CA where the egress proxy opens TLS itself (a model route behind the upstream proxy)", async () => {
