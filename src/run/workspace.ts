@@ -9,6 +9,7 @@ import type { Job } from "../jobs/schema.ts";
 import { ensureAtSnapshot } from "../ports/step-consistency.ts";
 import { type Sandbox, type SandboxProvider, WORKSPACE_DIR } from "../ports/sandbox.ts";
 import { digest } from "../store/digest.ts";
+import { tlsHint } from "./tls-hint.ts";
 
 /** Where a directory source is visible inside a Sandbox (the local host mounts the project's jobs there). */
 export const SOURCES_DIR = "/sources";
@@ -45,7 +46,7 @@ export async function fetchSource(sandbox: Sandbox, job: Job): Promise<PrepareFa
   if (fetched.exitCode !== 0) {
     return {
       code: "source_failed",
-      message: excerpt(`${fetch.join(" ")} exited ${fetched.exitCode}: ${fetched.stderr}`),
+      message: withHint(`${fetch.join(" ")} exited ${fetched.exitCode}: ${fetched.stderr}`),
     };
   }
   return null;
@@ -58,7 +59,7 @@ export async function runSetup(sandbox: Sandbox, job: Job): Promise<PrepareFailu
     if (result.exitCode !== 0) {
       return {
         code: "setup_failed",
-        message: excerpt(`${command} exited ${result.exitCode}: ${result.stderr || result.stdout}`),
+        message: withHint(`${command} exited ${result.exitCode}: ${result.stderr || result.stdout}`),
       };
     }
   }
@@ -122,6 +123,12 @@ export async function prepareWorkspace(
   if (failed) return { ok: false, error: failed };
   const snap = await sandbox.snapshot({ idempotencyKey, name, pin: true });
   return { ok: true, snapshotId: snap.id, reused: false };
+}
+
+/** A failure's message, led by what a certificate error means when the output shows one. */
+function withHint(text: string): string {
+  const hint = tlsHint(text);
+  return hint ? `${hint}. ${excerpt(text)}` : excerpt(text);
 }
 
 export function excerpt(text: string, max = 2_000): string {

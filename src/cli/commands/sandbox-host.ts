@@ -11,6 +11,7 @@
  */
 import { join } from "node:path";
 import { secretFile } from "../../local/bearer-secret.ts";
+import { CaCertificatesError, hostExtraCertificates } from "../../local/host-trust.ts";
 import { SandboxHostStartError, startSandboxHost } from "../../local/sandbox-host/index.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
@@ -56,6 +57,8 @@ export const sandboxHost: Command = {
           port: int(port, "--gateway") ?? 0,
         })),
         snapshotMode,
+        // The host's extra CAs (a TLS-inspecting proxy's root): every command trusts them too.
+        caCertificates: await hostExtraCertificates(process.env),
         unsafeNoBwrap: values["unsafe-no-bwrap"] === true,
         ...(text(values["keep-snapshots"])
           ? { keepSnapshots: int(text(values["keep-snapshots"]), "--keep-snapshots") }
@@ -63,7 +66,8 @@ export const sandboxHost: Command = {
         log: (line) => console.log(line),
       });
     } catch (error) {
-      if (error instanceof SandboxHostStartError) throw new UserError(error.message);
+      if (error instanceof SandboxHostStartError || error instanceof CaCertificatesError)
+        throw new UserError(error.message);
       throw error;
     }
     await new Promise<void>((resolve) => {

@@ -14,6 +14,8 @@ import { join } from "node:path";
 import { followRun, nextSteps } from "../../local/orchestrator/follow.ts";
 import { toLocalUrl } from "../../ports/emulator-urls.ts";
 import { PortInUse } from "../../local/net.ts";
+import { UpstreamProxyError } from "../../local/egress-proxy/upstream.ts";
+import { CaCertificatesError } from "../../local/host-trust.ts";
 import { SandboxHostUnavailable, startLocalStack } from "../../local/orchestrator/stack.ts";
 import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
@@ -82,6 +84,11 @@ export const start: Command = {
       },
     }).catch((error: unknown) => {
       if (error instanceof PortInUse) throw new UserError(error.message);
+      // The host's proxy or CA settings name something unusable (docs/sandbox.md).
+      if (error instanceof CaCertificatesError || error instanceof UpstreamProxyError)
+        throw new UserError(
+          `${error.message} (see docs/sandbox.md, "Behind a corporate proxy / TLS inspection")`,
+        );
       if (error instanceof SandboxHostUnavailable)
         throw new UserError(
           `${error.message}\n  install bubblewrap (apt-get install bubblewrap) or pass --unsafe-no-bwrap`,

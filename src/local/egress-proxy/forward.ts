@@ -1,6 +1,62 @@
 /** HTTP plumbing of the egress proxy: header filtering, JSON refusals, streaming forward. */
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import {
+  type ClientRequest,
+  request as httpRequest,
+  type IncomingMessage,
+  type RequestOptions,
+  type ServerResponse,
+} from "node:http";
 import { request as httpsRequest } from "node:https";
+import { isIP } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import { openTunnel, proxyAuthorization, proxyFor, proxyPort, type UpstreamProxy } from "./upstream.ts";
+
+/** How the egress proxy itself goes out: through the host's upstream proxy, trusting its CAs. */
+export interface Outbound {
+  upstream: UpstreamProxy | null;
+  /** The roots TLS is checked against (Node's plus the host's extras), or undefined for Node's. */
+  ca: readonly string[] | undefined;
+}
+
+export const DIRECT: Outbound = { upstream: null, ca: undefined };
+
+/**
+ * A request to `target`, directly or through the upstream proxy: https through a CONNECT
+ * tunnel with TLS on top (checked against `ca`), plain http in absolute form.
+ */
+async function open(
+  outbound: Outbound,
+  target: URL,
+  options: RequestOptions,
+  onAnswer: (answer: IncomingMessage) => void,
+): Promise<ClientRequest> {
+  const https = target.protocol === "https:";
+  const port = Number(target.port) || (https ? 443 : 80);
+  const proxy = proxyFor(outbound.upstream, https ? "https" : "http", target.hostname, port);
+  const ca = outbound.ca ? { ca: [...outbound.ca] } : {};
+  if (!proxy) return (https ? httpsRequest : httpRequest)(target, { ...options, ...ca }, onAnswer);
+  if (https) {
+    const socket = await openTunnel(proxy, target.hostname, port, outbound.ca);
+    const servername = isIP(target.hostname) ? {} : { servername: target.hostname };
+    return httpsRequest(
+      target,
+      { ...options, createConnection: () => tlsConnect({ socket, ...servername, ...ca }) },
+      onAnswer,
+    );
+  }
+  const auth = proxyAuthorization(proxy);
+  return (proxy.protocol === "https:" ? httpsRequest : httpRequest)(
+    {
+      ...options,
+      ...ca,
+      host: proxy.hostname,
+      port: proxyPort(proxy),
+      path: target.href,
+      headers: { ...options.headers, host: target.host, ...(auth ? { "proxy-authorization": auth } : {}) },
+    },
+    onAnswer,
+  );
+}
 
 export interface EgressLogEntry {
   kind: "route" | "connect" | "forward" | "grant" | "admin";
@@ -54,16 +110,16 @@ export function forward(
   target: URL,
   headers: Array<[string, string]>,
   entry: EgressLogEntry,
+  outbound: Outbound,
   rewrite?: AnswerRewrite,
 ): void {
-  const send = target.protocol === "https:" ? httpsRequest : httpRequest;
   const outgoing: Record<string, string | string[]> = {};
   for (const [name, value] of headers) {
     const key = name.toLowerCase();
     const prev = outgoing[key];
     outgoing[key] = prev === undefined ? value : ([] as string[]).concat(prev, value);
   }
-  const upstream = send(target, { method: req.method, headers: outgoing }, (answer) => {
+  const onAnswer = (answer: IncomingMessage) => {
     entry.status = answer.statusCode ?? 502;
     const back: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(answer.headers))
@@ -87,11 +143,14 @@ export function forward(
       res.end(body);
     });
     answer.on("error", (error) => res.destroy(error));
-  });
-  upstream.on("error", (error) => {
+  };
+  const failed = (error: Error) => {
     entry.status = 502;
     if (!res.headersSent) refuse(res, 502, `upstream ${target.host} unreachable: ${error.message}`);
     else res.destroy(error);
-  });
-  req.pipe(upstream);
+  };
+  open(outbound, target, { method: req.method, headers: outgoing }, onAnswer).then((upstream) => {
+    upstream.on("error", failed);
+    req.pipe(upstream);
+  }, failed);
 }

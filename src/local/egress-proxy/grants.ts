@@ -27,7 +27,15 @@ import {
   PLACEHOLDER_CLAIM_URL,
   PROVISIONING_PATH,
 } from "../../ports/egress-grants.ts";
-import { type AnswerRewrite, type EgressLogEntry, forward, headerPairs, refuse } from "./forward.ts";
+import {
+  type AnswerRewrite,
+  DIRECT,
+  type EgressLogEntry,
+  forward,
+  headerPairs,
+  type Outbound,
+  refuse,
+} from "./forward.ts";
 
 interface Grant {
   upstream: URL;
@@ -89,6 +97,8 @@ function captureInto(grant: Grant, placeholder: string): AnswerRewrite {
 const ENDED_MEMORY = 1_000;
 
 export interface GrantsOptions {
+  /** How forwarded calls go out (the host's upstream proxy, its CAs). */
+  outbound?: Outbound;
   /** Bearer secret of the admin API; without one, every admin request is 401. */
   adminSecret?: string;
   now: () => number;
@@ -276,7 +286,7 @@ export function createGrants(options: GrantsOptions) {
       );
       if (key !== null) headers.push(["idempotency-key", key]);
     }
-    forward(req, res, target, headers, entry, rewrite);
+    forward(req, res, target, headers, entry, options.outbound ?? DIRECT, rewrite);
   }
 
   return {

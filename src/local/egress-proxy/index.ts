@@ -15,15 +15,22 @@
  *   Sandbox never holds (grants.ts; wire format in src/ports/egress-grants.ts).
  * - Anything else: 403, and the attempt is in the request log.
  *
+ * Behind a corporate proxy (`upstream`, from the HTTPS_PROXY / HTTP_PROXY / NO_PROXY of the
+ * process that runs this), everything it sends out goes through that proxy (CONNECT for TLS),
+ * and the TLS it opens itself trusts the host's extra CAs (`caCertificates`): the Sandbox still
+ * sees only this proxy, never the upstream's address or credentials (upstream.ts).
+ *
  * The keys live in this process only: never in a Sandbox's environment, files
  * or process list (the Sandbox has its own PID namespace; see the test
  * test/adapters/agent/cli.node.test.ts).
  */
 import { type IncomingMessage, type Server, createServer } from "node:http";
 import { connect, type Socket } from "node:net";
+import { rootCertificates } from "node:tls";
 import { EGRESS_ROUTES, type EgressRoute, routeForPath, withCredential } from "../../ports/egress-routes.ts";
-import { type EgressLogEntry, forward, headerPairs, refuse } from "./forward.ts";
+import { type EgressLogEntry, forward, headerPairs, type Outbound, refuse } from "./forward.ts";
 import { createGrants } from "./grants.ts";
+import { openTunnel, proxyFor, type UpstreamProxy } from "./upstream.ts";
 
 export type { EgressLogEntry } from "./forward.ts";
 
@@ -38,6 +45,10 @@ export interface EgressProxyOptions {
   allowHosts?: readonly string[];
   /** Bearer secret of the grant API (`/__egress/grants`); the orchestrator's only, never a Sandbox's. */
   adminSecret?: string;
+  /** The host's upstream proxy to chain to (default none: `upstreamFromEnvironment` reads one). */
+  upstream?: UpstreamProxy | null;
+  /** Extra CA certificates (PEM) trusted beside Node's roots where this proxy opens TLS itself. */
+  caCertificates?: readonly string[];
   /** Called with each log entry once its outcome is known (`npm start` prints refusals). */
   onEntry?: (entry: EgressLogEntry) => void;
   /** Clock for grant expiry (tests). */
@@ -71,6 +82,11 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
   const sockets = new Set<Socket>();
   const host = options.host ?? "127.0.0.1";
   let url = "";
+  const extraCa = options.caCertificates ?? [];
+  const outbound: Outbound = {
+    upstream: options.upstream ?? null,
+    ca: extraCa.length ? [...rootCertificates, ...extraCa] : undefined,
+  };
 
   /** Logs an entry; `onEntry` hears of it once its answer is finished (or at once, without one). */
   const record = (entry: EgressLogEntry, done?: { once(event: "close", fn: () => void): unknown }) => {
@@ -103,7 +119,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
         entry.status = 403;
         return refuse(res, 403, `${target.hostname} is not on the egress allowlist`);
       }
-      return forward(req, res, target, headerPairs(req), entry);
+      return forward(req, res, target, headerPairs(req), entry, outbound);
     }
     const found = routeForPath(path, routes);
     const entry = record(
@@ -128,7 +144,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     }
     const query = raw.includes("?") ? raw.slice(raw.indexOf("?")) : "";
     const target = new URL(`${found.route.upstream.replace(/\/+$/, "")}${found.rest}${query}`);
-    forward(req, res, target, withCredential(headerPairs(req), found.route, key), entry);
+    forward(req, res, target, withCredential(headerPairs(req), found.route, key), entry, outbound);
   });
 
   const grants = createGrants({
@@ -136,6 +152,7 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
     now: options.now ?? Date.now,
     publicUrl: () => url,
     record,
+    outbound,
   });
 
   server.on("connect", (req: IncomingMessage, client: Socket, head: Buffer) => {
@@ -154,19 +171,42 @@ export async function startEgressProxy(options: EgressProxyOptions): Promise<Egr
       return;
     }
     record(entry, client);
-    const upstream = connect(Number(portText), hostname, () => {
-      entry.status = 200;
-      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      if (head.length) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    const close = () => {
-      upstream.destroy();
-      client.destroy();
-    };
-    upstream.on("error", close);
-    client.on("error", close);
+    const port = Number(portText);
+    const proxy = proxyFor(outbound.upstream, "https", hostname, port);
+    const opened = proxy
+      ? openTunnel(proxy, hostname, port, outbound.ca)
+      : new Promise<Socket>((resolve, reject) => {
+          const socket = connect(port, hostname, () => resolve(socket));
+          socket.once("error", reject);
+        });
+    opened.then(
+      (upstream) => {
+        entry.status = 200;
+        client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        if (head.length) upstream.write(head);
+        upstream.pipe(client);
+        client.pipe(upstream);
+        const close = () => {
+          upstream.destroy();
+          client.destroy();
+        };
+        // Either side gone (the proxy closing included) ends the tunnel: none outlives its client.
+        upstream.on("error", close).on("close", close);
+        client.on("error", close).on("close", close);
+      },
+      (error: Error) => {
+        // Said at once, to the client and in the log: not a hang until the client's own timeout.
+        entry.status = 502;
+        entry.reason = error.message;
+        client.end(`HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\n\r\n${error.message}\n`);
+      },
+    );
+    client.on("error", () =>
+      opened.then(
+        (upstream) => upstream.destroy(),
+        () => undefined,
+      ),
+    );
   });
   server.on("connection", (socket) => {
     sockets.add(socket);

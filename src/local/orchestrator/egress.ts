@@ -6,6 +6,8 @@
 import { randomBytes } from "node:crypto";
 import type { EgressRoute } from "../../ports/egress-routes.ts";
 import { type EgressProxy, keysFromEnvironment, startEgressProxy } from "../egress-proxy/index.ts";
+import { type UpstreamProxy, upstreamFromEnvironment } from "../egress-proxy/upstream.ts";
+import { hostExtraCertificates } from "../host-trust.ts";
 
 export interface StackEgressOptions {
   port: number;
@@ -18,6 +20,27 @@ export interface StackEgressOptions {
   allowHosts?: readonly string[];
   /** Each refusal, one line (never a key or token). */
   log?: (line: string) => void;
+  /** The host's network settings the proxy goes out with (`hostNetworkFromEnvironment`). */
+  hostNetwork?: HostNetwork;
+}
+
+/** How this machine reaches the Internet: its upstream proxy and the extra CAs it trusts. */
+export interface HostNetwork {
+  upstream: UpstreamProxy | null;
+  /** PEM certificates the system's roots lack (a TLS-inspecting proxy's root). */
+  caCertificates: string[];
+}
+
+/**
+ * The host's network settings, read once at start-up from the launcher's environment
+ * (HTTPS_PROXY / HTTP_PROXY / NO_PROXY; NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, npm_config_cafile,
+ * NIGHTSHIFT_CA_CERTS). A setting that names something unusable is an error now, not a TLS
+ * failure minutes into a job's setup.
+ */
+export async function hostNetworkFromEnvironment(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<HostNetwork> {
+  return { upstream: upstreamFromEnvironment(env), caCertificates: await hostExtraCertificates(env) };
 }
 
 export interface StackEgress {
@@ -49,6 +72,9 @@ export async function startStackEgress(options: StackEgressOptions): Promise<Sta
     adminSecret: secret,
     ...(options.allowHosts ? { allowHosts: options.allowHosts } : {}),
     ...(options.routes ? { routes: options.routes } : {}),
+    ...(options.hostNetwork
+      ? { upstream: options.hostNetwork.upstream, caCertificates: options.hostNetwork.caCertificates }
+      : {}),
     ...(log
       ? {
           onEntry: (entry) => {

@@ -23,7 +23,7 @@ import type { EgressProxy } from "../egress-proxy/index.ts";
 import { type Emulator, RequestLog, startEmulator } from "../emulator/index.ts";
 import { type SandboxHost, startSandboxHost } from "../sandbox-host/index.ts";
 import { type DevServer, type DevServerOptions, startDevServer } from "./dev-server.ts";
-import { startStackEgress, takeKeysFromEnvironment } from "./egress.ts";
+import { hostNetworkFromEnvironment, startStackEgress, takeKeysFromEnvironment } from "./egress.ts";
 import { portOf, type StackService, stackService } from "./stack-service.ts";
 
 export const SANDBOX_TOOLS_DIR = "/opt/nightshift/node_modules";
@@ -191,6 +191,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   ]);
   // Before anything is started, so no process of the stack inherits the keys.
   const keys = options.egress?.keys ?? takeKeysFromEnvironment(options.egress?.routes);
+  // The host's upstream proxy and extra CAs: the egress proxy goes out through them, the
+  // Sandboxes trust the CAs (docs/sandbox.md, "Behind a corporate proxy / TLS inspection").
+  const hostNetwork = await hostNetworkFromEnvironment(process.env);
   // Per start: only the orchestrator (through its 0600 vars file) and the caller hold them.
   const sandboxSecret = newSecret();
   const emulatorSecret = newSecret();
@@ -215,6 +218,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       allowHosts: packageRegistryHosts(),
       ...(options.egress?.routes ? { routes: options.egress.routes } : {}),
       ...(adminSecret ? { adminSecret } : {}),
+      hostNetwork,
       ...(options.egressLog ? { log: options.egressLog } : {}),
     });
   const egress = await launchEgress(
@@ -237,6 +241,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // Each Sandbox has a network of its own: the egress proxy is the only way out (the
       // Cloudflare API, model APIs, allowlisted hosts), at the same URL as on the host.
       gateways: [{ port: portOf(egress.proxy.url) }],
+      caCertificates: hostNetwork.caCertificates,
       // Package managers (npm in a job's setup) reach the registry through the proxy's allowlist;
       // the proxy's own URL stays direct.
       env: {

@@ -11,11 +11,12 @@
  * await host.close();
  */
 import { constants } from "node:fs";
-import { access } from "node:fs/promises";
+import { access, mkdir, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { newSecret } from "../bearer-secret.ts";
+import { caBundleEnv, certificatesIn, SANDBOX_CA_BUNDLE, systemCertificates } from "../host-trust.ts";
 import { AfterAnswer } from "./after-answer.ts";
 import { IdempotencyStore } from "./idempotency.ts";
 import { describeLimits } from "./limits.ts";
@@ -50,6 +51,14 @@ export const SandboxHostOptionsSchema = z.strictObject({
    * egress proxy, so package managers reach allowlisted registries through it).
    */
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "a variable name"), z.string()).default({}),
+  /**
+   * Extra CA certificates (PEM) the host trusts and the system's roots lack, e.g. a TLS-inspecting
+   * proxy's root (src/local/host-trust.ts finds them). Given any, every command sees the system's
+   * roots plus these, read-only, at /etc/nightshift/ca-certificates.pem, named by
+   * NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, npm_config_cafile and the like. Only certificate blocks
+   * are kept from what is given.
+   */
+  caCertificates: z.array(z.string()).default([]),
   /** Run commands unconfined when bubblewrap is missing. Never in CI or with untrusted code. */
   unsafeNoBwrap: z.boolean().default(false),
   /** Force the copy fallback even where overlay mounts work (tests, comparisons). */
@@ -148,6 +157,9 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
     if (!(await exists(bind.source)))
       throw new SandboxHostStartError(`read-only bind source ${bind.source} does not exist`);
   }
+  const caBundle = await writeCaBundle(stateDir, o.caCertificates);
+  if (caBundle && bwrap) readOnlyBinds.push({ source: caBundle.path, target: SANDBOX_CA_BUNDLE });
+  const caEnv = caBundle ? caBundleEnv(bwrap ? SANDBOX_CA_BUNDLE : caBundle.path) : {};
   let isolation: Isolation;
   if (bwrap) {
     isolation = { kind: "bwrap", bwrap, nodeBinary, network: o.network, readOnlyBinds };
@@ -219,7 +231,7 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
     isolation,
     network: o.network,
     netns,
-    baseEnv: o.env,
+    baseEnv: { ...caEnv, ...o.env },
     publicHost: o.host === "0.0.0.0" || o.host === "::" ? "127.0.0.1" : o.host,
     keepSnapshots: o.keepSnapshots,
     afterAnswer,
@@ -258,7 +270,9 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
   log(
     `sandbox-host: ${url} · isolation ${health.isolation} · snapshots ${mode}` +
       (fallbackReason && mode === "copy" ? ` (FALLBACK: ${fallbackReason})` : "") +
-      ` · network ${o.network}${netns && o.network === "isolated" ? ` (gateways: ${o.gateways.map((g) => g.port).join(", ") || "none"})` : ""} · ${describeLimits(resourceLimits.health)} · state ${stateDir}`,
+      ` · network ${o.network}${netns && o.network === "isolated" ? ` (gateways: ${o.gateways.map((g) => g.port).join(", ") || "none"})` : ""} · ${describeLimits(resourceLimits.health)}` +
+      (caBundle ? ` · CA certificates: ${caBundle.extra} extra` : "") +
+      ` · state ${stateDir}`,
   );
   return {
     url,
@@ -270,6 +284,24 @@ export async function startSandboxHost(input: SandboxHostOptions = {}): Promise<
       await resourceLimits.close();
     },
   };
+}
+
+/**
+ * The bundle every command is pointed at: the system's roots and the extras, certificates only,
+ * in the state dir (mode 0644: certificates are public). Null without extras: the system's
+ * roots are visible as they are (/etc/ssl).
+ */
+async function writeCaBundle(
+  stateDir: string,
+  given: readonly string[],
+): Promise<{ path: string; extra: number } | null> {
+  const extra = given.flatMap((pem) => certificatesIn(pem));
+  if (!extra.length) return null;
+  const bundle = [...new Set([...(await systemCertificates()), ...extra])];
+  const path = join(stateDir, "ca-certificates.pem");
+  await mkdir(stateDir, { recursive: true });
+  await writeFile(path, bundle.join(""), { mode: 0o644 });
+  return { path, extra: extra.length };
 }
 
 async function exists(path: string): Promise<boolean> {
