@@ -1,7 +1,8 @@
 /**
  * `nightshift start` once per state directory, and `nightshift reset` (issue 18): the first start
  * runs the example and remembers it there, the next one does not add another run (nor another
- * temporary account) and says how to get one; wrangler's cron warning, untrue under the
+ * temporary account) and says how to get one; the example's preview opens from its gate page
+ * at the emulator's address (workers.dev has no DNS offline); wrangler's cron warning, untrue under the
  * sweeper, and the instance type warning are not printed. `reset` refuses while the stack runs
  * (as does a second start on the same state), asks for --yes when it cannot ask, and then
  * deletes the state but the token.
@@ -10,6 +11,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { chromium } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, portTaken } from "../../src/local/net.ts";
 import { until } from "../e2e/local-stack.ts";
@@ -83,6 +85,48 @@ async function runIds(dir: string, port: number): Promise<string[]> {
   return body.runs.map((r) => r.id);
 }
 
+/**
+ * The example waits at its claim gate: its preview's workers.dev URL has no DNS offline, so the
+ * API's `previewUrl` and the gate page give the emulator's address for it, which a browser opens.
+ */
+async function previewOpensFromTheGatePage(dir: string, port: number, runId: string): Promise<void> {
+  const token = (await readFile(join(dir, "token"), "utf8")).trim();
+  const response = await fetch(`http://127.0.0.1:${port}/api/runs/${runId}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  const { run } = (await response.json()) as { run: { deploymentUrl: string; previewUrl: string } };
+  expect(run.deploymentUrl).toMatch(/^https:\/\/hello-kv\.[a-z0-9-]+\.workers\.dev$/);
+  expect(run.previewUrl).toBe(`http://127.0.0.1:${port + 1}/__workers/${new URL(run.deploymentUrl).host}/`);
+
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--no-first-run",
+    ],
+  });
+  try {
+    const page = await browser.newPage();
+    const gatePage = `http://127.0.0.1:${port}/inbox/runs/${runId}/gates/claim-1`;
+    await page.goto(gatePage);
+    await page.getByLabel("API token").fill(token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(gatePage);
+    await expect(page.locator("dd", { hasText: run.deploymentUrl }).textContent()).resolves.toContain(
+      "(through the local emulator)",
+    );
+    const local = await page.locator("#local-preview").getAttribute("href");
+    expect(local).toBe(run.previewUrl);
+    const preview = await page.goto(local!);
+    expect(preview?.status()).toBe(200);
+  } finally {
+    await browser.close();
+  }
+}
+
 describe("the example once per state directory, and reset", () => {
   it("runs the example on the first start only; reset refuses while it runs, then keeps only the token", async () => {
     const dir = await mkdtemp(join(tmpdir(), "nightshift-reset-"));
@@ -98,6 +142,7 @@ describe("the example once per state directory, and reset", () => {
     });
     expect(first.output()).not.toMatch(/Scheduled Workers|instance_type/);
     expect(first.output()).toContain("scheduler     fires the sweeper and the jobs' schedules every minute");
+    await previewOpensFromTheGatePage(dir, port, exampleRun!);
     await stop(first.child);
 
     const second = await start(dir, port);
