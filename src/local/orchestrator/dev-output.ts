@@ -23,9 +23,14 @@ export const FALSE_WARNINGS: readonly { pattern: RegExp; why: string }[] = [
   },
 ];
 
-/** Lines outside a block worth showing: errors, warnings, and nightshift's own (not its timings). */
+/**
+ * Lines outside a block worth showing: errors, warnings, and the Worker's own lines, which start
+ * with "nightshift" (not its timings). Merely naming nightshift is not enough: wrangler's
+ * binding table does on most lines (`env.DB (nightshift)`).
+ */
 function wantedAlone(line: string): boolean {
-  return /error|warn|nightshift/i.test(line) && !line.includes("nightshift timing");
+  const own = /^\s*nightshift\b/.test(line) && !/^\s*nightshift timing\b/.test(line);
+  return own || /error|warn/i.test(line);
 }
 
 /**
