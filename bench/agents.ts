@@ -14,7 +14,7 @@
  * (the `agent` timings of write#1 and fix#1 — the Agent port call: model
  * calls, tools in the Sandbox, the change list — over first event → claim gate).
  *
- * Run: `npx tsx bench/agents.ts` or `npm run bench -- agents` (writes the "Agents"
+ * Run: `npx tsx bench/agents.ts` or `npm run bench -- agents` (with --write, writes the "Agents"
  * section of docs/benchmarks.md).
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -170,7 +170,6 @@ propagation waits (see Loop). Per-run figures (loop / agent):
 ${r.runs.map((x) => `${x.loopMs} / ${x.agentMs} ms`).join(", ")}.
 `;
   writeBenchSection("Agents", section);
-  console.log(section);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -6,7 +6,7 @@
  * first on PATH, as `npx nightshift` runs it, and with an older system Node when there is one
  * (the binary then runs itself again with the project's Node).
  *
- * Run: `npx tsx bench/cli.ts [TREE]` (writes the "CLI start-up" section of docs/benchmarks.md).
+ * Run: `npx tsx bench/cli.ts [TREE]` (with --write, writes the "CLI start-up" section of docs/benchmarks.md).
  * TREE is another checkout to measure beside this one, e.g. one from before the CLI moved to
  * commander: `git archive <commit> bin src package.json | tar -x -C TREE` plus a link to
  * node_modules. Each round runs every measure once, in both trees, so all see the same machine.

@@ -6,7 +6,7 @@
  * which includes starting the uploaded Worker in Miniflare) against the wall
  * time of the whole wrangler run (Node start-up, bundling, HTTP).
  *
- * Run: `npx tsx bench/emulator.ts` (writes the "Emulator" section of docs/benchmarks.md).
+ * Run: `npx tsx bench/emulator.ts` (with --write, writes the "Emulator" section of docs/benchmarks.md).
  */
 import { spawn } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -17,9 +17,9 @@
  * Then waves of the knee's size (or `--wave`) until 200 runs wait (`--waiting`), and 20 more
  * (`--active`) started at once while they wait: the combined scenario.
  *
- * `npm run bench -- load` (writes "Load" under "Reliability" in docs/benchmarks.md after every
+ * `npm run bench -- load` (with --write, writes "Load" under "Reliability" in docs/benchmarks.md after every
  * level, so a long run that is stopped keeps what it measured);
- * `npx tsx bench/load.ts [--levels 10,20] [--waiting 200] [--active 20] [--wave 20] [--all-levels] [--no-write]`.
+ * `npx tsx bench/load.ts [--levels 10,20] [--waiting 200] [--active 20] [--wave 20] [--all-levels] [--write]`.
  * The sweep stops at the first level with an error (larger ones cannot do better) and, unless
  * `--all-levels`, at the knee: the first level whose throughput is not 10% above the previous
  * one's. A level that would take the waiting runs past `--waiting` is not run.
@@ -31,7 +31,7 @@ import { type LocalStack, startLocalStack } from "../src/local/orchestrator/stac
 import { freePort } from "../src/local/net.ts";
 import { knee, type Level, loadSection, type Scenario } from "./load-report.ts";
 import { mb, sampler, sampleTree, type TreeSample } from "./process-tree.ts";
-import { writeBenchSubsection } from "./support.ts";
+import { WRITE_DOCS, writeBenchSubsection } from "./support.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 const TOKEN = "bench-token";
@@ -45,7 +45,6 @@ const ACTIVE = Number(arg("--active") ?? "20");
 const WAITING = Number(arg("--waiting") ?? "200");
 const WAVE = arg("--wave") ? Number(arg("--wave")) : undefined;
 const STOP_AT_KNEE = !args.includes("--all-levels");
-const WRITE = !args.includes("--no-write");
 /** The emulator's idle period for previews: short, so the waiting figures come sooner. */
 const WORKER_IDLE_MS = 15_000;
 const POLL_MS = 2000;
@@ -293,11 +292,12 @@ export async function main(): Promise<void> {
   const startLoad = sampleTree().load1;
   const levels: Level[] = [];
   let scenario: Scenario | null = null;
-  const write = () => {
-    const section = loadSection({ levels, scenario, startLoad, idleMs: WORKER_IDLE_MS });
-    if (WRITE) writeBenchSubsection("Reliability", "Load", section);
-    return section;
-  };
+  const write = () =>
+    writeBenchSubsection(
+      "Reliability",
+      "Load",
+      loadSection({ levels, scenario, startLoad, idleMs: WORKER_IDLE_MS }),
+    );
   await withStack(async (stack) => {
     const empty = sampleTree();
     const errors: string[] = [];
@@ -311,7 +311,8 @@ export async function main(): Promise<void> {
       const result = await level(stack, n, errors);
       levels.push(result);
       waiting += result.atGate - result.lost;
-      write();
+      // With --write, after every level: a long run stopped early keeps what it measured.
+      if (WRITE_DOCS) write();
       if (result.errors.length || (STOP_AT_KNEE && knee(levels))) break;
     }
     const best = knee(levels) ?? levels.filter((l) => l.errors.length === 0).at(-1);
@@ -320,7 +321,7 @@ export async function main(): Promise<void> {
     waiting = await fill(call, waiting, WAITING, wave, errors);
     scenario = await combined(stack, waiting, wave, empty, errors.slice(fillFrom));
   });
-  console.log(write());
+  write();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

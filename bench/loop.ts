@@ -12,7 +12,7 @@
  *    (`verifier.verify`), and minus the job's own declared propagation wait
  *    (`deploy.settle`, a `step.sleep`). Target: < 5% of the iteration.
  *
- * Run: `npx tsx bench/loop.ts` or `npm run bench -- loop` (writes the "Loop"
+ * Run: `npx tsx bench/loop.ts` or `npm run bench -- loop` (with --write, writes the "Loop"
  * section of docs/benchmarks.md). `npx tsx bench/loop.ts --iterations-only [--runs N]`
  * measures only part 2 (N iterations after the warm-up, default 10) and prints it, writing
  * nothing: for comparing changes.
@@ -241,7 +241,6 @@ Before these last three changes (one D1 batch at step start, the report in the j
 restore and remount), the same measure on the same day gave a median of 171 ms = 6.2% (8 runs).
 `;
   writeBenchSection("Loop", section);
-  console.log(section);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

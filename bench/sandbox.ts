@@ -8,7 +8,7 @@
  * sizes (the largest made by copying this repo's node_modules into the
  * workspace from the host side, a bench-only shortcut).
  *
- * Run: `npx tsx bench/sandbox.ts` (writes the "Sandbox" section of docs/benchmarks.md).
+ * Run: `npx tsx bench/sandbox.ts` (with --write, writes the "Sandbox" section of docs/benchmarks.md).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";

@@ -8,6 +8,24 @@ import { join } from "node:path";
 
 const BENCHMARKS_MD = join(import.meta.dirname, "..", "docs", "benchmarks.md");
 
+/**
+ * Whether this bench may rewrite docs/benchmarks.md: only when asked (`--write`), since the
+ * figures are this machine's and the file is tracked. Otherwise the section is printed.
+ */
+export const WRITE_DOCS = process.argv.includes("--write");
+
+export interface DocTarget {
+  /** The file to write (default docs/benchmarks.md). */
+  file?: string;
+  /** Write it (default: `--write` was given); otherwise the section goes to stdout. */
+  write?: boolean;
+}
+
+/** A progress line on stderr, so stdout keeps the figures. */
+export function progress(line: string): void {
+  process.stderr.write(`bench: ${line}\n`);
+}
+
 /** The median; the mean of the two middle values for an even count. */
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -49,22 +67,41 @@ export function timingLines() {
  * Puts `section` (which starts with `## <heading>`) into docs/benchmarks.md: in place of the
  * section of that heading, or at the end when there is none yet.
  */
-export function writeBenchSection(heading: string, section: string): void {
-  const existing = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, "utf8") : "# Benchmarks\n";
+export function writeBenchSection(heading: string, section: string, target: DocTarget = {}): void {
+  const file = target.file ?? BENCHMARKS_MD;
+  console.log(section.trimEnd());
+  if (!(target.write ?? WRITE_DOCS)) {
+    progress(
+      `"${heading}" not written to ${file.endsWith("docs/benchmarks.md") ? "docs/benchmarks.md" : file} (pass --write to update it)`,
+    );
+    return;
+  }
+  const existing = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
   const title = heading.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const pattern = new RegExp(`## ${title}\\n[\\s\\S]*?(?=\\n## |$)`);
   const next = pattern.test(existing)
     ? existing.replace(pattern, section)
     : `${existing.trimEnd()}\n\n${section}`;
-  writeFileSync(BENCHMARKS_MD, next);
+  writeFileSync(file, next);
+  progress(`wrote "${heading}" in ${file.endsWith("docs/benchmarks.md") ? "docs/benchmarks.md" : file}`);
 }
 
 /**
  * Puts `section` (which starts with `### <sub>`) under `## <heading>` in docs/benchmarks.md: in
  * place of that subsection, or at the end of the heading's section (made when there is none).
  */
-export function writeBenchSubsection(heading: string, sub: string, section: string): void {
-  const existing = existsSync(BENCHMARKS_MD) ? readFileSync(BENCHMARKS_MD, "utf8") : "# Benchmarks\n";
+export function writeBenchSubsection(
+  heading: string,
+  sub: string,
+  section: string,
+  target: DocTarget = {},
+): void {
+  const file = target.file ?? BENCHMARKS_MD;
+  if (!(target.write ?? WRITE_DOCS)) {
+    writeBenchSection(`${heading} / ${sub}`, section, target);
+    return;
+  }
+  const existing = existsSync(file) ? readFileSync(file, "utf8") : "# Benchmarks\n";
   const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const whole = new RegExp(`## ${literal(heading)}\\n[\\s\\S]*?(?=\\n## |$)`);
   const current = whole.exec(existing)?.[0] ?? `## ${heading}\n`;
@@ -72,5 +109,5 @@ export function writeBenchSubsection(heading: string, sub: string, section: stri
   const next = part.test(current)
     ? current.replace(part, section.trimEnd())
     : `${current.trimEnd()}\n\n${section.trimEnd()}`;
-  writeBenchSection(heading, `${next}\n`);
+  writeBenchSection(heading, `${next}\n`, { ...target, write: true });
 }

@@ -56,7 +56,11 @@ export function mountRunRoutes(
     const pending = Map.groupBy(await listGates(c.env.DB, { status: "pending" }), (g) => g.run_id);
     return c.json({
       runs: (await listRuns(c.env.DB, q)).map((run) =>
-        runView(run, visibility(principal, run), pending.get(run.id) ?? []),
+        runView(
+          run,
+          { ...visibility(principal, run), emulatorUrl: c.env.EMULATOR_URL },
+          pending.get(run.id) ?? [],
+        ),
       ),
     });
   });
@@ -68,7 +72,7 @@ export function mountRunRoutes(
     const approvals = await approvalsOfRun(c.env.DB, run.id);
     const principal = c.get("principal");
     return c.json({
-      run: runView(run, visibility(principal, run, gates), gates),
+      run: runView(run, { ...visibility(principal, run, gates), emulatorUrl: c.env.EMULATOR_URL }, gates),
       gates: gates.map((g) => gateView(g, approvals.get(g.id), gateVisibility(principal, g))),
     });
   });

@@ -5,6 +5,7 @@
  */
 import { resumeRefusal } from "../control/resume.ts";
 import type { LoopContext } from "../loop/types.ts";
+import { openableUrl } from "../ports/emulator-urls.ts";
 import { claimUrlsIn, hideClaimUrl } from "../web/claim-url.ts";
 import { waitingFor } from "../web/waiting-for.ts";
 import { type ApprovalRow, decideBy } from "../store/gates.ts";
@@ -13,6 +14,8 @@ import type { EventRow, GateRow, RunRow } from "../store/rows.ts";
 export interface ViewOptions {
   /** The caller may decide this run's claim gate, so may see its claim URL. */
   showClaimUrl: boolean;
+  /** Local mode's emulator (EMULATOR_URL), which serves the previews: `previewUrl` goes through it. */
+  emulatorUrl?: string | undefined;
 }
 const HIDDEN: ViewOptions = { showClaimUrl: false };
 
@@ -37,6 +40,8 @@ export function runView(run: RunRow, options: ViewOptions = HIDDEN, gates: reado
     updatedAt: run.updated_at,
     budgets: ctx ? { limits: ctx.budgets, spent: ctx.spent } : null,
     deploymentUrl: ctx?.deploymentUrl ?? null,
+    /** Where to open the preview from here: `deploymentUrl`, or in local mode the emulator's address for it. */
+    previewUrl: openableUrl(ctx?.deploymentUrl, options.emulatorUrl),
     account: ctx?.account ?? null,
     snapshotId: ctx?.snapshotId ?? null,
     reportRef: ctx?.reportRef ?? null,

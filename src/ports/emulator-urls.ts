@@ -20,3 +20,13 @@ export function toLocalUrl(publicUrl: string, emulatorUrl: string): string {
   const base = emulatorUrl.replace(/\/+$/, "");
   return `${base}${WORKERS_PATH_PREFIX}${url.host}${url.pathname}${url.search}`;
 }
+
+/**
+ * Where a person opens a deployed Worker from here: in local mode (an emulator, no DNS for
+ * `*.workers.dev`) its path form through the emulator, otherwise the public URL itself; null
+ * when there is no usable URL.
+ */
+export function openableUrl(publicUrl: unknown, emulatorUrl: string | undefined): string | null {
+  if (typeof publicUrl !== "string" || !/^https?:\/\//.test(publicUrl)) return null;
+  return emulatorUrl ? toLocalUrl(publicUrl, emulatorUrl) : publicUrl;
+}

@@ -31,6 +31,7 @@ export function mountGateRoutes(inbox: Hono<InboxEnv>, options: { now: () => num
       gatePage(view, {
         principal,
         now: now(),
+        emulatorUrl: c.env.EMULATOR_URL,
         form: {
           action: `/inbox/runs/${gate.run_id}/gates/${gate.kind}-${gate.seq}`,
           csrf,

@@ -31,6 +31,7 @@ export function mountLinkRoutes(inbox: Hono<InboxEnv>, options: { now: () => num
       gatePage(view, {
         principal: holder,
         now: now(),
+        emulatorUrl: c.env.EMULATOR_URL,
         form: {
           action: `/inbox/l/${c.req.param("token")}`,
           csrf,

@@ -24,8 +24,9 @@ export const verbs: Record<string, VerbSpec> = {
   start: {
     summary: "start the local stack: orchestrator (wrangler dev), Sandbox host, egress proxy, emulator",
     description:
-      "Starts the whole local stack with its state in .nightshift/ and, unless --no-example, one run of the " +
-      "example job, followed until it waits at a gate. One Ctrl-C stops everything.",
+      "Starts the whole local stack with its state in .nightshift/ and, the first time on that state " +
+      "(or with --example), one run of the example job, followed until it waits at a gate. One Ctrl-C " +
+      "stops everything. nightshift reset deletes the state.",
     options: [
       {
         flags: "--port <port>",
@@ -34,6 +35,10 @@ export const verbs: Record<string, VerbSpec> = {
       {
         flags: "--state-dir <dir>",
         description: "where the stack keeps its state (default: .nightshift in the project)",
+      },
+      {
+        flags: "--example",
+        description: "start a run of the example job even though one was started on this state before",
       },
       { flags: "--no-example", description: "do not start a run of the example job" },
       {
@@ -47,6 +52,23 @@ export const verbs: Record<string, VerbSpec> = {
     ],
     examples: ["nightshift start", "nightshift start --no-example --port 9000"],
     load: () => import("./start.ts").then((m) => m.start),
+  },
+  reset: {
+    summary: "delete the local stack's state (runs, gates, accounts, Sandboxes); keeps the API token",
+    description:
+      "Deletes what nightshift start keeps in its state directory, so the next start begins afresh " +
+      "(and starts the example run again). Asks first unless --yes; refuses (exit 5) while a stack " +
+      "runs on that state directory.",
+    options: [
+      {
+        flags: "--state-dir <dir>",
+        description: "the state directory to reset (default: .nightshift in the project)",
+      },
+      { flags: "-y, --yes", description: "do not ask for confirmation" },
+    ],
+    kind: "json",
+    examples: ["nightshift reset", "nightshift reset --yes --state-dir /var/tmp/ns"],
+    load: () => import("./reset.ts").then((m) => m.reset),
   },
   jobs: {
     summary: "list jobs with their triggers and paused state, and job files that do not load",

@@ -3,14 +3,16 @@
  * the Cloudflare API emulator, the egress proxy (model keys from this
  * command's environment; grants), the Sandbox host, and the orchestrator under
  * `wrangler dev` with its state on disk in `.nightshift/`. Fires the sweeper
- * once at start-up and every minute (wrangler dev fires no crons). Unless
- * `--no-example`, starts one run of the example job and follows it until it
- * waits at a gate. One Ctrl-C stops them all.
+ * once at start-up and every minute (wrangler dev fires no crons). The first
+ * time on a state directory (or with `--example`; never with `--no-example`),
+ * starts one run of the example job and follows it until it waits at a gate.
+ * One Ctrl-C stops them all.
  * The stack itself is `startLocalStack` (src/local/orchestrator/stack.ts).
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { devOutputFilter } from "../../local/orchestrator/dev-output.ts";
 import { followRun, nextSteps } from "../../local/orchestrator/follow.ts";
 import { toLocalUrl } from "../../ports/emulator-urls.ts";
 import { PortInUse } from "../../local/net.ts";
@@ -21,6 +23,7 @@ import type { Command } from "../command.ts";
 import { UserError } from "../errors.ts";
 import { text } from "../output.ts";
 import { projectRoot } from "../project.ts";
+import { exampleStarted, markExample, markStack, runningStack } from "../state-dir.ts";
 import { refreshManifest } from "./generate.ts";
 
 /** The API token: NIGHTSHIFT_TOKEN when set, else one generated once and kept in .nightshift/token. */
@@ -61,14 +64,19 @@ export const start: Command = {
     const stateDir = text(values["state-dir"]) ?? join(root, ".nightshift");
     await mkdir(stateDir, { recursive: true });
     const port = portArg(text(values.port) ?? process.env.PORT, 8787, "--port");
+    const other = await runningStack(stateDir);
+    if (other)
+      throw new UserError(`a stack already runs on ${stateDir} (pid ${other.pid}, port ${other.port})`);
     const token = await apiToken(stateDir);
     const log = (line: string) => console.log(line);
+    const devOutput = devOutputFilter({ verbose: values.verbose === true });
     // Before wrangler bundles the Worker: a job file that does not compile is left out of the
     // manifest and named here, and every other job still runs.
     const manifest = await refreshManifest(root);
     if (manifest.written) log("jobs          workflows/index.ts regenerated from the job files");
     for (const line of manifest.broken) log(`jobs          ${line} (not loaded; the other jobs run)`);
 
+    const forgetStack = await markStack(stateDir, port);
     const stack = await startLocalStack({
       root,
       stateDir,
@@ -77,12 +85,13 @@ export const start: Command = {
       unsafeNoBwrap: values["unsafe-no-bwrap"] === true,
       log,
       egressLog: (line) => log(`egress proxy  ${line}`),
+      // Warning blocks whole, minus those untrue here; per-step timing lines (`timed` in
+      // src/run/work.ts) only with --verbose (they are for the loop benchmark).
       onLine: (line) => {
-        // Per-step timing lines (`timed` in src/run/work.ts) are for --verbose and the loop benchmark.
-        const wanted = /error|warn|nightshift/i.test(line) && !line.includes("nightshift timing");
-        if (values.verbose || wanted) log(`orchestrator  ${line.trim()}`);
+        for (const shown of devOutput(line)) log(`orchestrator  ${shown}`);
       },
-    }).catch((error: unknown) => {
+    }).catch(async (error: unknown) => {
+      await forgetStack();
       if (error instanceof PortInUse) throw new UserError(error.message);
       // The host's proxy or CA settings name something unusable (docs/sandbox.md).
       if (error instanceof CaCertificatesError || error instanceof UpstreamProxyError)
@@ -107,6 +116,8 @@ export const start: Command = {
         .catch((error: unknown) => log(`sweeper       could not fire: ${(error as Error).message}`));
     await sweep();
     const timer = setInterval(sweep, 60_000);
+    // wrangler dev fires no crons (and its warning saying so is left out above): this does.
+    log("scheduler     fires the sweeper and the jobs' schedules every minute (wrangler dev fires no crons)");
 
     log(`orchestrator  ${orchestrator.url}  (state in ${stateDir})`);
     log(`inbox         ${orchestrator.url}/inbox`);
@@ -128,8 +139,12 @@ export const start: Command = {
       for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.prependListener(signal, stop);
     });
 
-    if (!values["no-example"]) {
+    // Once per state directory: every start adding a run (and a temporary account) piles them up.
+    const earlier = await exampleStarted(stateDir);
+    const example = values.example === true || (values["no-example"] !== true && earlier === null);
+    if (example) {
       await runExample({
+        stateDir,
         url: orchestrator.url,
         token,
         tokenHint,
@@ -141,6 +156,10 @@ export const start: Command = {
           log(`example       could not follow the example run: ${(error as Error).message}`);
       });
     } else {
+      if (earlier && values["no-example"] !== true)
+        log(
+          `example       started on this state already (run ${earlier.runId}); --example starts another, nightshift reset starts afresh`,
+        );
       log(
         `  curl -X POST -H "authorization: Bearer ${tokenHint}" ${orchestrator.url}/api/jobs/${EXAMPLE_JOB}/runs`,
       );
@@ -151,6 +170,7 @@ export const start: Command = {
     clearInterval(timer);
     log("stopping…");
     await stack.close();
+    await forgetStack();
     restoreExit();
     return 0;
   },
@@ -174,6 +194,7 @@ function deferExit(): () => void {
 
 /** Starts one run of the example job and follows its timeline until it waits at a gate or ends. */
 async function runExample(input: {
+  stateDir: string;
   url: string;
   token: string;
   tokenHint: string;
@@ -192,6 +213,7 @@ async function runExample(input: {
   if (!response.ok)
     throw new Error(`starting ${EXAMPLE_JOB} answered ${response.status}: ${await response.text()}`);
   const { run } = (await response.json()) as { run: { id: string } };
+  await markExample(input.stateDir, run.id);
   log("");
   log(`example       run ${run.id} of ${EXAMPLE_JOB} (replay agent: a recorded session, no model is called)`);
   const result = await followRun({

@@ -20,6 +20,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { chmod, mkdir, open, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { lineSplitter } from "./dev-output.ts";
 import type { DevWorkerArgs } from "./dev-worker.ts";
 import { runWrangler, wranglerEnv } from "./wrangler.ts";
 
@@ -39,7 +40,10 @@ export interface DevServerOptions {
   vars?: Record<string, string>;
   /** Variables the Worker gets as secrets, through the 0600 vars file (never argv). */
   secrets?: Record<string, string>;
-  /** Called with each line wrangler prints (non-durable, for logs). */
+  /**
+   * Called with each whole line wrangler prints (non-durable, for logs), blank ones too: they
+   * end wrangler's warning and error blocks (dev-output.ts).
+   */
   onLine?: (line: string) => void;
   /**
    * Apply D1 migrations first (default). A restart of the same Worker on the same state has
@@ -129,13 +133,20 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   child.once("exit", () => process.off("exit", reap));
   const url = `http://127.0.0.1:${options.port}`;
   let output = "";
-  const onData = (d: Buffer) => {
-    const text = d.toString();
-    output = (output + text).slice(-20_000);
-    for (const line of text.split("\n")) if (line.trim()) options.onLine?.(line);
+  // One splitter a stream: a chunk may end mid-line, and the two streams interleave.
+  const follow = (stream: NodeJS.ReadableStream | null) => {
+    const lines = lineSplitter();
+    stream?.on("data", (d: Buffer) => {
+      const text = d.toString();
+      output = (output + text).slice(-20_000);
+      for (const line of lines.push(text)) options.onLine?.(line);
+    });
+    stream?.on("end", () => {
+      for (const line of lines.flush()) options.onLine?.(line);
+    });
   };
-  child.stdout?.on("data", onData);
-  child.stderr?.on("data", onData);
+  follow(child.stdout);
+  follow(child.stderr);
   try {
     await waitReady(url, child, () => output);
   } catch (error) {

@@ -79,7 +79,7 @@ export interface LocalStackOptions {
   /** How long a deployed preview may serve nothing before its workerd stops (default 60 s; the emulator's `workerIdleMs`). */
   workerIdleMs?: number;
   unsafeNoBwrap?: boolean;
-  /** Each line wrangler dev prints (non-durable). */
+  /** Each whole line wrangler dev prints (non-durable), blank ones too (see dev-server.ts). */
   onLine?: (line: string) => void;
   /** Start-up lines of the Sandbox host. */
   log?: (line: string) => void;

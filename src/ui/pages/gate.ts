@@ -7,6 +7,7 @@ import { countdown, decideByLine } from "../deadline.ts";
 import type { Principal } from "../../web/roles.ts";
 import type { LoopContext } from "../../loop/types.ts";
 import { type DnsResource, dnsPlanSchema } from "../../ports/dns.ts";
+import { openableUrl } from "../../ports/emulator-urls.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { type DiffFile, parseUnifiedDiff } from "../diff.ts";
 import { isoTime } from "../format.ts";
@@ -35,6 +36,15 @@ function link(url: unknown): Html | string {
   return typeof url === "string" && /^https?:\/\//.test(url)
     ? html`<a href="${url}" rel="noreferrer noopener" target="_blank">${url}</a>`
     : "none";
+}
+
+/**
+ * The live preview: its public URL and, in local mode, the emulator's address for it beside it,
+ * the one a browser here can open (`*.workers.dev` has no DNS offline).
+ */
+function previewItem(url: unknown, emulatorUrl: string | undefined): Html {
+  const local = openableUrl(url, emulatorUrl);
+  return html`<dt>Live preview</dt><dd>${link(url)}${emulatorUrl && local ? html` · open here: <a id="local-preview" href="${local}" rel="noreferrer noopener" target="_blank">${local}</a> (through the local emulator)` : ""}</dd>`;
 }
 
 function reportSection(view: GateView): Html {
@@ -191,7 +201,8 @@ ${form.approvedAlready ? html`<p role="status">You approved this gate already; i
 
 export function gatePage(
   view: GateView,
-  options: { principal: Principal; now: number; form: GateForm },
+  /** `emulatorUrl`: local mode's emulator, which serves the previews (EMULATOR_URL). */
+  options: { principal: Principal; now: number; form: GateForm; emulatorUrl?: string | undefined },
 ): Html {
   const { gate, shown } = view;
   const { now } = options;
@@ -204,7 +215,7 @@ ${bindingSection(view)}
 <dt>Opened</dt><dd>${isoTime(gate.opened_at)}</dd>
 <dt>Decide by</dt><dd id="decide-by">${gate.status === "pending" ? decideByLine(decideBy(gate), now) : html`${isoTime(gate.deadline_at)} (closed)`}</dd>
 <dt>Worker</dt><dd><code>${String(shown.worker ?? "")}</code>, snapshot <code>${String(shown.verifiedSnapshotId ?? shown.snapshotId ?? "none")}</code></dd>
-${gate.kind !== "tos" ? html`<dt>Live preview</dt><dd>${link(shown.deploymentUrl ?? (view.run?.context_json as LoopContext | null)?.deploymentUrl)}</dd>` : ""}
+${gate.kind !== "tos" ? previewItem(shown.deploymentUrl ?? (view.run?.context_json as LoopContext | null)?.deploymentUrl, options.emulatorUrl) : ""}
 ${
   gate.kind === "claim"
     ? html`<dt>Claim URL</dt><dd>${options.form.refusal === null ? link(shown.claimUrl) : html`<span id="claim-url-hidden">hidden: only those who may decide this gate see it</span>`}${claimExpires ? html` · account expires ${isoTime(claimExpires)} (<span id="claim-countdown">${countdown(claimExpires, now)}</span>)` : ""}</dd>`

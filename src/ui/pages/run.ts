@@ -10,7 +10,7 @@ import { waitingFor } from "../../web/waiting-for.ts";
 import { foldRepeats, repeatKey } from "../../web/timeline.ts";
 import type { Principal } from "../../web/roles.ts";
 import type { EventRow, GateRow, RunRow } from "../../store/rows.ts";
-import { isoTime, timeLeft } from "../format.ts";
+import { isoTime } from "../format.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { type Html, html } from "../html.ts";
 import { page } from "../layout.ts";
