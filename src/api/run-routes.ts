@@ -1,6 +1,6 @@
 /**
  * Runs over the API: list, one run with its gates, its events (JSON or
- * Server-Sent Events), its artifacts and diff, cancelling it and resuming it after it failed
+ * Server-Sent Events), its artifacts, diff and each step's log, cancelling it and resuming it after it failed
  * on infrastructure (approver or admin, as for starting).
  */
 import type { Hono } from "hono";
@@ -10,16 +10,18 @@ import { rerunRun } from "../control/rerun.ts";
 import { resumeRun } from "../control/resume.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
 import { runIdSchema } from "../jobs/run-params.ts";
-import { listEvents } from "../store/events.ts";
+import { listEvents, stepsOfRun } from "../store/events.ts";
 import { approvalsOfRun, listGates } from "../store/gates.ts";
-import { getArtifact } from "../store/artifacts.ts";
+import { artifactsOfStep, getArtifact } from "../store/artifacts.ts";
 import { artifactsOfKind, latestArtifactOfKind } from "../store/inbox-queries.ts";
 import { RUN_STATUSES } from "../store/rows.ts";
 import { getRun, listRuns } from "../store/runs.ts";
 import { type AppEnv, demand } from "../web/auth.ts";
+import { hideClaimUrl } from "../web/claim-url.ts";
 import { ApiError } from "../web/errors.ts";
 import { eventStreamResponse, resumeAfter } from "../web/event-stream.ts";
 import { canOperate } from "../web/roles.ts";
+import { stepLogParts } from "../web/step-log.ts";
 import { claimVisibility } from "./claim-visibility.ts";
 import { deciderOf } from "./decider.ts";
 import { jsonBody, query } from "./validate.ts";
@@ -49,6 +51,8 @@ export function mountRunRoutes(
 ): void {
   const { registry, now } = options;
   const { visibility, gateVisibility } = claimVisibility(registry);
+  /** The job's source, to show paths relative to its project; null once the job is gone. */
+  const sourceOf = (job: string) => registry.jobs.get(job)?.source ?? null;
 
   app.get("/api/runs", async (c) => {
     const q = query(c, listQuery);
@@ -90,11 +94,13 @@ export function mountRunRoutes(
         db: c.env.DB,
         runId: run.id,
         after: resumeAfter(c.req.header("last-event-id"), c.req.query("after")),
-        render: (event) => eventView(event, claimSecretsOf(run)),
+        render: (event) => eventView(event, claimSecretsOf(run), sourceOf(run.job)),
       });
     const secrets = claimSecretsOf(run);
     return c.json({
-      events: (await listEvents(c.env.DB, run.id, q.after)).map((e) => eventView(e, secrets)),
+      events: (await listEvents(c.env.DB, run.id, q.after)).map((e) =>
+        eventView(e, secrets, sourceOf(run.job)),
+      ),
     });
   });
 
@@ -104,6 +110,26 @@ export function mountRunRoutes(
     if (!artifact)
       throw new ApiError("not_found", `no artifact "${ref}" in run "${c.req.param("id")}"`, "ref");
     return c.json({ ref, kind: artifact.kind, body: artifact.body });
+  });
+
+  // One step's output as text: wrangler's, setup's, the agent's transcript, the verify report
+  // (src/web/step-log.ts). A step name has `#` (and may have `/`): the client encodes it.
+  app.get("/api/runs/:id/steps/:step/log", async (c) => {
+    const run = await getRun(c.env.DB, c.req.param("id"));
+    if (!run) throw new ApiError("not_found", `no run "${c.req.param("id")}"`, "id");
+    const step = c.req.param("step");
+    const artifacts = await artifactsOfStep(c.env.DB, run.id, step);
+    if (artifacts.length === 0) {
+      const steps = await stepsOfRun(c.env.DB, run.id);
+      if (!steps.includes(step))
+        throw new ApiError(
+          "not_found",
+          `run "${run.id}" has no step "${step}" (its steps: ${steps.join(", ") || "none yet"})`,
+          "step",
+        );
+    }
+    const parts = stepLogParts(artifacts, sourceOf(run.job));
+    return c.json({ runId: run.id, step, parts: hideClaimUrl(parts, claimSecretsOf(run)) });
   });
 
   // What the agent changed: the run's whole change (`net`, null when it could not be computed)

@@ -4,6 +4,8 @@
  * may decide the claim gate (`claim-url.ts`); hidden unless asked for.
  */
 import { resumeRefusal } from "../control/resume.ts";
+import { projectRelativeDeep } from "../jobs/display-paths.ts";
+import type { Job } from "../jobs/schema.ts";
 import type { LoopContext } from "../loop/types.ts";
 import { openableUrl } from "../ports/emulator-urls.ts";
 import { claimUrlsIn, hideClaimUrl } from "../web/claim-url.ts";
@@ -81,9 +83,14 @@ export function gateView(gate: GateRow, approvals: ApprovalRow[] = [], options: 
 /**
  * An audit event, for every reader without the claim URL: a `deploy.done`
  * carries the account, and free text (an error) may quote the URL, so the
- * run's known claim URLs (`secretsOf`) are scrubbed from strings too.
+ * run's known claim URLs (`secretsOf`) are scrubbed from strings too. Sandbox paths in its
+ * data are made relative to the job's project (`source`, src/jobs/display-paths.ts).
  */
-export function eventView(event: EventRow, secrets: readonly string[] = []) {
+export function eventView(
+  event: EventRow,
+  secrets: readonly string[] = [],
+  source: Job["source"] | null = null,
+) {
   const view = {
     seq: event.seq,
     step: event.step,
@@ -91,7 +98,7 @@ export function eventView(event: EventRow, secrets: readonly string[] = []) {
     actor: event.actor,
     from: event.from_state,
     to: event.to_state,
-    data: event.data_json,
+    data: projectRelativeDeep(event.data_json, source),
     at: event.at,
   };
   return hideClaimUrl(view, [...secrets, ...claimUrlsIn(event.data_json)]);

@@ -17,7 +17,9 @@ export function stripJsonComments(text: string): string {
       out += "\n";
     } else if (ch === "/" && text[i + 1] === "*") {
       i += 2;
-      while (i < text.length && !(text[i] === "*" && text[i + 1] === "/")) i++;
+      // Newlines inside a block comment are kept, so a parse error's line is the file's line.
+      while (i < text.length && !(text[i] === "*" && text[i + 1] === "/"))
+        if (text[i++] === "\n") out += "\n";
       i++;
     } else out += ch;
   }

@@ -141,7 +141,13 @@ export type LoopEvent =
       /** The deployment's version as Cloudflare reports it while the probes ran; null when unknown. */
       versionId?: string | null;
     } & At)
-  | ({ type: "verify.failed"; reportRef: string; sandboxMs: number } & At)
+  | ({
+      type: "verify.failed";
+      reportRef: string;
+      /** The failing checks in one line (`failingSummary`), for every reader; absent in older events. */
+      failing?: string;
+      sandboxMs: number;
+    } & At)
   | ({ type: "gate.approved"; gate: GateKind; by: string; reason: string | null } & At)
   | ({ type: "gate.rejected"; gate: GateKind; by: string; reason: string | null } & At)
   | ({ type: "gate.timedOut"; gate: GateKind } & At)

@@ -39,3 +39,44 @@ export const sessionSchema = z.strictObject({
 
 export type RecordedSession = z.output<typeof sessionSchema>;
 export type RecordedRound = z.output<typeof roundSchema>;
+
+/** One problem of a value that is not a session: the zod path inside the session, and what is wrong. */
+export interface SessionProblem {
+  path: string;
+  message: string;
+}
+
+/**
+ * The first problem of `value` as a session, or null when it is one. A union (an edit
+ * writes or deletes) fails as a bare "Invalid input"; this descends into the branch that
+ * came closest (fewest issues), so the path and message say which field is wrong.
+ */
+export function sessionProblem(value: unknown): SessionProblem | null {
+  const parsed = sessionSchema.safeParse(value);
+  if (parsed.success) return null;
+  const issue = parsed.error.issues[0];
+  if (!issue) return { path: "", message: "is not a recorded session" };
+  return explain(issue, []);
+}
+
+type Issue = z.core.$ZodIssue;
+
+function explain(issue: Issue, prefix: PropertyKey[]): SessionProblem {
+  const path = [...prefix, ...issue.path];
+  if (issue.code === "invalid_union" && issue.errors.length > 0) {
+    const closest = issue.errors.reduce((best, branch) => (branch.length < best.length ? branch : best));
+    const first = closest[0];
+    if (first) {
+      const inner = explain(first, path);
+      const alternatives =
+        issue.errors.length > 1 ? `; none of the ${issue.errors.length} accepted shapes fits` : "";
+      return { path: inner.path, message: `${inner.message}${alternatives}` };
+    }
+  }
+  if (path.length === 0 && issue.code === "invalid_type")
+    return {
+      path: "",
+      message: `${issue.message} (a recorded session: { version: 1, recordedFrom, rounds })`,
+    };
+  return { path: path.map(String).join("."), message: issue.message };
+}

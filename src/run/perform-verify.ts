@@ -1,7 +1,7 @@
 /** `verify`: the deployment probed, its report bound to the version live while it ran. */
 import type { LoopEvent } from "../loop/types.ts";
 import { boundReport, observeRun } from "./bound-approval.ts";
-import { reportRefOf, verifyAt, withReport } from "./verify-report.ts";
+import { failingSummary, reportRefOf, verifyAt, withReport } from "./verify-report.ts";
 import { timed, type Work } from "./work.ts";
 import { ensureAt } from "./workspace.ts";
 
@@ -25,7 +25,13 @@ export async function performVerify(work: Work): Promise<LoopEvent> {
   const reportRef = reportRefOf(key);
   const event = report.passed
     ? { type: "verify.passed" as const, reportRef, versionId: report.versionId, sandboxMs: elapsed(), at }
-    : { type: "verify.failed" as const, reportRef, sandboxMs: elapsed(), at };
+    : {
+        type: "verify.failed" as const,
+        reportRef,
+        failing: failingSummary(report),
+        sandboxMs: elapsed(),
+        at,
+      };
   // The report is written by this step's journal, with the event that refers to it.
   return withReport(env, event, { key, body: report, at });
 }

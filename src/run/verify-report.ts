@@ -35,6 +35,26 @@ export function verifyAt(
   });
 }
 
+/** How many failing checks a summary names; the report has them all. */
+const SUMMARY_CHECKS = 3;
+const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
+/**
+ * The failing checks in one line, carried by `verify.failed` itself so every reader of the
+ * event (the API, the CLI, the inbox's timeline and its live script) shows why without
+ * fetching the report: "2 of 5 checks failed: home answers: expected status 200, got status 500; …".
+ */
+export function failingSummary(report: VerifyReport): string {
+  const failing = report.checks.filter((c) => !c.passed);
+  if (failing.length === 0) return report.checks.length ? "no check failed" : "no checks ran";
+  const named = failing
+    .slice(0, SUMMARY_CHECKS)
+    .map((c) => `${clip(c.name, 60)}: expected ${clip(c.expected, 80)}, got ${clip(c.actual, 120)}`);
+  const more = failing.length > SUMMARY_CHECKS ? `; and ${failing.length - SUMMARY_CHECKS} more` : "";
+  const of = `${failing.length} of ${report.checks.length} check${report.checks.length === 1 ? "" : "s"} failed`;
+  return `${of}: ${named.join("; ")}${more}`;
+}
+
 /** Marks the report to be written by the journal of the step that produced `event`; returns the event. */
 export function withReport<E extends LoopEvent>(
   env: RunEnv,

@@ -35,14 +35,36 @@ export async function restoreSoon(sandbox: Sandbox, snapshotId: string | null): 
 
 export type PrepareFailure = { code: "source_failed" | "setup_failed"; message: string };
 
+/**
+ * What prepare did, as a person would read it in a terminal: each command, its output, its
+ * exit. Kept as the step's `setup-log` artifact (`nightshift logs <run> --step prepare#1`),
+ * since a failure's message holds only an excerpt.
+ */
+export type PrepareLog = string[];
+
+function logCommand(
+  log: PrepareLog,
+  command: string,
+  result: { exitCode: number; stdout: string; stderr: string },
+) {
+  log.push(`$ ${command}`);
+  for (const text of [result.stdout, result.stderr]) if (text.trim()) log.push(text.trimEnd());
+  log.push(`# exit ${result.exitCode}`);
+}
+
 /** Fills an empty workspace from the job's source (a fresh clone or copy: cheap). */
-export async function fetchSource(sandbox: Sandbox, job: Job): Promise<PrepareFailure | null> {
+export async function fetchSource(
+  sandbox: Sandbox,
+  job: Job,
+  log: PrepareLog = [],
+): Promise<PrepareFailure | null> {
   await sandbox.exec(["sh", "-c", `rm -rf ${WORKSPACE_DIR}/* ${WORKSPACE_DIR}/.[!.]* 2>/dev/null; true`]);
   const fetch =
     job.source.kind === "git"
       ? ["git", "clone", "--depth", "1", "--branch", job.source.ref, job.source.url, WORKSPACE_DIR]
       : ["cp", "-a", `${SOURCES_DIR}/${job.source.path}/.`, `${WORKSPACE_DIR}/`];
   const fetched = await sandbox.exec(fetch, { timeoutMs: 300_000 });
+  logCommand(log, fetch.join(" "), fetched);
   if (fetched.exitCode !== 0) {
     return {
       code: "source_failed",
@@ -53,9 +75,14 @@ export async function fetchSource(sandbox: Sandbox, job: Job): Promise<PrepareFa
 }
 
 /** Runs the job's setup commands (e.g. `npm ci`): the slow part a setup snapshot saves. */
-export async function runSetup(sandbox: Sandbox, job: Job): Promise<PrepareFailure | null> {
+export async function runSetup(
+  sandbox: Sandbox,
+  job: Job,
+  log: PrepareLog = [],
+): Promise<PrepareFailure | null> {
   for (const command of job.setup) {
     const result = await sandbox.exec(command, { cwd: WORKSPACE_DIR, timeoutMs: 900_000 });
+    logCommand(log, command, result);
     if (result.exitCode !== 0) {
       return {
         code: "setup_failed",
@@ -93,13 +120,13 @@ export async function setupSnapshotName(sandbox: Sandbox, job: Job): Promise<str
 }
 
 export type Prepared =
-  | { ok: true; snapshotId: string; reused: boolean }
-  | { ok: false; error: PrepareFailure };
+  | { ok: true; snapshotId: string; reused: boolean; log: string }
+  | { ok: false; error: PrepareFailure; log: string };
 
 /**
  * The prepare step: fetch the source; restore the job's setup snapshot when its
  * inputs are unchanged, else run setup and keep the result as a pinned snapshot
- * named after those inputs, for the next run.
+ * named after those inputs, for the next run. `log` is what it ran and what that printed.
  */
 export async function prepareWorkspace(
   sandboxes: SandboxProvider,
@@ -107,22 +134,33 @@ export async function prepareWorkspace(
   job: Job,
   idempotencyKey: IdempotencyKey,
 ): Promise<Prepared> {
-  const fetched = await fetchSource(sandbox, job);
-  if (fetched) return { ok: false, error: fetched };
+  const lines: PrepareLog = [];
+  const log = () => tailOf(lines.join("\n"), MAX_LOG);
+  const fetched = await fetchSource(sandbox, job, lines);
+  if (fetched) return { ok: false, error: fetched, log: log() };
   if (job.setup.length === 0) {
     const snap = await sandbox.snapshot({ idempotencyKey, name: "prepared" });
-    return { ok: true, snapshotId: snap.id, reused: false };
+    return { ok: true, snapshotId: snap.id, reused: false, log: log() };
   }
   const name = await setupSnapshotName(sandbox, job);
   const known = (await sandboxes.listSnapshots()).find((s) => s.name === name);
   if (known) {
     await sandbox.restore(known.id);
-    return { ok: true, snapshotId: known.id, reused: true };
+    lines.push(`# setup unchanged: restored the setup snapshot ${name}`);
+    return { ok: true, snapshotId: known.id, reused: true, log: log() };
   }
-  const failed = await runSetup(sandbox, job);
-  if (failed) return { ok: false, error: failed };
+  const failed = await runSetup(sandbox, job, lines);
+  if (failed) return { ok: false, error: failed, log: log() };
   const snap = await sandbox.snapshot({ idempotencyKey, name, pin: true });
-  return { ok: true, snapshotId: snap.id, reused: false };
+  lines.push(`# kept as the setup snapshot ${name}`);
+  return { ok: true, snapshotId: snap.id, reused: false, log: log() };
+}
+
+/** A D1 row holds at most 2 MB; a setup log is kept to its last 256 KiB (the end says what failed). */
+const MAX_LOG = 256 * 1024;
+
+function tailOf(text: string, max: number): string {
+  return text.length <= max ? text : `… (${text.length - max} characters before)\n${text.slice(-max)}`;
 }
 
 /** A failure's message, led by what a certificate error means when the output shows one. */

@@ -35,3 +35,23 @@ export async function getArtifact(
     .bind(ref)
     .first<{ kind: string; body: string }>();
 }
+
+/**
+ * Every artifact the step `step` of run `runId` kept (refs are `<run>:<step>:<part>`, the
+ * idempotency key's sub-keys), oldest first.
+ */
+export async function artifactsOfStep(
+  db: D1Database,
+  runId: string,
+  step: string,
+): Promise<{ ref: string; kind: string; body: string }[]> {
+  const prefix = `${runId}:${step}:`;
+  const { results } = await db
+    .prepare(
+      `SELECT ref, kind, body FROM artifacts
+       WHERE run_id = ?1 AND substr(ref, 1, length(?2)) = ?2 ORDER BY created_at, ref`,
+    )
+    .bind(runId, prefix)
+    .all<{ ref: string; kind: string; body: string }>();
+  return results;
+}

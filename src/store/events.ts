@@ -46,3 +46,12 @@ export async function listEvents(
     .all();
   return parseRows(eventRow, results);
 }
+
+/** The steps that recorded events in a run, in the order they first did. */
+export async function stepsOfRun(db: D1Database, runId: string): Promise<string[]> {
+  const { results } = await db
+    .prepare(`SELECT step FROM events WHERE run_id = ?1 AND step IS NOT NULL GROUP BY step ORDER BY MIN(seq)`)
+    .bind(runId)
+    .all<{ step: string }>();
+  return results.map((r) => r.step);
+}

@@ -34,6 +34,7 @@ button:focus-visible, a:focus-visible, textarea:focus-visible { outline: 3px sol
 .diff .add { background: #2ecc7133; } .diff .del { background: #e74c3c33; } .diff .hunk { color: var(--muted); }
 ol.timeline { padding-left: 1.25rem; } ol.timeline li { margin: .2rem 0; }
 ol.timeline .meta { color: var(--muted); font-size: .85rem; }
+section.step-log pre { white-space: pre-wrap; max-height: 40rem; overflow: auto; }
 .filters { display: flex; flex-wrap: wrap; gap: .75rem; align-items: end; }
 .filters > div { flex: 1 1 12rem; }
 @media (max-width: 40rem) { body { font-size: 15px; } th, td { padding: .3rem; } }
@@ -86,7 +87,17 @@ function eventItem(e, count, firstAt) {
     meta.appendChild(repeat);
     meta.appendChild(document.createTextNode(" " + iso(firstAt) + " – "));
   }
-  meta.appendChild(document.createTextNode(iso(e.at) + (e.actor ? " · " + e.actor : "") + (e.step ? " · " + e.step : "") + (e.note ? " · " + e.note : "")));
+  meta.appendChild(document.createTextNode(iso(e.at) + (e.actor ? " · " + e.actor : "")));
+  if (e.step && e.log) {
+    // The step links to what it kept (wrangler's output, the setup log, the report), as on the server.
+    meta.appendChild(document.createTextNode(" · "));
+    var link = document.createElement("a");
+    link.href = e.log;
+    link.title = "what this step kept";
+    link.textContent = e.step;
+    meta.appendChild(link);
+  }
+  if (e.note) meta.appendChild(document.createTextNode(" · " + e.note));
   li.appendChild(meta);
   return li;
 }

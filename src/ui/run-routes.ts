@@ -1,6 +1,6 @@
 /**
  * One run in the inbox: its page (gates and timeline), the live timeline
- * that updates it, and resuming it when it failed on infrastructure (a form
+ * that updates it, each step's log page, and resuming it when it failed on infrastructure (a form
  * with a CSRF token bound to the person and the run, like the decision form).
  * The claim URL, a credential, never shows in either.
  */
@@ -8,7 +8,10 @@ import type { Hono } from "hono";
 import { rerunRun } from "../control/rerun.ts";
 import { resumeRefusal, resumeRun } from "../control/resume.ts";
 import type { JobRegistry } from "../jobs/registry.ts";
-import { listEvents } from "../store/events.ts";
+import type { Job } from "../jobs/schema.ts";
+import { projectRelativeDeep } from "../jobs/display-paths.ts";
+import { artifactsOfStep } from "../store/artifacts.ts";
+import { listEvents, stepsOfRun } from "../store/events.ts";
 import { listGates } from "../store/gates.ts";
 import type { EventRow, RunRow } from "../store/rows.ts";
 import { getRun } from "../store/runs.ts";
@@ -20,6 +23,8 @@ import { CSRF_FIELD, checkCsrf, csrfToken } from "./csrf.ts";
 import { type C, type InboxEnv, sameOrigin, secretOf } from "./inbox-http.ts";
 import { htmlResponse, messagePage } from "./layout.ts";
 import { runPage, timelineEntry } from "./pages/run.ts";
+import { stepLogPage } from "./pages/step-log.ts";
+import { stepLogParts } from "../web/step-log.ts";
 
 /** What a resume or re-run form's CSRF token is bound to: the person, the action and this run. */
 const resumeScope = (runId: string) => `resume:${runId}`;
@@ -30,6 +35,7 @@ export function mountRunRoutes(
   options: { now: () => number; registry: JobRegistry },
 ): void {
   const { now, registry } = options;
+  const sourceOf = (run: RunRow) => registry.jobs.get(run.job)?.source ?? null;
 
   /** The resume form, for a run that failed on infrastructure and a person who may start runs. */
   const resumeForm = async (c: C, run: RunRow, principal: Principal) =>
@@ -62,7 +68,7 @@ export function mountRunRoutes(
     if (!run)
       return messagePage(404, "No such run", `There is no run "${c.req.param("id")}".`, c.get("principal"));
     const gates = await listGates(c.env.DB, { runId: run.id });
-    const events = (await listEvents(c.env.DB, run.id, 0, 1_000)).map(withoutClaimUrl(run));
+    const events = (await listEvents(c.env.DB, run.id, 0, 1_000)).map(shown(run, sourceOf(run)));
     const decided = c.req.query("decided");
     const recorded = c.req.query("recorded");
     const resumed = c.req.query("resumed");
@@ -165,18 +171,37 @@ export function mountRunRoutes(
       db: c.env.DB,
       runId: run.id,
       after: resumeAfter(c.req.header("last-event-id"), c.req.query("after")),
-      render: (event) => timelineEntry(withoutClaimUrl(run)(event)),
+      render: (event) => timelineEntry(shown(run, sourceOf(run))(event)),
       // The run page's "Waiting for …" line follows the run (never the claim URL: see waiting-for.ts).
       describe: async (now) => ({ waiting: waitingFor(now, await listGates(c.env.DB, { runId: now.id })) }),
     });
   });
+
+  // What one step kept, linked from its line in the timeline.
+  inbox.get("/runs/:id/steps/:step", async (c) => {
+    const principal = c.get("principal");
+    const run = await getRun(c.env.DB, c.req.param("id"));
+    if (!run) return messagePage(404, "No such run", `There is no run "${c.req.param("id")}".`, principal);
+    const step = c.req.param("step");
+    const artifacts = await artifactsOfStep(c.env.DB, run.id, step);
+    if (artifacts.length === 0 && !(await stepsOfRun(c.env.DB, run.id)).includes(step))
+      return messagePage(404, "No such step", `Run "${run.id}" has no step "${step}".`, principal);
+    const parts = hideClaimUrl(stepLogParts(artifacts, sourceOf(run)), claimUrlsIn(run.context_json));
+    return htmlResponse(stepLogPage({ principal, runId: run.id, step, parts }));
+  });
 }
 
-/** The timeline never shows the claim URL (a credential), not even quoted in an error. */
-function withoutClaimUrl(run: RunRow): (event: EventRow) => EventRow {
+/**
+ * An event as the timeline shows it: never the claim URL (a credential), not even quoted in an
+ * error, and Sandbox paths relative to the job's project (src/jobs/display-paths.ts).
+ */
+function shown(run: RunRow, source: Job["source"] | null): (event: EventRow) => EventRow {
   const secrets = claimUrlsIn(run.context_json);
   return (event) => ({
     ...event,
-    data_json: hideClaimUrl(event.data_json, [...secrets, ...claimUrlsIn(event.data_json)]),
+    data_json: projectRelativeDeep(
+      hideClaimUrl(event.data_json, [...secrets, ...claimUrlsIn(event.data_json)]),
+      source,
+    ),
   });
 }

@@ -18,10 +18,11 @@ import { buildRegistry, type JobFile } from "../../src/jobs/registry.ts";
 const ROOT = join(import.meta.dirname, "..", "..");
 let dir: string;
 
+const SESSION = '{ version: 1, recordedFrom: "test", rounds: [{ summary: "s" }] }';
 const goodJob = (name: string, extra = "") => `export default {
   name: "${name}",
   source: { kind: "git", url: "https://git.example/r.git" },
-  agent: { adapter: "replay", instructions: "go" },
+  agent: { adapter: "replay", instructions: "go", options: { session: ${SESSION} } },
   deploy: { workerName: "${name}" },
   verify: { probes: [{ path: "/" }] },${extra}
 };
@@ -170,6 +171,102 @@ describe("nightshift validate", () => {
     expect((await refreshManifest(dir)).written).toBe(true);
     expect((await refreshManifest(dir)).written).toBe(false);
     expect((await readFile(join(dir, "workflows", "index.ts"), "utf8")).includes("./gamma.ts")).toBe(true);
+  });
+
+  describe("what a run will need", () => {
+    const directoryJob = (
+      name: string,
+      path: string,
+      agent = `{ adapter: "replay", instructions: "go", options: { session: ${SESSION} } }`,
+      config = "",
+    ) =>
+      `export default {
+  name: "${name}",
+  source: { kind: "directory", path: "${path}" },
+  agent: ${agent},
+  deploy: { workerName: "${name}"${config} },
+  verify: { probes: [{ path: "/" }] },
+};
+`;
+    const worker = async (path: string, files: Record<string, string>) => {
+      for (const [name, text] of Object.entries(files)) {
+        await mkdir(join(dir, path, name, ".."), { recursive: true });
+        await writeFile(join(dir, path, name), text);
+      }
+    };
+    const problemsOf = async () =>
+      (await validateProject({ root: dir, dir: "workflows", wranglerConfig: null })).problems.map((p) =>
+        p.line === undefined
+          ? `${p.file}: ${p.path}: ${p.message}`
+          : `${p.file}:${p.line}:${p.column}: ${p.message}`,
+      );
+
+    it("passes a directory source whose Worker config parses and names an entry that exists", async () => {
+      await project({ "alpha.ts": directoryJob("alpha", "workflows/alpha") });
+      await worker("workflows/alpha", {
+        "wrangler.jsonc": '{\n  // the Worker\n  "name": "alpha",\n  "main": "src/index.ts",\n}',
+        "src/index.ts": "export default {};\n",
+      });
+      expect(await problemsOf()).toEqual([]);
+    });
+
+    it("refuses a source path that does not exist", async () => {
+      await project({ "alpha.ts": directoryJob("alpha", "workflows/nope") });
+      expect(await problemsOf()).toEqual([
+        'workflows/alpha.ts: source.path: "workflows/nope" is not a directory in the project (paths are relative to the project root)',
+      ]);
+      const result = cli("--wrangler", "none");
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain('workflows/alpha.ts: source.path: "workflows/nope" is not a directory');
+    });
+
+    it("refuses a malformed replay session with the zod path of the bad field, as the run would", async () => {
+      const agent = `{ adapter: "replay", instructions: "go", options: { session: { version: 1, recordedFrom: "t", rounds: [{ summary: "s", edits: [{ path: "a.ts" }] }] } } }`;
+      await project({
+        "alpha.ts": goodJob("alpha").replace(/agent: \{.*\},\n/, `agent: ${agent},\n`),
+        "beta.ts": goodJob("beta").replace(/options: .*\} \},/, "},"),
+      });
+      const problems = await problemsOf();
+      expect(problems).toContainEqual(
+        expect.stringMatching(
+          /^workflows\/alpha\.ts: agent\.options\.session\.rounds\.0\.edits\.0\.content: the replay agent needs a recorded session: Invalid input: expected string/,
+        ),
+      );
+      expect(problems).toContainEqual(
+        expect.stringMatching(
+          /^workflows\/beta\.ts: agent\.options\.session: the replay agent needs a recorded session: .*expected object/,
+        ),
+      );
+    });
+
+    it("refuses a Worker config that is missing, does not parse (with its line) or names no entry file", async () => {
+      await project({
+        "alpha.ts": directoryJob("alpha", "workflows/alpha"),
+        "beta.ts": directoryJob("beta", "workflows/beta"),
+        "gamma.ts": directoryJob("gamma", "workflows/gamma", undefined, ', config: "wrangler.toml"'),
+        "delta.ts": directoryJob("delta", "workflows/delta"),
+      });
+      await worker("workflows/alpha", { "wrangler.toml": 'name = "alpha"\n' });
+      await worker("workflows/beta", {
+        "wrangler.jsonc": '{\n  /* a\n  comment */\n  "name": "beta"\n  "main": "x.ts"\n}',
+      });
+      await worker("workflows/gamma", { "wrangler.toml": 'name = "gamma"\nmain = \n' });
+      await worker("workflows/delta", { "wrangler.jsonc": '{ "main": "src/missing.ts" }' });
+      const problems = await problemsOf();
+      expect(problems).toContain(
+        "workflows/alpha.ts: deploy.config: the Worker config workflows/alpha/wrangler.jsonc does not exist (workflows/alpha has wrangler.toml)",
+      );
+      expect(problems).toContainEqual(
+        expect.stringMatching(/^workflows\/beta\/wrangler\.jsonc:5:3: does not parse: /),
+      );
+      expect(problems).toContainEqual(
+        expect.stringMatching(/^workflows\/gamma\/wrangler\.toml:2:\d+: does not parse: /),
+      );
+      expect(problems).toContain(
+        'workflows/delta/wrangler.jsonc: main: the Worker\'s entry file "src/missing.ts" does not exist (relative to workflows/delta/wrangler.jsonc)',
+      );
+      expect(problems).toHaveLength(4);
+    });
   });
 
   it("validates the project's own jobs", async () => {

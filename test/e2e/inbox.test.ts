@@ -104,6 +104,10 @@ describe("approvals inbox", () => {
     const log = (await stack.call(`/api/runs/${id}/events`)).body.events as Array<{ seq: number }>;
     expect(seqs).toEqual(log.map((e) => e.seq));
     expect(await timeline.evaluate(() => window.marker)).toBe("same page");
+    // A step's line added live links to what the step kept, as the server renders it.
+    const promote = timeline.locator("ol.timeline li", { hasText: "promote.done" }).locator("a");
+    await expect(promote.getAttribute("href")).resolves.toBe(`/inbox/runs/${id}/steps/promote%231`);
+    await expect(promote.textContent()).resolves.toBe("promote#1");
     // One event stream and no polling; the stream says when the run is final.
     await timeline.waitForFunction(
       () => document.getElementById("live-status")?.textContent === "The run is final.",

@@ -78,4 +78,21 @@ describe("prepare with a setup snapshot", () => {
     expect(newLockfile.stamp).not.toBe(first.stamp);
     expect(await sandboxes.get("night-4").readFile("/workspace/index.js")).toContain("export default");
   });
+
+  it("keeps what setup ran and printed as the step's log, a failing command's output included", async () => {
+    const sandboxes = createLocalSandboxProvider({ url: host.url, secret: host.secret });
+    const result = await prepareWorkspace(
+      sandboxes,
+      sandboxes.get("night-log"),
+      job(["sh -c 'echo installing; echo no such package >&2; exit 3'"]),
+      asIdempotencyKey("night-log:prepare#1"),
+    );
+    expect(result).toMatchObject({ ok: false, error: { code: "setup_failed" } });
+    const lines = result.log.split("\n");
+    expect(lines[0]).toBe("$ cp -a /sources/workflows/nightly/. /workspace/");
+    expect(lines).toContain("$ sh -c 'echo installing; echo no such package >&2; exit 3'");
+    expect(lines).toContain("installing");
+    expect(lines).toContain("no such package");
+    expect(lines.at(-1)).toBe("# exit 3");
+  });
 });

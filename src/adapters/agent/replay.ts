@@ -8,7 +8,7 @@
 import type { Agent, AgentRequest } from "../../ports/agent.ts";
 import { err, ok } from "../../ports/result.ts";
 import { WORKSPACE_DIR } from "../../ports/sandbox.ts";
-import { sessionSchema } from "../../ports/recorded-session.ts";
+import { sessionProblem, sessionSchema } from "../../ports/recorded-session.ts";
 
 export const REPLAY_ADAPTER = "replay";
 
@@ -16,16 +16,15 @@ export function createReplayAgent(): Agent {
   return {
     name: REPLAY_ADAPTER,
     async write(request: AgentRequest) {
-      const parsed = sessionSchema.safeParse(request.options.session);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const where = ["agent", "options", "session", ...(issue?.path ?? [])].join(".");
+      const problem = sessionProblem(request.options.session);
+      if (problem) {
+        const where = ["agent.options.session", problem.path].filter(Boolean).join(".");
         return err({
           code: "refused",
-          message: `the replay agent needs a recorded session at ${where}: ${issue?.message}`,
+          message: `the replay agent needs a recorded session: ${where}: ${problem.message}`,
         });
       }
-      const session = parsed.data;
+      const session = sessionSchema.parse(request.options.session);
       const round = session.rounds[request.round - 1];
       if (!round) {
         return err({

@@ -111,12 +111,21 @@ export const verbs: Record<string, VerbSpec> = {
   logs: {
     summary: "show a run's timeline (its audit events)",
     description:
-      "Prints the run's events. With --follow it polls until the run is final and exits 0 when it " +
-      "succeeded, 1 when it ended any other way. --json prints one event per line (NDJSON).",
+      "Prints the run's events (a failed verification with its failing checks, each line with its " +
+      "step). With --follow it polls until the run is final and exits 0 when it succeeded, 1 when it " +
+      "ended any other way. --step prints what that step kept instead: wrangler's output, the setup " +
+      "log, the agent's transcript and diff, the verify report. --json prints one event per line (NDJSON).",
     args: [{ name: "<run>", description: "the run's id" }],
-    options: [{ flags: "-f, --follow", description: "keep polling until the run is final" }],
+    options: [
+      { flags: "-f, --follow", description: "keep polling until the run is final" },
+      { flags: "--step <step>", description: "print one step's output (e.g. deploy#1, verify#2, prepare#1)" },
+    ],
     kind: "api",
-    examples: ["nightshift logs hello-1", "nightshift logs hello-1 --follow"],
+    examples: [
+      "nightshift logs hello-1",
+      "nightshift logs hello-1 --follow",
+      "nightshift logs hello-1 --step deploy#1",
+    ],
     load: () => import("./logs.ts").then((m) => m.logs),
   },
   gates: {

@@ -2,10 +2,11 @@
  * `nightshift logs <run> [--follow]`: the run's timeline (its audit events).
  * With `--follow` it keeps polling until the run is final, with a progress
  * line on a terminal, and exits 0 when the run succeeded, 1 when it ended
- * any other way. `--json` prints one event per line (NDJSON).
+ * any other way. `--json` prints one event per line (NDJSON). `--step <step>`
+ * prints what that step kept instead (`GET /api/runs/:id/steps/:step/log`).
  */
 import type { Command } from "../command.ts";
-import { apiCommand, EXIT, positional } from "../output.ts";
+import { apiCommand, EXIT, type Io, positional, text } from "../output.ts";
 
 interface EventView {
   seq: number;
@@ -30,7 +31,30 @@ export function formatEvent(e: EventView): string {
   const reason = typeof e.data?.reason === "string" ? ` “${e.data.reason}”` : "";
   const error = (e.data?.error as { message?: string } | undefined)?.message;
   const summary = typeof e.data?.summary === "string" ? `  ${e.data.summary.slice(0, 160)}` : "";
-  return `${time}  ${e.type}${e.to ? ` → ${e.to}` : ""}${e.actor ? `  (${e.actor})` : ""}${reason}${error ? `  ${error}` : ""}${summary}`;
+  // A failed verification says which checks failed (the whole report: --step <its step>).
+  const failing = typeof e.data?.failing === "string" ? `  ${e.data.failing}` : "";
+  const step = e.step ? `  [${e.step}]` : "";
+  return `${time}  ${e.type}${e.to ? ` → ${e.to}` : ""}${e.actor ? `  (${e.actor})` : ""}${reason}${error ? `  ${error}` : ""}${summary}${failing}${step}`;
+}
+
+interface StepLog {
+  step: string;
+  parts: { ref: string; kind: string; title: string; text: string }[];
+}
+
+/** One step's output, each part under a heading; `--json`: the API's answer. */
+async function printStep(io: Io, runPath: string, step: string): Promise<number> {
+  const log = await io.client.request<StepLog>("GET", `${runPath}/steps/${encodeURIComponent(step)}/log`);
+  if (io.json) {
+    console.log(JSON.stringify(log));
+    return EXIT.ok;
+  }
+  if (log.parts.length === 0) io.say(`step ${step} kept no output`);
+  for (const part of log.parts) {
+    io.say(`── ${part.title} (${part.ref})`);
+    io.say(part.text);
+  }
+  return EXIT.ok;
 }
 
 export const logs: Command = {
@@ -38,6 +62,8 @@ export const logs: Command = {
     apiCommand(input, async (io, values, positionals) => {
       const id = positional(positionals, 0, "run", "nightshift logs <run> [--follow]");
       const path = `/api/runs/${encodeURIComponent(id)}`;
+      const step = text(values.step);
+      if (step) return printStep(io, path, step);
       const tty = process.stderr.isTTY && !io.json;
       let after = 0;
       let frame = 0;

@@ -1,6 +1,7 @@
 /**
  * `nightshift validate [--root dir] [--dir workflows] [--wrangler file|none] [--json]`: loads
- * every job file, prints each problem with its file and zod path, checks that the generated
+ * every job file, prints each problem with its file and zod path, checks what each job's runs
+ * will need (`checkJobBeforeRun`: its source, replay session, Worker config), that the generated
  * manifest is current and that wrangler.jsonc carries every cron the jobs declare. Exit 1 on
  * any problem. `--json`: `{ valid, jobs, problems }` on stdout, whatever the outcome.
  */
@@ -17,6 +18,7 @@ import {
   type JobProblem,
 } from "../../jobs/registry.ts";
 import type { Command } from "../command.ts";
+import { checkJobBeforeRun } from "../job-checks.ts";
 import { readJobFiles } from "../job-files.ts";
 import { text } from "../output.ts";
 import { projectRoot } from "../project.ts";
@@ -57,6 +59,10 @@ export async function validateProject(
   }
   const registry = buildRegistry(files);
   problems.push(...registry.problems);
+  for (const job of registry.jobs.values())
+    problems.push(
+      ...(await checkJobBeforeRun(options.root, registry.files.get(job.name) ?? options.dir, job)),
+    );
 
   const manifestPath = join(dir, MANIFEST_FILE);
   const expected = renderManifest(entries, options.dir);

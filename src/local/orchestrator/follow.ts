@@ -120,6 +120,9 @@ function detail(event: TimelineEvent): string {
   if (event.type === "deploy.done" && typeof data.url === "string") return `  ${data.url}`;
   if (event.type === "write.done" && typeof data.summary === "string")
     return `  ${data.summary.slice(0, 120)}`;
+  // Which checks failed, and where the whole report is (`nightshift logs <run> --step <step>`).
+  if (event.type === "verify.failed" && typeof data.failing === "string")
+    return `  ${data.failing.slice(0, 200)}`;
   const error = data.error as { code?: string; message?: string } | undefined;
   if (error?.code) return `  [${error.code}] ${(error.message ?? "").slice(0, 120)}`;
   if (typeof data.by === "string" && event.type.startsWith("gate.")) return `  by ${data.by}`;

@@ -25,9 +25,16 @@ export function eventNote(event: EventRow): string {
     return `${data.approvals} of ${data.required} approvals${reason ? ` · “${reason}”` : ""}`;
   if (reason) return `“${reason}”`;
   if (error?.message) return error.message;
+  // A failed verification's failing checks (the whole report is on the step's log page).
+  if (typeof data.failing === "string") return data.failing;
   // The agent's own account of a round; a replayed session's summary begins "[replay of …]".
   if (typeof data.summary === "string") return data.summary.slice(0, 300);
   return "";
+}
+
+/** The page of what step `step` of run `runId` kept (wrangler's output, setup log, report…). */
+export function stepLogHref(runId: string, step: string): string {
+  return `/inbox/runs/${encodeURIComponent(runId)}/steps/${encodeURIComponent(step)}`;
 }
 
 /** One event as the page script renders it (the live stream's `data`), mirroring `timelineItem`. */
@@ -38,6 +45,7 @@ export function timelineEntry(event: EventRow) {
     to: event.to_state,
     actor: event.actor,
     step: event.step,
+    log: event.step ? stepLogHref(event.run_id, event.step) : null,
     at: event.at,
     note: eventNote(event),
   };
@@ -54,7 +62,7 @@ export function timelineItem(
     repeat.count > 1
       ? html`<span class="repeat" data-count="${repeat.count}">×${repeat.count}</span> ${isoTime(repeat.firstAt)} – ${isoTime(event.at)}`
       : html`${isoTime(event.at)}`;
-  return html`<li data-seq="${event.seq}" data-key="${repeatKey(entry)}" data-first="${repeat.firstAt}"><strong>${event.type}</strong>${event.to_state ? ` → ${event.to_state}` : ""}<span class="meta"> ${times}${event.actor ? ` · ${event.actor}` : ""}${event.step ? ` · ${event.step}` : ""}${note ? ` · ${note}` : ""}</span></li>`;
+  return html`<li data-seq="${event.seq}" data-key="${repeatKey(entry)}" data-first="${repeat.firstAt}"><strong>${event.type}</strong>${event.to_state ? ` → ${event.to_state}` : ""}<span class="meta"> ${times}${event.actor ? ` · ${event.actor}` : ""}${entry.log ? html` · <a href="${entry.log}" title="what this step kept">${event.step}</a>` : ""}${note ? ` · ${note}` : ""}</span></li>`;
 }
 
 /** The timeline with identical events in a row folded into one line (src/web/timeline.ts). */

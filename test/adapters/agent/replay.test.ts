@@ -69,6 +69,23 @@ describe("replay agent", () => {
     });
   });
 
+  it("names the field of an edit that is neither a write nor a delete, not just 'Invalid input'", async () => {
+    const result = await createReplayAgent().write(
+      request(1, null, {
+        session: { version: 1, recordedFrom: "x", rounds: [{ summary: "s", edits: [{ path: "a.ts" }] }] },
+      }),
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      error: {
+        code: "refused",
+        message: expect.stringContaining(
+          "agent.options.session.rounds.0.edits.0.content: Invalid input: expected string",
+        ),
+      },
+    });
+  });
+
   it("refuses a round the budget cannot cover", async () => {
     const result = await createReplayAgent().write({
       ...request(1, null),
