@@ -170,7 +170,7 @@ describe("the run event stream", () => {
     const audit = auditOf(await sseReader(response).toEnd());
     const rejected = audit.map((m) => JSON.parse(m.data)).find((e) => e.type === "gate.rejected");
     expect(rejected).toMatchObject({ actor: "admin", note: "“test done”" });
-    expect(Object.keys(rejected).sort()).toEqual(["actor", "at", "note", "seq", "step", "to", "type"]);
+    expect(Object.keys(rejected).sort()).toEqual(["actor", "at", "log", "note", "seq", "step", "to", "type"]);
   });
 
   it("answers JSON errors: 401 without a credential, 404 for an unknown run, 400 for a bad query", async () => {
