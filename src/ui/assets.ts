@@ -39,6 +39,7 @@ ol.timeline .meta { color: var(--muted); font-size: .85rem; }
 .filters > div { flex: 1 1 12rem; }
 .num { text-align: right; white-space: nowrap; }
 ul.triggers { margin: 0; padding-left: 1rem; }
+th .desc { font-weight: normal; color: var(--muted); font-size: .9rem; }
 @media (max-width: 40rem) { body { font-size: 15px; } th, td { padding: .3rem; } }
 `;
 

@@ -34,7 +34,7 @@ export function jobsPage(options: {
     ? html`<table><thead><tr><th scope="col">Job</th><th scope="col">Triggers</th><th scope="col">Concurrency</th><th scope="col">Paused</th><th scope="col">Last run</th></tr></thead><tbody>
 ${jobs.map((job) => {
   const run = latest.get(job.name);
-  return html`<tr data-job="${job.name}"><th scope="row"><a href="/inbox/runs?job=${encodeURIComponent(job.name)}">${job.name}</a>${job.description ? html`<div class="why">${job.description}</div>` : ""}</th><td><ul class="triggers">${job.triggers.map((t) => html`<li>${triggerText(t)}</li>`)}</ul></td><td>${job.concurrency}</td><td>${pausedCell(states.get(job.name), now)}</td><td>${
+  return html`<tr data-job="${job.name}"><th scope="row"><a href="/inbox/runs?job=${encodeURIComponent(job.name)}">${job.name}</a>${job.description ? html`<div class="desc">${job.description}</div>` : ""}</th><td><ul class="triggers">${job.triggers.map((t) => html`<li>${triggerText(t)}</li>`)}</ul></td><td>${job.concurrency}</td><td>${pausedCell(states.get(job.name), now)}</td><td>${
     run
       ? html`<a href="/inbox/runs/${run.id}">${run.id}</a> · ${run.state} · ${timeAgo(run.created_at, now)}`
       : html`none yet`

@@ -16,6 +16,8 @@ export function runRow(overrides: Partial<RunRow> & Pick<RunRow, "id" | "job">):
     input_json: {},
     context_json: {
       spent: { costUsd: 0.4213, tokens: 12_000, iterations: 2, deploys: 2, sandboxMs: 90_000 },
+      budgets: { maxIterations: 3, maxDeploys: 6, maxTokens: 200_000, maxCostUsd: 5 },
+      deploymentUrl: "https://hello-kv.acct-1.workers.dev",
     },
     outcome_json: null,
     step_count: 9,
@@ -33,7 +35,7 @@ export function runRow(overrides: Partial<RunRow> & Pick<RunRow, "id" | "job">):
 
 export function gateRow(overrides: Partial<GateRow> & Pick<GateRow, "run_id">): GateRow {
   return {
-    id: `${overrides.run_id}:claim-1`,
+    id: `${overrides.run_id}:claim:1`,
     kind: "claim",
     seq: 1,
     event_type: "gate.claim",
@@ -104,4 +106,119 @@ export function eventRows(runId: string): EventRow[] {
     event(4, "deploy.done", "verifying", NOW - 7 * MIN),
     event(5, "verify.passed", "awaitingClaim", NOW - 3 * MIN),
   ];
+}
+
+const DIFF = `diff --git a/src/index.ts b/src/index.ts
+--- a/src/index.ts
++++ b/src/index.ts
+@@ -1,3 +1,3 @@
+ export default {
+-  fetch: () => new Response("hi"),
++  fetch: () => new Response("hello, world"),
+ };
+`;
+
+/** What the claim gate page of the waiting run shows (src/gates/view.ts). */
+export function gateViewFixture() {
+  const gate = GATES[0]!;
+  return {
+    gate,
+    run: RUNS[0]!,
+    shown: {
+      ...(gate.shown_json as Record<string, unknown>),
+      worker: "hello-kv",
+      verifiedSnapshotId: "snap-7",
+      verifiedVersionId: "ver-7",
+      claimUrl: "https://dash.cloudflare.com/claim/fixture",
+    },
+    reportRef: "hello-kv-0115-0918:verify#2:report",
+    report: {
+      passed: true,
+      url: "https://hello-kv.acct-1.workers.dev",
+      checks: [
+        {
+          name: "GET /",
+          kind: "probe" as const,
+          passed: true,
+          expected: "200, body has hello",
+          actual: "200 hello, world",
+          excerpt: "",
+          durationMs: 40,
+        },
+        {
+          name: "npm test",
+          kind: "command" as const,
+          passed: true,
+          expected: "exit 0",
+          actual: "exit 0",
+          excerpt: "",
+          durationMs: 900,
+        },
+      ],
+    },
+    reportText: null,
+    diffRef: "hello-kv-0115-0918:fix#1:diff",
+    diff: DIFF,
+    roundDiffs: [{ ref: "hello-kv-0115-0918:write#1:round-diff", body: DIFF }],
+    summary: "Made the greeting say hello, world.",
+    approvals: [],
+    viewHash: "sha256:fixture-view",
+  };
+}
+
+/** The jobs the screenshot Worker knows: few and fixed, so the jobs page's baseline stays put. */
+export const SCREEN_JOBS = [
+  { name: "hello-kv", description: "The example: a Worker with a KV namespace." },
+  { name: "nightly", triggers: [{ kind: "schedule", cron: "0 3 * * *" }] },
+  {
+    name: "on-push",
+    triggers: [{ kind: "webhook", source: "github", filter: { event: "push", branch: "main" } }],
+  },
+].map((job) => ({
+  source: { kind: "directory", path: "workflows/hello-kv/project" },
+  agent: { adapter: "fake", instructions: "make it work" },
+  deploy: { workerName: "hello-kv" },
+  verify: { probes: [{ path: "/" }] },
+  ...job,
+}));
+
+/** Every row the screenshot Worker seeds, by table (`*_json` columns as values, stringified there). */
+export function screenRows(): Record<string, Record<string, unknown>[]> {
+  const view = gateViewFixture();
+  const run = RUNS[0]!;
+  return {
+    runs: RUNS,
+    gates: GATES.map((g) => ({
+      ...g,
+      shown_json: { ...view.shown, reportRef: view.reportRef, diffRef: view.diffRef },
+    })),
+    events: eventRows(run.id),
+    artifacts: [
+      {
+        ref: view.reportRef,
+        run_id: run.id,
+        kind: "report",
+        body: JSON.stringify(view.report),
+        created_at: NOW - 3 * MIN,
+      },
+      { ref: view.diffRef, run_id: run.id, kind: "diff", body: view.diff, created_at: NOW - 5 * MIN },
+      ...view.roundDiffs.map((r) => ({
+        ref: r.ref,
+        run_id: run.id,
+        kind: "round-diff",
+        body: r.body,
+        created_at: NOW - 9 * MIN,
+      })),
+    ],
+    job_state: [
+      {
+        job: "nightly",
+        paused: 1,
+        paused_at: NOW - 2 * 60 * MIN,
+        paused_by: "ann@example.com",
+        pause_reason: "flaky upstream",
+        updated_at: NOW - 2 * 60 * MIN,
+      },
+    ],
+  };
 }
