@@ -22,6 +22,7 @@ import { ApiError } from "../web/errors.ts";
 import { eventStreamResponse, resumeAfter } from "../web/event-stream.ts";
 import { canOperate } from "../web/roles.ts";
 import { stepLogParts } from "../web/step-log.ts";
+import { foldRepeats } from "../web/timeline.ts";
 import { claimVisibility } from "./claim-visibility.ts";
 import { deciderOf } from "./decider.ts";
 import { jsonBody, query } from "./validate.ts";
@@ -43,6 +44,8 @@ const eventsQuery = z.strictObject({
   after: z.coerce.number().int().min(0).default(0),
   /** `?stream=1`: Server-Sent Events (also chosen by `Accept: text/event-stream`). */
   stream: z.enum(["0", "1", "true", "false"]).optional(),
+  /** `?fold=1`: identical events in a row as one, the newest, with `repeat` (src/web/timeline.ts). */
+  fold: z.enum(["0", "1", "true", "false"]).optional(),
 });
 
 export function mountRunRoutes(
@@ -97,11 +100,10 @@ export function mountRunRoutes(
         render: (event) => eventView(event, claimSecretsOf(run), sourceOf(run.job)),
       });
     const secrets = claimSecretsOf(run);
-    return c.json({
-      events: (await listEvents(c.env.DB, run.id, q.after)).map((e) =>
-        eventView(e, secrets, sourceOf(run.job)),
-      ),
-    });
+    const events = (await listEvents(c.env.DB, run.id, q.after)).map((e) =>
+      eventView(e, secrets, sourceOf(run.job)),
+    );
+    return c.json({ events: q.fold === "1" || q.fold === "true" ? foldedEvents(events) : events });
   });
 
   app.get("/api/runs/:id/artifacts/:ref{.+}", async (c) => {
@@ -221,4 +223,25 @@ export function mountRunRoutes(
       202,
     );
   });
+}
+
+/**
+ * Identical events in a row (same type, target state and data; a claim check every 30 s) as the
+ * newest of them with `repeat: { count, firstSeq, firstAt }`. Only this reading is folded: the
+ * audit log, and `/events` without `fold`, keep every event.
+ */
+export function foldedEvents<
+  E extends { seq: number; type: string; to: string | null; data: unknown; at: number },
+>(events: readonly E[]) {
+  const keyed = events.map((event) => ({
+    event,
+    type: event.type,
+    to: event.to,
+    note: JSON.stringify(event.data),
+  }));
+  return foldRepeats(keyed).map(({ first, last, count }) =>
+    count > 1
+      ? { ...last.event, repeat: { count, firstSeq: first.event.seq, firstAt: first.event.at } }
+      : last.event,
+  );
 }

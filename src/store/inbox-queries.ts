@@ -54,3 +54,14 @@ export async function distinctJobs(db: D1Database): Promise<string[]> {
   const { results } = await db.prepare(`SELECT DISTINCT job FROM runs ORDER BY job`).all<{ job: string }>();
   return results.map((r) => r.job);
 }
+
+/** Each job's newest run (by when it was made), for the jobs page. */
+export async function latestRunOfEachJob(db: D1Database): Promise<Map<string, RunRow>> {
+  const { results } = await db
+    .prepare(
+      `SELECT * FROM runs r WHERE r.id = (
+         SELECT id FROM runs WHERE job = r.job ORDER BY created_at DESC, id DESC LIMIT 1)`,
+    )
+    .all();
+  return new Map(parseRows(runRow, results).map((run) => [run.job, run]));
+}

@@ -1,7 +1,8 @@
 /**
  * The inbox's only stylesheet and script, served from `/inbox/app.css` and
  * `/inbox/app.js` so the Content-Security-Policy can forbid inline code.
- * The script does two things: countdowns (`data-deadline`) and the live
+ * The script does three things: countdowns (`data-deadline`), relative times in the reader's
+ * own time zone (`time[data-at]`) and the live
  * timeline (`data-timeline`: an EventSource on the run's event stream appends
  * new events, no page reload; a reconnect resumes after the last event it got,
  * by `Last-Event-ID`). Everything works without it except the live updates.
@@ -37,6 +38,9 @@ ol.timeline .meta { color: var(--muted); font-size: .85rem; }
 section.step-log pre { white-space: pre-wrap; max-height: 40rem; overflow: auto; }
 .filters { display: flex; flex-wrap: wrap; gap: .75rem; align-items: end; }
 .filters > div { flex: 1 1 12rem; }
+.num { text-align: right; white-space: nowrap; }
+ul.triggers { margin: 0; padding-left: 1rem; }
+th .desc { font-weight: normal; color: var(--muted); font-size: .9rem; }
 @media (max-width: 40rem) { body { font-size: 15px; } th, td { padding: .3rem; } }
 `;
 
@@ -56,8 +60,24 @@ function tick() {
     if (left <= 0) el.classList.add("expired");
   });
 }
+// Mirrors relativeTime (src/ui/format.ts); the title becomes the reader's own local time.
+function ago(at) {
+  var s = Math.round((Date.now() - at) / 1000), n = Math.abs(s), amount;
+  if (n < 60) return "just now";
+  amount = n < 3600 ? Math.round(n / 60) + " min" : n < 86400 ? Math.round(n / 3600) + " h" : Math.round(n / 86400) + " d";
+  return s >= 0 ? amount + " ago" : "in " + amount;
+}
+function localise() {
+  document.querySelectorAll("time[data-at]").forEach(function (el) {
+    var at = Number(el.getAttribute("data-at"));
+    el.textContent = ago(at);
+    el.title = new Date(at).toLocaleString();
+  });
+}
 tick();
+localise();
 setInterval(tick, 1000);
+setInterval(localise, 30000);
 
 // Mirrors timelineItem (src/ui/pages/run.ts): identical events in a row fold into one line
 // with a count (src/web/timeline.ts has the key).

@@ -1,4 +1,5 @@
-/** Formatting shared by the pages: times, durations, countdowns. Pure. */
+/** Formatting shared by the pages: times, durations, countdowns, money. Pure. */
+import { type Html, html } from "./html.ts";
 
 export function isoTime(ms: number): string {
   return new Date(ms).toISOString().replace(".000Z", "Z");
@@ -18,4 +19,42 @@ export function duration(ms: number): string {
 
 export function timeLeft(deadline: number, now: number): string {
   return deadline <= now ? "expired" : `${duration(deadline - now)} left`;
+}
+
+/** "just now", "3 min ago", "2 h ago", "5 d ago"; "in 4 min" for a time still to come. */
+export function relativeTime(at: number, now: number): string {
+  const s = Math.round((now - at) / 1000);
+  const size = Math.abs(s);
+  const amount =
+    size < 60
+      ? null
+      : size < 3600
+        ? `${Math.round(size / 60)} min`
+        : size < 86_400
+          ? `${Math.round(size / 3600)} h`
+          : `${Math.round(size / 86_400)} d`;
+  if (amount === null) return "just now";
+  return s >= 0 ? `${amount} ago` : `in ${amount}`;
+}
+
+/**
+ * A time as people read it: relative ("3 min ago"), the exact UTC time in `datetime` and the
+ * title; the page script puts the reader's local time in the title and keeps the text fresh.
+ */
+export function timeAgo(at: number, now: number): Html {
+  const iso = new Date(at).toISOString();
+  return html`<time datetime="${iso}" title="${isoTime(at)}" data-at="${at}">${relativeTime(at, now)}</time>`;
+}
+
+/** How long a run took (a final one) or has taken so far (an active one). */
+export function runDuration(
+  run: { status: string; created_at: number; updated_at: number },
+  now: number,
+): string {
+  return duration((run.status === "final" ? run.updated_at : now) - run.created_at);
+}
+
+/** "$0.42", or "—" before the run has spent anything it could count. */
+export function costUsd(spent: number | null | undefined): string {
+  return typeof spent === "number" ? `$${spent.toFixed(2)}` : "—";
 }

@@ -24,7 +24,7 @@ export function page(options: PageOptions): Html {
 <header class="top">
   <strong>nightshift</strong>
   <nav aria-label="Inbox">
-    <a href="/inbox">Gates</a><a href="/inbox/runs">Runs</a>
+    <a href="/inbox">Gates</a><a href="/inbox/runs">Runs</a><a href="/inbox/jobs">Jobs</a>
   </nav>
   ${
     who

@@ -1,6 +1,6 @@
 /**
  * The approvals inbox, served by the Worker under `/inbox`: server-rendered
- * pages (gates, runs, one run's live timeline, one gate) and the decision
+ * pages (gates, runs, jobs, one run's live timeline, one gate) and the decision
  * forms. Sign-in is Cloudflare Access (header) or an API token kept in an
  * HttpOnly, SameSite=Strict cookie; forms carry a CSRF token and the view hash.
  * Signed links (`/inbox/l/<token>`) open one gate to their holder, once.
@@ -13,6 +13,7 @@ import { CSS, SCRIPT } from "./assets.ts";
 import { mountGateRoutes } from "./gate-routes.ts";
 import { type InboxEnv, safeNext } from "./inbox-http.ts";
 import { htmlResponse, messagePage } from "./layout.ts";
+import { mountJobsRoutes } from "./jobs-routes.ts";
 import { mountLinkRoutes } from "./link-routes.ts";
 import { mountListRoutes } from "./list-routes.ts";
 import { signInPage } from "./pages/sign-in.ts";
@@ -47,6 +48,7 @@ export function createInbox(options: { now: () => number; registry: JobRegistry 
   });
 
   mountListRoutes(inbox, { now });
+  mountJobsRoutes(inbox, { now, registry: options.registry });
   mountRunRoutes(inbox, { now, registry: options.registry });
   mountGateRoutes(inbox, { now });
 

@@ -128,6 +128,25 @@ export const verbs: Record<string, VerbSpec> = {
     ],
     load: () => import("./logs.ts").then((m) => m.logs),
   },
+  diff: {
+    summary: "print what the agent changed in a run: its whole change, or one round's",
+    description:
+      "Prints the run's net unified diff (against the workspace its first round found), or with " +
+      "--round <n> what round n changed. --stat lists the files with lines added and removed. " +
+      "Coloured on a terminal only. Exit 4 when the run or the diff asked for is not there.",
+    args: [{ name: "<run>", description: "the run's id" }],
+    options: [
+      { flags: "--round <n>", description: "one round's change (1 is the first round), not the whole" },
+      { flags: "--stat", description: "only the files changed, with lines added and removed" },
+    ],
+    kind: "api",
+    examples: [
+      "nightshift diff hello-1",
+      "nightshift diff hello-1 --round 2 --stat",
+      "nightshift diff hello-1 --json",
+    ],
+    load: () => import("./diff.ts").then((m) => m.diff),
+  },
   gates: {
     summary: "list gates waiting for a decision, oldest first",
     options: [{ flags: "--all", description: "every gate, decided ones too" }],

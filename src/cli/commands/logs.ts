@@ -7,6 +7,8 @@
  */
 import type { Command } from "../command.ts";
 import { apiCommand, EXIT, type Io, positional, text } from "../output.ts";
+import { foldedPrinter, type Repeat } from "../folded-lines.ts";
+import { type RunLineView, waitingSentence } from "../run-lines.ts";
 
 interface EventView {
   seq: number;
@@ -16,8 +18,10 @@ interface EventView {
   to: string | null;
   data: Record<string, unknown> | null;
   at: number;
+  /** Under `?fold=1`: this is the newest of `count` identical events in a row. */
+  repeat?: Repeat;
 }
-interface RunView {
+interface RunView extends RunLineView {
   state: string;
   status: string;
   steps: number;
@@ -57,6 +61,24 @@ async function printStep(io: Io, runPath: string, step: string): Promise<number>
   return EXIT.ok;
 }
 
+const clock = (at: number) => new Date(at).toISOString().slice(11, 19);
+
+/** An event, or the newest of a run of identical ones: "… ×4 since 01:02:03". */
+export function formatEntry(e: EventView): string {
+  const line = formatEvent(e);
+  return e.repeat && e.repeat.count > 1
+    ? `${line}  ×${e.repeat.count} since ${clock(e.repeat.firstAt)}`
+    : line;
+}
+
+/** The progress line of `--follow`: what the run waits for, else its state and steps. */
+export function progressLine(run: RunView, now = Date.now()): string {
+  return (
+    waitingSentence(run, now) ??
+    `${run.state} · ${run.steps} steps${run.currentStep ? ` · ${run.currentStep}` : ""}`
+  );
+}
+
 export const logs: Command = {
   run: (input) =>
     apiCommand(input, async (io, values, positionals) => {
@@ -67,29 +89,43 @@ export const logs: Command = {
       const tty = process.stderr.isTTY && !io.json;
       let after = 0;
       let frame = 0;
+      const lines = foldedPrinter(formatEntry, {
+        print: io.say,
+        // Up a line and over it, when stdout is the terminal and the line fits on one row.
+        rewriteLast: (line) => {
+          if (!tty || !process.stdout.isTTY || line.length >= (process.stdout.columns ?? 0)) return false;
+          process.stdout.write(`\x1b[1A\r\x1b[K${line}\n`);
+          return true;
+        },
+      });
+      // Without a terminal for the progress line, what the run waits for is a line when it changes.
+      let waited: string | null = null;
       for (;;) {
         const { run } = await io.client.request<{ run: RunView }>("GET", path);
         const { events } = await io.client.request<{ events: EventView[] }>(
           "GET",
-          `${path}/events?after=${after}`,
+          // --json keeps every event; people read identical ones in a row as one line.
+          `${path}/events?after=${after}${io.json ? "" : "&fold=1"}`,
         );
         if (tty && events.length) process.stderr.write("\r\x1b[K");
         for (const event of events) {
           if (io.json) console.log(JSON.stringify(event));
-          else io.say(formatEvent(event));
+          else lines.add(event);
           after = event.seq;
         }
         if (run.status === "final" || !values.follow) {
+          lines.end();
           if (tty) process.stderr.write("\r\x1b[K");
           if (!values.follow) return EXIT.ok;
           io.say(`run ${id} ended: ${run.state}`);
           return run.state === "succeeded" ? EXIT.ok : EXIT.failed;
         }
+        const waiting = run.waitingFor ? JSON.stringify([run.waitingFor.kind, run.waitingFor.gate]) : null;
+        if (!tty && waiting && waiting !== waited) io.say(`· ${waitingSentence(run)}`);
+        waited = waiting;
         if (tty) {
           frame = (frame + 1) % SPINNER.length;
-          process.stderr.write(
-            `\r\x1b[K${SPINNER[frame]} ${run.state} · ${run.steps} steps${run.currentStep ? ` · ${run.currentStep}` : ""}`,
-          );
+          process.stderr.write(`\r\x1b[K${SPINNER[frame]} ${progressLine(run)}`);
         }
         await new Promise((r) => setTimeout(r, 1_000));
       }

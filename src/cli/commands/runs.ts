@@ -1,14 +1,28 @@
 /** `nightshift runs [--job j] [--state s] [--status st] [--limit n]`: recent runs, newest first. */
 import type { Command } from "../command.ts";
 import { ago, apiCommand, EXIT, table, text } from "../output.ts";
+import { type RunLineView, runCost, runDuration, waitingSentence } from "../run-lines.ts";
 
-interface RunView {
+interface RunView extends RunLineView {
   id: string;
   job: string;
   state: string;
-  status: string;
-  createdAt: number;
-  updatedAt: number;
+}
+
+export function runsTable(runs: readonly RunView[], now = Date.now()): string {
+  return table([
+    ["RUN", "JOB", "STATE", "STATUS", "STARTED", "TOOK", "COST", "WAITING FOR"],
+    ...runs.map((r) => [
+      r.id,
+      r.job,
+      r.state,
+      r.status,
+      ago(r.createdAt, now),
+      runDuration(r, now),
+      runCost(r),
+      waitingSentence(r, now)?.replace(/^waiting for /, "") ?? "—",
+    ]),
+  ]);
 }
 
 export const runs: Command = {
@@ -22,13 +36,7 @@ export const runs: Command = {
       const body = await io.client.request<{ runs: RunView[] }>("GET", `/api/runs?${query}`);
       io.emit(body);
       if (body.runs.length === 0) io.say("no runs");
-      else
-        io.say(
-          table([
-            ["RUN", "JOB", "STATE", "STATUS", "STARTED", "UPDATED"],
-            ...body.runs.map((r) => [r.id, r.job, r.state, r.status, ago(r.createdAt), ago(r.updatedAt)]),
-          ]),
-        );
+      else io.say(runsTable(body.runs));
       return EXIT.ok;
     }),
 };

@@ -5,7 +5,8 @@ import { waitingFor } from "../../web/waiting-for.ts";
 import type { Principal } from "../../web/roles.ts";
 import { RUN_STATES } from "../../ports/vocabulary.ts";
 import type { GateRow, RunRow } from "../../store/rows.ts";
-import { isoTime } from "../format.ts";
+import type { LoopContext } from "../../loop/types.ts";
+import { costUsd, runDuration, timeAgo } from "../format.ts";
 import { type Html, html } from "../html.ts";
 import { page } from "../layout.ts";
 
@@ -21,7 +22,7 @@ export function gatesPage(options: {
 <table><thead><tr><th scope="col">Gate</th><th scope="col">Job</th><th scope="col">Run</th><th scope="col">Opened</th><th scope="col">Time left</th></tr></thead><tbody>
 ${gates.map(
   (g) =>
-    html`<tr data-gate="${g.id}"><td><a href="/inbox/runs/${g.run_id}/gates/${g.kind}-${g.seq}">${g.kind} #${g.seq}</a></td><td>${runs.get(g.run_id)?.job ?? ""}</td><td><a href="/inbox/runs/${g.run_id}">${g.run_id}</a></td><td>${isoTime(g.opened_at)}</td><td>${timeLeftFor(decideBy(g), now)}</td></tr>`,
+    html`<tr data-gate="${g.id}"><td><a href="/inbox/runs/${g.run_id}/gates/${g.kind}-${g.seq}">${g.kind} #${g.seq}</a></td><td>${runs.get(g.run_id)?.job ?? ""}</td><td><a href="/inbox/runs/${g.run_id}">${g.run_id}</a></td><td>${timeAgo(g.opened_at, now)}</td><td>${timeLeftFor(decideBy(g), now)}</td></tr>`,
 )}
 </tbody></table>`
     : html`<p role="status">No gate is waiting for a decision.</p>`;
@@ -47,10 +48,10 @@ ${select("job", "Job", jobs, filter.job)}${select("state", "State", RUN_STATES, 
 <div><button type="submit">Filter</button></div></form>
 ${
   runs.length
-    ? html`<table><thead><tr><th scope="col">Run</th><th scope="col">Job</th><th scope="col">State</th><th scope="col">Status</th><th scope="col">Waiting for</th><th scope="col">Started</th><th scope="col">Updated</th></tr></thead><tbody>
+    ? html`<table><thead><tr><th scope="col">Run</th><th scope="col">Job</th><th scope="col">State</th><th scope="col">Status</th><th scope="col">Waiting for</th><th scope="col">Started</th><th scope="col">Took</th><th scope="col">Cost</th></tr></thead><tbody>
 ${runs.map(
   (r) =>
-    html`<tr><td><a href="/inbox/runs/${r.id}">${r.id}</a></td><td>${r.job}</td><td>${r.state}</td><td>${r.status}</td><td>${waitingLine(waitingFor(r, pending.get(r.id) ?? []), now)}</td><td>${isoTime(r.created_at)}</td><td>${isoTime(r.updated_at)}</td></tr>`,
+    html`<tr data-run="${r.id}"><td><a href="/inbox/runs/${r.id}">${r.id}</a></td><td>${r.job}</td><td>${r.state}</td><td>${r.status}</td><td>${waitingLine(waitingFor(r, pending.get(r.id) ?? []), now)}</td><td>${timeAgo(r.created_at, now)}</td><td class="num">${runDuration(r, now)}</td><td class="num">${costUsd((r.context_json as LoopContext | null)?.spent?.costUsd)}</td></tr>`,
 )}</tbody></table>`
     : html`<p role="status">No runs match.</p>`
 }`;

@@ -98,6 +98,15 @@ function deployer(world: FakeWorld): Deployer {
     async promote(req) {
       await world.maybeFail(req.runId, req.idempotencyKey);
       await world.record(req.runId, req.idempotencyKey, "promote");
+      const pendingChecks = (await world.script(req.runId)).claimPendingChecks ?? 0;
+      if (pendingChecks > 0) {
+        const promotions = await world.db
+          .prepare(`SELECT COUNT(*) AS c FROM fake_calls WHERE run_id = ?1 AND kind = 'promote'`)
+          .bind(req.runId)
+          .first<{ c: number }>();
+        if ((promotions?.c ?? 0) <= pendingChecks)
+          return ok({ status: "pending" as const, how: "fake claim check", logRef: null });
+      }
       return ok({
         status: "done" as const,
         url: req.deploymentUrl ?? "https://promoted.fake.test",

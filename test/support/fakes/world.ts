@@ -19,6 +19,8 @@ export interface FakeScript {
   accountLifetimesMs?: number[];
   tokensPerRound?: number;
   costPerRound?: number;
+  /** The first N promotions find the account not claimed yet (`pending`): the run looks again. */
+  claimPendingChecks?: number;
   /** The agent's write takes this long (ms), to hold a run inside a step. */
   writeDelayMs?: number;
 }
