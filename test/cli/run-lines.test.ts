@@ -87,9 +87,9 @@ describe("folded events", () => {
   };
   it("adds the count and the first time to the newest of identical events", () => {
     expect(formatEntry({ ...event, repeat: { count: 4, firstSeq: 3, firstAt: NOW - 90_000 } })).toBe(
-      "12:00:00  promote.pending → promoting  ×4 since 11:58:30",
+      "12:00:00  promote.pending → promoting  [promote#3]  ×4 since 11:58:30",
     );
-    expect(formatEntry(event)).toBe("12:00:00  promote.pending → promoting");
+    expect(formatEntry(event)).toBe("12:00:00  promote.pending → promoting  [promote#3]");
   });
 });
 
