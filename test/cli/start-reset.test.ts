@@ -11,7 +11,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../support/browser.ts";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort, portTaken } from "../../src/local/net.ts";
 import { until } from "../e2e/local-stack.ts";
@@ -98,16 +98,7 @@ async function previewOpensFromTheGatePage(dir: string, port: number, runId: str
   expect(run.deploymentUrl).toMatch(/^https:\/\/hello-kv\.[a-z0-9-]+\.workers\.dev$/);
   expect(run.previewUrl).toBe(`http://127.0.0.1:${port + 1}/__workers/${new URL(run.deploymentUrl).host}/`);
 
-  const browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--no-first-run",
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const gatePage = `http://127.0.0.1:${port}/inbox/runs/${runId}/gates/claim-1`;

@@ -7,7 +7,8 @@
  * tick, rejects with a reason, and is refused (409) when the artifacts changed
  * after the page was shown.
  */
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { launchChromium } from "../support/browser.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalStack, startLocalStack } from "./local-stack.ts";
 
@@ -24,18 +25,7 @@ let context: BrowserContext;
 
 beforeAll(async () => {
   stack = await startLocalStack();
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  browser = await launchChromium();
   const created = await stack.call("/api/tokens", {
     method: "POST",
     json: { identity: "ann@example.com", roles: ["approver", "viewer"] },
