@@ -19,6 +19,7 @@ export function mountJobsRoutes(
         jobs: [...options.registry.jobs.values()],
         states,
         latest: await latestRunOfEachJob(c.env.DB),
+        problems: options.registry.problems,
         now: options.now(),
       }),
     );

@@ -38,4 +38,15 @@ describe("/health with a broken job file", () => {
       },
     ]);
   });
+
+  it("lists the broken file with its line and column on the inbox's jobs page, above the jobs that run", async () => {
+    const page = await app.request("/inbox/jobs", { headers: { authorization: `Bearer ${TOKEN}` } }, env);
+    expect(page.status).toBe(200);
+    const markup = await page.text();
+    const section = /<section[^>]*id="job-problems"[\s\S]*?<\/section>/.exec(markup)?.[0] ?? "";
+    expect(section).toContain("<code>workflows/broken.ts:3:3</code>");
+    expect(section).toContain("does not compile: Expected identifier but found &quot;{&quot;");
+    expect(markup).toMatch(/<tr data-job="loop">/);
+    expect(markup.indexOf('id="job-problems"')).toBeLessThan(markup.indexOf('data-job="loop"'));
+  });
 });

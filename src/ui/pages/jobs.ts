@@ -1,4 +1,5 @@
 /** The inbox's jobs page: each job, its triggers, paused or not, its newest run and a link to its runs. Pure. */
+import type { JobProblem } from "../../jobs/registry.ts";
 import type { Job, Trigger } from "../../jobs/schema.ts";
 import type { JobStateRow } from "../../store/job-state.ts";
 import type { RunRow } from "../../store/rows.ts";
@@ -27,6 +28,8 @@ export function jobsPage(options: {
   jobs: readonly Job[];
   states: Map<string, JobStateRow>;
   latest: Map<string, RunRow>;
+  /** Job files that did not load (did not compile, or failed the schema): the other jobs run on. */
+  problems?: readonly JobProblem[];
   now: number;
 }): Html {
   const { jobs, states, latest, now } = options;
@@ -42,5 +45,18 @@ ${jobs.map((job) => {
 })}
 </tbody></table>`
     : html`<p role="status">No jobs are defined.</p>`;
-  return page({ title: "Jobs", principal: options.principal, body });
+  return page({
+    title: "Jobs",
+    principal: options.principal,
+    body: html`${problemsSection(options.problems ?? [])}${body}`,
+  });
+}
+
+/** "workflows/broken.ts:3:3 does not compile: …", one line a problem, before the jobs that did load. */
+function problemsSection(problems: readonly JobProblem[]): Html {
+  if (problems.length === 0) return html``;
+  return html`<section class="notice error" id="job-problems" role="alert"><h2>Job files that did not load</h2><p>The jobs below run on; these are left out until fixed (<code>nightshift validate</code> says the same).</p><ul>${problems.map(
+    (p) =>
+      html`<li><code>${p.file}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ""}</code>${p.path ? html` at <code>${p.path}</code>` : ""}: ${p.message}</li>`,
+  )}</ul></section>`;
 }
