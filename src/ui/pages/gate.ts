@@ -10,7 +10,7 @@ import { type DnsResource, dnsPlanSchema } from "../../ports/dns.ts";
 import { openableUrl } from "../../ports/emulator-urls.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { type DiffFile, parseUnifiedDiff } from "../diff.ts";
-import { isoTime } from "../format.ts";
+import { isoTime, timeAgo } from "../format.ts";
 import { bindingSection } from "../gate-binding.ts";
 import type { GateView } from "../../gates/view.ts";
 import { type Html, html } from "../html.ts";
@@ -212,7 +212,7 @@ export function gatePage(
 <p>${ASKS[gate.kind] ?? ""}</p>
 ${bindingSection(view)}
 <dl>
-<dt>Opened</dt><dd>${isoTime(gate.opened_at)}</dd>
+<dt>Opened</dt><dd>${timeAgo(gate.opened_at, now)}</dd>
 <dt>Decide by</dt><dd id="decide-by">${gate.status === "pending" ? decideByLine(decideBy(gate), now) : html`${isoTime(gate.deadline_at)} (closed)`}</dd>
 <dt>Worker</dt><dd><code>${String(shown.worker ?? "")}</code>, snapshot <code>${String(shown.verifiedSnapshotId ?? shown.snapshotId ?? "none")}</code></dd>
 ${gate.kind !== "tos" ? previewItem(shown.deploymentUrl ?? (view.run?.context_json as LoopContext | null)?.deploymentUrl, options.emulatorUrl) : ""}

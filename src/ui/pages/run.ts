@@ -10,7 +10,7 @@ import { waitingFor } from "../../web/waiting-for.ts";
 import { foldRepeats, repeatKey } from "../../web/timeline.ts";
 import type { Principal } from "../../web/roles.ts";
 import type { EventRow, GateRow, RunRow } from "../../store/rows.ts";
-import { isoTime } from "../format.ts";
+import { isoTime, timeAgo } from "../format.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { type Html, html } from "../html.ts";
 import { page } from "../layout.ts";
@@ -89,7 +89,7 @@ export function runPage(options: {
   const last = events.at(-1)?.seq ?? 0;
   const waiting = waitingFor(run, gates);
   const body = html`${options.notice ? html`<div class="notice" role="status">${options.notice}</div>` : ""}
-<p>Job <strong>${run.job}</strong> · state <strong id="run-state" aria-live="polite">${run.state}</strong> · status <span id="run-status">${run.status}</span> · started ${isoTime(run.created_at)} by ${run.trigger}</p>
+<p>Job <strong>${run.job}</strong> · state <strong id="run-state" aria-live="polite">${run.state}</strong> · status <span id="run-status">${run.status}</span> · started ${timeAgo(run.created_at, now)} by ${run.trigger}</p>
 ${waiting ? html`<p class="notice" id="waiting-for" role="status">Waiting for ${waitingLine(waiting, now)}</p>` : ""}
 ${
   gates.length
