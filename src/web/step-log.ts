@@ -7,6 +7,7 @@
  */
 import { projectRelative } from "../jobs/display-paths.ts";
 import type { Job } from "../jobs/schema.ts";
+import type { Check } from "../ports/verifier.ts";
 
 export interface StepArtifact {
   ref: string;
@@ -46,14 +47,8 @@ export function stepLogParts(
   }));
 }
 
-interface ReportCheck {
-  name?: string;
-  kind?: string;
-  passed?: boolean;
-  expected?: string;
-  actual?: string;
-  excerpt?: string;
-}
+/** A stored report read back: any field may be missing. */
+type ReportCheck = Partial<Check>;
 
 /** A verify report, one check a line, the failing ones with what came back (the JSON when it is not one). */
 export function reportText(body: string): string {

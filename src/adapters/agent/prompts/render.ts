@@ -7,6 +7,7 @@
 import type { AgentRequest } from "../../../ports/agent.ts";
 import { WORKSPACE_DIR } from "../../../ports/sandbox.ts";
 import { FIX_TEMPLATE, SYSTEM_TEMPLATE, WRITE_TEMPLATE } from "./templates.ts";
+import type { Check } from "../../../ports/verifier.ts";
 
 export function render(template: string, values: Record<string, string>): string {
   return template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
@@ -16,14 +17,8 @@ export function render(template: string, values: Record<string, string>): string
   });
 }
 
-interface ReportCheck {
-  name?: string;
-  kind?: string;
-  passed?: boolean;
-  expected?: string;
-  actual?: string;
-  excerpt?: string;
-}
+/** A stored report read back: any field may be missing. */
+type ReportCheck = Partial<Check>;
 
 /** The verification report as a readable list, failing checks first; raw text when it is not the verifier's JSON. */
 export function renderReport(report: string | null): string {
