@@ -57,6 +57,7 @@ export function eventStreamResponse(options: EventStreamOptions): Response {
   const started = Date.now();
   let after = options.after;
   let lastState: string | null = null;
+  let described: { at: number | null; value: Record<string, unknown> } = { at: null, value: {} };
   let lastWrite = started;
   let finalSeenAt: number | null = null;
   let cancelled = false;
@@ -76,8 +77,11 @@ export function eventStreamResponse(options: EventStreamOptions): Response {
           after = event.seq;
         }
         const run = await getRun(options.db, options.runId);
+        // What `describe` adds is read again only when the run's row changed, not on every poll.
+        if (run && options.describe && run.updated_at !== described.at)
+          described = { at: run.updated_at, value: await options.describe(run) };
         const view = run
-          ? { state: run.state, status: run.status, ...(await options.describe?.(run)) }
+          ? { state: run.state, status: run.status, ...described.value }
           : { state: "unknown", status: "final" };
         // A claim approved while the run stays `promoting` changes what it waits for, not its state.
         const key = JSON.stringify(view);
