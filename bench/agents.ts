@@ -146,7 +146,7 @@ async function writeSection(r: AgentsBenchResult): Promise<void> {
 
 The example job with a real agent adapter: \`hello-kv-openai\` (\`test/adapters/agent/example-openai/\`: hello-kv's
 project, deploy, probes and budgets, with the OpenAI-compatible adapter) on the whole local stack — the orchestrator
-under \`wrangler dev\`, the Sandbox host, the unmodified wrangler 4.156.0 deploying with \`--temporary\` to the emulator,
+under \`wrangler dev\`, the Sandbox host, the unmodified wrangler 4.164.0 deploying with \`--temporary\` to the emulator,
 HTTP probes — against the scripted chat-completions server of the tests, reached through the egress proxy (which adds
 the key). Round 1 writes a counter answering \`{visits}\`, the probe "counter counts" fails, the fix round repairs it
 from the report. Median of ${RUNS} successful runs to the claim gate on one stack, measured

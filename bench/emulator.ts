@@ -95,7 +95,7 @@ function writeSection(result: EmulatorBenchResult): void {
   const section = [
     "## Emulator",
     "",
-    `\`wrangler deploy --temporary\` (wrangler 4.156.0, fixture \`test/fixtures/workers/hello\`) against the local emulator; median of ${result.runs} runs each, measured ${new Date().toISOString().slice(0, 10)} by \`npx tsx bench/emulator.ts\` on this machine (2 cores).`,
+    `\`wrangler deploy --temporary\` (wrangler 4.164.0, fixture \`test/fixtures/workers/hello\`) against the local emulator; median of ${result.runs} runs each, measured ${new Date().toISOString().slice(0, 10)} by \`npx tsx bench/emulator.ts\` on this machine (2 cores).`,
     "",
     "| deploy | wall time | inside the emulator's handlers | share |",
     "| --- | --- | --- | --- |",

@@ -148,7 +148,7 @@ ${partsTable([
   return `### Load
 
 N concurrent runs of the example job (\`workflows/hello-kv.ts\`: the replay agent, two deploys with the
-unmodified wrangler 4.156.0 inside each run's Sandbox to the local emulator, probes, one fix round; every kind
+unmodified wrangler 4.164.0 inside each run's Sandbox to the local emulator, probes, one fix round; every kind
 of step a loop has, and the claim gate at the end), N started at once on the whole local stack; one stack for
 all levels, after one warm-up run, each wave started once the one before waits at its gate (its runs keep
 waiting there); measured ${new Date().toISOString().slice(0, 10)} by \`npm run bench -- load\`

@@ -194,7 +194,7 @@ export async function main(): Promise<void> {
   const shares = iterations.map((x) => (100 * x.overheadMs) / x.iterationMs);
   const section = `## Loop
 
-The example job (\`workflows/hello-kv.ts\`: replay agent, the unmodified wrangler 4.156.0 inside the run's Sandbox
+The example job (\`workflows/hello-kv.ts\`: replay agent, the unmodified wrangler 4.164.0 inside the run's Sandbox
 deploying to the local emulator, HTTP probes through the emulator), offline on this machine (2 cores), measured
 ${new Date().toISOString().slice(0, 10)} by \`npx tsx bench/loop.ts\`.
 

@@ -1,7 +1,7 @@
 /**
  * Benchmark: Sandbox setup cold vs restored from a snapshot, on the local host
  * (overlay snapshots, bubblewrap). The workspace is a real Worker project
- * (wrangler 4.156.0 as a devDependency, a lockfile, `npm ci` inside the
+ * (wrangler 4.164.0 as a devDependency, a lockfile, `npm ci` inside the
  * Sandbox from the npm registry with an empty npm cache). Measures: cold setup,
  * snapshot, restore (same Sandbox and a destroyed one), snapshot size on disk,
  * what two consecutive snapshots share, and restore time at three workspace
@@ -38,7 +38,7 @@ const PROJECT = {
       private: true,
       type: "module",
       scripts: { deploy: "wrangler deploy" },
-      devDependencies: { wrangler: "4.156.0" },
+      devDependencies: { wrangler: "4.164.0" },
       allowScripts: { workerd: true, esbuild: true },
     },
     null,
@@ -233,7 +233,7 @@ function writeSection(r: SandboxBenchResult, mode: string): void {
     .join("\n");
   const section = `## Sandbox
 
-Local Sandbox host (bubblewrap, **${mode}** snapshots), a Worker project with \`wrangler@4.156.0\` as a devDependency
+Local Sandbox host (bubblewrap, **${mode}** snapshots), a Worker project with \`wrangler@4.164.0\` as a devDependency
 and its lockfile; cold setup = write the project into a fresh Sandbox and \`npm ci\` from the npm registry (through the egress proxy: the Sandbox has its own network) with an
 empty npm cache (median of ${COLD_RUNS}); other figures median of ${RUNS}, wall time seen by the HTTP client (the
 local adapter), measured ${date} by \`npx tsx bench/sandbox.ts\` on this machine (2 cores, ext4).
