@@ -17,8 +17,8 @@ const app = createSite({ registry, notifierFor });
 
 // The Sandbox container class the `containers` entry in wrangler.jsonc runs (with outbound
 // interception adding credentials), and the SDK's entrypoint that dispatches intercepted requests.
-export { ContainerProxy } from "@cloudflare/sandbox";
-export { Sandbox } from "./adapters/sandbox/cloudflare-binding.ts";
+// Both come from the adapter, the one module that imports `@cloudflare/sandbox` at runtime.
+export { ContainerProxy, Sandbox } from "./adapters/sandbox/cloudflare-binding.ts";
 
 export const RunWorkflow = createRunWorkflow(portsFor);
 

@@ -9,6 +9,9 @@
  * and the Cloudflare API token are added in the Worker, never in the container.
  */
 import { Sandbox as BaseSandbox, getSandbox } from "@cloudflare/sandbox";
+
+/** The SDK's entrypoint that dispatches intercepted container requests; src/worker.ts exports it. */
+export { ContainerProxy } from "@cloudflare/sandbox";
 import type { SandboxProvider } from "../../ports/sandbox.ts";
 import { createCloudflareSandboxProvider } from "./cloudflare.ts";
 import type { CloudflareSandboxStub } from "./cloudflare-stub.ts";
