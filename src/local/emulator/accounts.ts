@@ -220,7 +220,8 @@ export async function claimAccount(
   }
   for (const domain of Object.values(state.customDomains))
     if (domain.accountId === from.id) domain.accountId = to.id;
-  for (const ns of Object.values(state.kvNamespaces)) if (ns.accountId === from.id) ns.accountId = to.id;
+  for (const table of [state.kvNamespaces, state.hyperdriveConfigs, state.mtlsCertificates])
+    for (const row of Object.values(table)) if (row.accountId === from.id) row.accountId = to.id;
   for (const zone of Object.values(state.zones)) if (zone.accountId === from.id) zone.accountId = to.id;
   delete state.accounts[from.id];
   // The temporary subdomain goes with the temporary account when the Workers join another one.

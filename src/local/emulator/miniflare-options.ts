@@ -29,6 +29,8 @@ export interface HostSpec {
   compatibilityDate: string;
   compatibilityFlags: string[];
   bindings: BindingRecord[];
+  /** Each `hyperdrive` binding's connection string (null: the config is gone), resolved by the caller. */
+  hyperdrives?: Record<string, string | null>;
   assets: { directory: string; config: Record<string, unknown>; binding: string | null } | null;
   /** Absolute directory for this account's KV/D1/R2/DO data. */
   persistDir: string;
@@ -64,6 +66,8 @@ interface BindingOptions {
   d1Databases: Record<string, string>;
   r2Buckets: Record<string, string>;
   durableObjects: Record<string, string>;
+  hyperdrives: Record<string, string>;
+  mtlsCertificates: Record<string, { certificate_id: string }>;
 }
 
 function mapBindings(spec: HostSpec): { ok: true; value: BindingOptions } | { ok: false; error: string } {
@@ -73,6 +77,8 @@ function mapBindings(spec: HostSpec): { ok: true; value: BindingOptions } | { ok
     d1Databases: {},
     r2Buckets: {},
     durableObjects: {},
+    hyperdrives: {},
+    mtlsCertificates: {},
   };
   for (const b of spec.bindings) {
     switch (b.type) {
@@ -100,6 +106,20 @@ function mapBindings(spec: HostSpec): { ok: true; value: BindingOptions } | { ok
           };
         }
         out.durableObjects[b.name] = String(b.class_name);
+        break;
+      case "hyperdrive": {
+        const connection = spec.hyperdrives?.[b.name];
+        if (!connection) {
+          return {
+            ok: false,
+            error: `Hyperdrive binding ${b.name} names config ${String(b.id)}, which this account does not have`,
+          };
+        }
+        out.hyperdrives[b.name] = connection;
+        break;
+      }
+      case "mtls_certificate":
+        out.mtlsCertificates[b.name] = { certificate_id: String(b.certificate_id) };
         break;
       case "version_metadata":
         out.bindings[b.name] = { id: spec.versionId, tag: "", timestamp: new Date().toISOString() };
@@ -131,7 +151,8 @@ function orderedModules(
 export function buildMiniflareOptions(spec: HostSpec): BuildResult {
   const mapped = mapBindings(spec);
   if (!mapped.ok) return mapped;
-  const { bindings, kvNamespaces, d1Databases, r2Buckets, durableObjects } = mapped.value;
+  const { bindings, kvNamespaces, d1Databases, r2Buckets, durableObjects, hyperdrives, mtlsCertificates } =
+    mapped.value;
   const common = {
     name: spec.script,
     compatibilityDate: clampCompatibilityDate(spec.compatibilityDate),
@@ -141,6 +162,8 @@ export function buildMiniflareOptions(spec: HostSpec): BuildResult {
     d1Databases,
     r2Buckets,
     durableObjects,
+    ...(Object.keys(hyperdrives).length ? { hyperdrives } : {}),
+    ...(Object.keys(mtlsCertificates).length ? { mtlsCertificates } : {}),
     kvPersist: posix.join(spec.persistDir, "kv"),
     d1Persist: posix.join(spec.persistDir, "d1"),
     r2Persist: posix.join(spec.persistDir, "r2"),

@@ -6,7 +6,9 @@
  */
 import type { AuthMode, Handler, RouteValue } from "./context.ts";
 import { createAssetsSession, uploadAssets } from "./handlers/assets.ts";
+import * as certificates from "./handlers/certificates.ts";
 import * as domains from "./handlers/domains.ts";
+import * as hyperdrive from "./handlers/hyperdrive.ts";
 import { createKvNamespace, listKvNamespaces } from "./handlers/kv.ts";
 import { createChallenge, createPreviewAccount } from "./handlers/provisioning.ts";
 import * as settings from "./handlers/script-settings.ts";
@@ -55,6 +57,18 @@ export const apiRoutes: readonly RouteEntry<RouteValue>[] = [
 
   r("GET", `${A}/storage/kv/namespaces`, "account", listKvNamespaces),
   r("POST", `${A}/storage/kv/namespaces`, "account", createKvNamespace),
+
+  r("GET", `${A}/hyperdrive/configs`, "account", hyperdrive.listHyperdriveConfigs),
+  r("POST", `${A}/hyperdrive/configs`, "account", hyperdrive.createHyperdriveConfig),
+  r("GET", `${A}/hyperdrive/configs/:config`, "account", hyperdrive.getHyperdriveConfig),
+  r("PATCH", `${A}/hyperdrive/configs/:config`, "account", hyperdrive.updateHyperdriveConfig),
+  r("PUT", `${A}/hyperdrive/configs/:config`, "account", hyperdrive.updateHyperdriveConfig),
+  r("DELETE", `${A}/hyperdrive/configs/:config`, "account", hyperdrive.deleteHyperdriveConfig),
+
+  r("GET", `${A}/mtls_certificates`, "account", certificates.listCertificates),
+  r("POST", `${A}/mtls_certificates`, "account", certificates.uploadCertificate),
+  r("GET", `${A}/mtls_certificates/:certificate`, "account", certificates.getCertificate),
+  r("DELETE", `${A}/mtls_certificates/:certificate`, "account", certificates.deleteCertificate),
 
   r("PUT", `${A}/workers/domains`, "account", domains.putDomain),
   r("GET", `${A}/workers/domains`, "account", domains.listDomains),

@@ -15,6 +15,7 @@ import { expireDueAccounts } from "./accounts.ts";
 import type { Challenge, Services } from "./context.ts";
 import { dispatch, faultReply, requestKind } from "./dispatch.ts";
 import { FaultTable } from "./faults.ts";
+import { hyperdriveConnectionString } from "./handlers/hyperdrive.ts";
 import { dataDir, removeAccountFiles, siteDir } from "./files.ts";
 import type { HostSpec } from "./miniflare-options.ts";
 import {
@@ -144,7 +145,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         await host.stop(`${accountId}/${script.name}`);
         delete state.scripts[`${accountId}/${script.name}`];
       }
-      for (const table of [state.customDomains, state.kvNamespaces]) {
+      for (const table of [
+        state.customDomains,
+        state.kvNamespaces,
+        state.hyperdriveConfigs,
+        state.mtlsCertificates,
+      ]) {
         for (const [id, row] of Object.entries(table)) if (row.accountId === accountId) delete table[id];
       }
       for (const [jwt, session] of Object.entries(state.assetSessions)) {
@@ -174,6 +180,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         compatibilityDate: version.compatibilityDate,
         compatibilityFlags: version.compatibilityFlags,
         bindings: version.bindings,
+        hyperdrives: Object.fromEntries(
+          version.bindings
+            .filter((b) => b.type === "hyperdrive")
+            .map((b) => [b.name, hyperdriveConnectionString(store.state.hyperdriveConfigs[String(b.id)])]),
+        ),
         assets: version.assets
           ? {
               directory: join(stateDir, siteDir(script.accountId, script.name, version.id)),

@@ -138,6 +138,32 @@ export interface KvNamespaceRecord {
   title: string;
 }
 
+export interface HyperdriveConfigRecord {
+  id: string;
+  accountId: string;
+  name: string;
+  origin: { scheme: string; host: string; port: number; database: string; user: string; password: string };
+  caching: Record<string, unknown>;
+  originConnectionLimit?: number;
+  createdOn: string;
+  modifiedOn: string;
+}
+
+export interface MtlsCertificateRecord {
+  id: string;
+  accountId: string;
+  name: string | null;
+  /** PEM chain as uploaded; the private key is kept beside it, never shown. */
+  certificates: string;
+  privateKey: string | null;
+  ca: boolean;
+  issuer: string;
+  serialNumber: string;
+  signature: string;
+  expiresOn: string;
+  uploadedOn: string;
+}
+
 export interface IdempotencyRecord {
   scope: string;
   status: number;
@@ -165,6 +191,8 @@ export interface EmulatorState {
   customDomains: Record<string, CustomDomainRecord>;
   routes: Record<string, WorkerRouteRecord>;
   kvNamespaces: Record<string, KvNamespaceRecord>;
+  hyperdriveConfigs: Record<string, HyperdriveConfigRecord>;
+  mtlsCertificates: Record<string, MtlsCertificateRecord>;
   idempotency: Record<string, IdempotencyRecord>;
   /** keyed by session JWT */
   assetSessions: Record<string, AssetSessionRecord>;
@@ -183,6 +211,8 @@ export function emptyState(): EmulatorState {
     customDomains: {},
     routes: {},
     kvNamespaces: {},
+    hyperdriveConfigs: {},
+    mtlsCertificates: {},
     idempotency: {},
     assetSessions: {},
     assetCompletions: {},
