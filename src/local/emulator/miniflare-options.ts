@@ -8,6 +8,7 @@
  * Binding types Miniflare cannot back here are refused, so a deploy fails
  * loudly instead of a Worker finding `env.X` undefined at run time.
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { posix } from "node:path";
 import type { MiniflareOptions } from "miniflare";
@@ -29,12 +30,20 @@ export interface HostSpec {
   compatibilityDate: string;
   compatibilityFlags: string[];
   bindings: BindingRecord[];
+  /**
+   * Each `service` binding's target, resolved by the caller: a handler that serves the request with
+   * another Worker of the same account (null: no such Worker is deployed).
+   */
+  services?: Record<string, ServiceHandler | null>;
   /** Each `hyperdrive` binding's connection string (null: the config is gone), resolved by the caller. */
   hyperdrives?: Record<string, string | null>;
   assets: { directory: string; config: Record<string, unknown>; binding: string | null } | null;
   /** Absolute directory for this account's KV/D1/R2/DO data. */
   persistDir: string;
 }
+
+/** Serves a service binding's request in Node (Miniflare's `{ node }` custom service). */
+export type ServiceHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 export type BuildResult = { ok: true; options: MiniflareOptions } | { ok: false; error: string };
 
@@ -68,6 +77,7 @@ interface BindingOptions {
   durableObjects: Record<string, string>;
   hyperdrives: Record<string, string>;
   mtlsCertificates: Record<string, { certificate_id: string }>;
+  serviceBindings: Record<string, { node: ServiceHandler }>;
 }
 
 function mapBindings(spec: HostSpec): { ok: true; value: BindingOptions } | { ok: false; error: string } {
@@ -79,6 +89,7 @@ function mapBindings(spec: HostSpec): { ok: true; value: BindingOptions } | { ok
     durableObjects: {},
     hyperdrives: {},
     mtlsCertificates: {},
+    serviceBindings: {},
   };
   for (const b of spec.bindings) {
     switch (b.type) {
@@ -118,6 +129,23 @@ function mapBindings(spec: HostSpec): { ok: true; value: BindingOptions } | { ok
         out.hyperdrives[b.name] = connection;
         break;
       }
+      case "service": {
+        if (b.entrypoint) {
+          return {
+            ok: false,
+            error: `Service binding ${b.name} names entrypoint ${String(b.entrypoint)}; the emulator serves default entrypoints only`,
+          };
+        }
+        const handler = spec.services?.[b.name];
+        if (!handler) {
+          return {
+            ok: false,
+            error: `Service binding ${b.name} points at Worker ${String(b.service)}, which is not deployed in this account`,
+          };
+        }
+        out.serviceBindings[b.name] = { node: handler };
+        break;
+      }
       case "mtls_certificate":
         out.mtlsCertificates[b.name] = { certificate_id: String(b.certificate_id) };
         break;
@@ -151,8 +179,16 @@ function orderedModules(
 export function buildMiniflareOptions(spec: HostSpec): BuildResult {
   const mapped = mapBindings(spec);
   if (!mapped.ok) return mapped;
-  const { bindings, kvNamespaces, d1Databases, r2Buckets, durableObjects, hyperdrives, mtlsCertificates } =
-    mapped.value;
+  const {
+    bindings,
+    kvNamespaces,
+    d1Databases,
+    r2Buckets,
+    durableObjects,
+    hyperdrives,
+    mtlsCertificates,
+    serviceBindings,
+  } = mapped.value;
   const common = {
     name: spec.script,
     compatibilityDate: clampCompatibilityDate(spec.compatibilityDate),
@@ -164,6 +200,7 @@ export function buildMiniflareOptions(spec: HostSpec): BuildResult {
     durableObjects,
     ...(Object.keys(hyperdrives).length ? { hyperdrives } : {}),
     ...(Object.keys(mtlsCertificates).length ? { mtlsCertificates } : {}),
+    ...(Object.keys(serviceBindings).length ? { serviceBindings } : {}),
     kvPersist: posix.join(spec.persistDir, "kv"),
     d1Persist: posix.join(spec.persistDir, "d1"),
     r2Persist: posix.join(spec.persistDir, "r2"),

@@ -27,7 +27,7 @@ import {
 } from "./request-log.ts";
 import { WorkerHost } from "./runtime.ts";
 import { StateStore } from "./state.ts";
-import { isCustomDomain, proxyToWorker } from "./worker-proxy.ts";
+import { isCustomDomain, proxyToWorker, serviceHandler } from "./worker-proxy.ts";
 import { parseWorkersDevHost, parseWorkersPath, toLocalUrl } from "./workers-dev.ts";
 
 export const API_PREFIX = "/client/v4";
@@ -180,6 +180,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         compatibilityDate: version.compatibilityDate,
         compatibilityFlags: version.compatibilityFlags,
         bindings: version.bindings,
+        services: Object.fromEntries(
+          version.bindings
+            .filter((b) => b.type === "service")
+            .map((b) => [b.name, serviceHandler(svc, script.accountId, String(b.service))]),
+        ),
         hyperdrives: Object.fromEntries(
           version.bindings
             .filter((b) => b.type === "hyperdrive")

@@ -8,6 +8,7 @@
 import { type IncomingMessage, request as httpRequest, type ServerResponse } from "node:http";
 import { isExpired } from "./accounts.ts";
 import type { Services } from "./context.ts";
+import type { ServiceHandler } from "./miniflare-options.ts";
 import { activeVersion } from "./deploy.ts";
 import type { ScriptRecord } from "./state.ts";
 import { scriptKey } from "./state.ts";
@@ -58,8 +59,32 @@ export async function proxyToWorker(
   target: { host: string; path: string; body: Buffer },
 ): Promise<number> {
   const script = scriptForHost(svc, target.host);
-  const version = script ? activeVersion(script) : undefined;
-  if (!script || !version) {
+  if (!script || !activeVersion(script)) {
+    res.writeHead(404, { "content-type": "text/html; charset=utf-8" }).end(NOTHING_HERE);
+    return 404;
+  }
+  const hostname = target.host.replace(/:\d+$/, "");
+  return serveScript(svc, script, req, res, {
+    ...target,
+    host: hostname,
+    url: `https://${hostname}${target.path}`,
+  });
+}
+
+/**
+ * Streams one request to a deployed script's running version (started if need be), as
+ * `target.url`: a workers.dev or custom-domain request, or a service binding's call from
+ * another Worker of the account (whose URL is the caller's, as on Cloudflare).
+ */
+export async function serveScript(
+  svc: Services,
+  script: ScriptRecord,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: { host: string; path: string; url: string; body: Buffer },
+): Promise<number> {
+  const version = activeVersion(script);
+  if (!version) {
     res.writeHead(404, { "content-type": "text/html; charset=utf-8" }).end(NOTHING_HERE);
     return 404;
   }
@@ -78,9 +103,8 @@ export async function proxyToWorker(
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
   }
-  const hostname = target.host.replace(/:\d+$/, "");
-  headers.host = hostname;
-  headers["mf-original-url"] = `https://${hostname}${target.path}`;
+  headers.host = target.host;
+  headers["mf-original-url"] = target.url;
   headers["content-length"] = String(target.body.length);
   const answered = new Promise<number>((resolve) => {
     const out = httpRequest(
@@ -109,4 +133,34 @@ export async function proxyToWorker(
   });
   // Until the answer is sent, the Worker is in use: not disposed as idle.
   return answered.finally(started.release);
+}
+
+/**
+ * A service binding's target: the account's Worker `service`, looked up when the call is made
+ * (a redeploy of the target is served at once), or null when it is not deployed now. The
+ * binding is checked at deploy time, as Cloudflare refuses a binding to a missing Worker.
+ */
+export function serviceHandler(svc: Services, accountId: string, service: string): ServiceHandler | null {
+  const deployed = () => {
+    const script = svc.store.state.scripts[scriptKey(accountId, service)];
+    return script && activeVersion(script) ? script : null;
+  };
+  if (!deployed()) return null;
+  return async (req, res) => {
+    const script = deployed();
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (!script) {
+      res.writeHead(503, { "content-type": "text/plain" }).end(`Worker ${service} is no longer deployed`);
+      return;
+    }
+    const host = req.headers.host ?? `${service}.internal`;
+    const path = req.url ?? "/";
+    await serveScript(svc, script, req, res, {
+      host,
+      path,
+      url: `https://${host}${path}`,
+      body: Buffer.concat(chunks),
+    });
+  };
 }
