@@ -20,6 +20,7 @@ import { type SandboxHost, startSandboxHost } from "../../../src/local/sandbox-h
 import type { Deployer } from "../../../src/ports/deployer.ts";
 import type { Sandbox, SandboxProvider } from "../../../src/ports/sandbox.ts";
 import { asIdempotencyKey } from "../../../src/ports/vocabulary.ts";
+import { adminFetch } from "../../local/emulator/support.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..", "..");
 const TOOLS = "/opt/nightshift/node_modules";
@@ -77,7 +78,14 @@ beforeAll(async () => {
     ],
   });
   sandboxes = createLocalSandboxProvider({ url: host.url, secret: host.secret });
+  const made = await adminFetch(emu, "/__emulator/accounts", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name: "Organisation" }),
+  });
+  const org = (await made.json()) as { id: string; apiToken: string };
   deployer = createWranglerDeployer({
+    organisation: { apiBase: emu.apiBaseUrl, accountId: org.id, apiToken: org.apiToken },
     apiBase: emu.apiBaseUrl,
     wrangler: ["node", `${TOOLS}/wrangler/bin/wrangler.js`],
     findSignoff: async () => ({ id: "tos-test", signedBy: "legal-1", automatic: false }),
@@ -145,6 +153,25 @@ EOF`,
       /# wrangler: the project's own wrangler 4\.\d+\.\d+ \(node_modules\/wrangler, ≥ 4\.102\.0/,
     );
     expect(provisioningCalls()).toHaveLength(1);
+  });
+
+  it("promotes into the organisation's account with the same wrangler as the temporary deploy", async () => {
+    const result = await deployer.promote({
+      idempotencyKey: asIdempotencyKey("own-wrangler:promote#1"),
+      runId: "own-wrangler",
+      mode: "deploy",
+      workerName: "hello-kv",
+      config: "wrangler.jsonc",
+      account: null,
+      deploymentUrl: null,
+      sandbox: sandboxes.get("own-wrangler"),
+      now: Date.now(),
+    });
+    if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`);
+    expect(result.value.status).toBe("done");
+    const log = logs.get(result.value.logRef!)!;
+    expect(log).toContain("$ node /workspace/node_modules/wrangler/bin/wrangler.js deploy --config");
+    expect(log).toContain("# wrangler: the project's own wrangler 4.");
   });
 
   it("uses nightshift's wrangler for a project without one, and the log says so", async () => {
