@@ -19,6 +19,7 @@ import {
   assetsProblems,
   configSupportProblems,
   splitConfigProblem,
+  summariseAssets,
 } from "../jobs/worker-config-support.ts";
 import { chooseWrangler } from "../jobs/wrangler-choice.ts";
 import { sessionProblem } from "../ports/recorded-session.ts";
@@ -117,7 +118,7 @@ async function checkSupport(config: unknown, configDir: string, shown: string): 
   const assets = assetsDirectory(config);
   if (assets !== null) {
     const files = await listFiles(join(configDir, assets));
-    if (files) problems.push(...assetsProblems(assets, files));
+    if (files) problems.push(...assetsProblems(assets, summariseAssets(files)));
   }
   return problems.map((problem) => ({ file: shown, ...splitConfigProblem(problem) }));
 }

@@ -134,19 +134,35 @@ export interface AssetFile {
   bytes: number;
 }
 
+/** What the limits need of an assets directory: how many files, and those past the size limit. */
+export interface AssetsSummary {
+  files: number;
+  /** Files over `assetFileBytesLimit` (others may be given too: they are not counted against it). */
+  large: readonly AssetFile[];
+}
+
+/** The largest asset file a temporary account takes. */
+export const assetFileBytesLimit = (): number => limitOf("assets", "fileBytes");
+
+/** The summary of a listed directory. */
+export function summariseAssets(files: readonly AssetFile[]): AssetsSummary {
+  const max = assetFileBytesLimit();
+  return { files: files.length, large: files.filter((f) => f.bytes > max) };
+}
+
 /** Files past the assets limits (count, size of each), as problems at `assets.directory`. */
-export function assetsProblems(directory: string, files: readonly AssetFile[]): ConfigProblem[] {
+export function assetsProblems(directory: string, summary: AssetsSummary): ConfigProblem[] {
   const resource = resourceForConfigKey("assets") as TemporaryAccountResource;
   const maxFiles = limitOf("assets", "files");
-  const maxBytes = limitOf("assets", "fileBytes");
+  const maxBytes = assetFileBytesLimit();
   const problems: ConfigProblem[] = [];
-  if (files.length > maxFiles)
+  if (summary.files > maxFiles)
     problems.push({
       path: "assets.directory",
       what: JSON.stringify(directory),
-      message: overLimit(resource, `${files.length} files`),
+      message: overLimit(resource, `${summary.files} files`),
     });
-  for (const file of files)
+  for (const file of summary.large)
     if (file.bytes > maxBytes)
       problems.push({
         path: "assets.directory",

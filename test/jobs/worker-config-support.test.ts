@@ -11,6 +11,7 @@ import {
   assetsProblems,
   configSupportProblems,
   describeConfigProblem,
+  summariseAssets,
 } from "../../src/jobs/worker-config-support.ts";
 
 const SOURCE = `(source: ${temporaryAccountSupport.source.url})`;
@@ -110,16 +111,17 @@ describe("assetsProblems", () => {
 
   it("passes 1,000 files of 5 MiB, refuses one more file or one byte more", () => {
     const files = Array.from({ length: 1000 }, (_, i) => ({ path: `f${i}.txt`, bytes: 5 * 1024 * 1024 }));
-    expect(assetsProblems("public", files)).toEqual([]);
-    const more = assetsProblems("public", [...files, { path: "extra.txt", bytes: 1 }]).map(
+    expect(assetsProblems("public", summariseAssets(files))).toEqual([]);
+    const more = assetsProblems("public", summariseAssets([...files, { path: "extra.txt", bytes: 1 }])).map(
       describeConfigProblem,
     );
     expect(more).toEqual([
       expect.stringMatching(/^assets\.directory \("public"\): .*this config asks for 1001 files/),
     ]);
-    const big = assetsProblems("public/", [{ path: "img/big.png", bytes: 5 * 1024 * 1024 + 1 }]).map(
-      describeConfigProblem,
-    );
+    const big = assetsProblems(
+      "public/",
+      summariseAssets([{ path: "img/big.png", bytes: 5 * 1024 * 1024 + 1 }]),
+    ).map(describeConfigProblem);
     expect(big).toEqual([
       expect.stringMatching(/^assets\.directory \("public\/img\/big\.png"\): .*a file of 5242881 bytes/),
     ]);

@@ -1,14 +1,22 @@
 /**
  * What the deploy step checks in the Sandbox before wrangler runs (and before
  * any account is provisioned): the Worker config asks only for what a
- * temporary account has (worker-config-support.ts), and which wrangler will
- * deploy it (wrangler-choice.ts, docs/deploy.md). Both files are read by one
- * `cat` inside the Sandbox, never by the host, so a project's
- * `node_modules/wrangler` that is a symlink (as pnpm makes them) is read as
- * wrangler inside the Sandbox will see it, and nothing of the project runs
- * outside it. Worker-safe.
+ * temporary account has (worker-config-support.ts, its assets directory's
+ * files included), and which wrangler will deploy it (wrangler-choice.ts,
+ * docs/deploy.md). The config and the project's wrangler package.json are
+ * read by one `cat` inside the Sandbox (an assets directory by nightshift's
+ * small node script there), never by the host, so a `node_modules/wrangler`
+ * that is a symlink (as pnpm makes them) reads as wrangler in the Sandbox
+ * sees it, and nothing of the project runs outside it. Worker-safe.
  */
-import { configSupportProblems, describeConfigProblem } from "../../jobs/worker-config-support.ts";
+import {
+  type AssetsSummary,
+  assetFileBytesLimit,
+  assetsDirectory,
+  assetsProblems,
+  configSupportProblems,
+  describeConfigProblem,
+} from "../../jobs/worker-config-support.ts";
 import { parseConfig } from "../../jobs/worker-config.ts";
 import { chooseWrangler } from "../../jobs/wrangler-choice.ts";
 import type { DeployError } from "../../ports/deployer.ts";
@@ -29,11 +37,36 @@ printf '\\n%s\\n' "$mark"
 if [ -f "$pkg" ]; then cat -- "$pkg"; fi
 `;
 
+/**
+ * Counts the files of an assets directory and names those over the size limit, printing
+ * `{ files, large }` as JSON (or `null`: no such directory, or an `.assetsignore` whose
+ * patterns are wrangler's to apply). nightshift's own script, run by the Sandbox's node.
+ */
+const LIST_ASSETS = `const fs = require("node:fs"), p = require("node:path");
+const dir = p.resolve(process.argv[1], process.argv[2]), max = Number(process.argv[3]);
+if (!fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() || fs.existsSync(p.join(dir, ".assetsignore"))) {
+  console.log("null");
+  process.exit(0);
+}
+let files = 0;
+const large = [];
+for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+  if (!e.isFile()) continue;
+  files++;
+  const file = p.join(e.parentPath ?? e.path, e.name);
+  const bytes = fs.statSync(file).size;
+  if (bytes > max) large.push({ path: p.relative(dir, file), bytes });
+}
+console.log(JSON.stringify({ files, large }));
+`;
+
 export interface ProjectRead {
   /** The Worker config's text, or null when there is none (wrangler says so itself). */
   config: string | null;
   /** The text of the project's own `node_modules/wrangler/package.json`, or null. */
   ownWrangler: string | null;
+  /** The config's assets directory as its limits need it, when it has one and it was read. */
+  assets?: AssetsSummary | null;
 }
 
 /** The Sandbox directory of a Worker config given relative to /workspace (or absolute). */
@@ -43,7 +76,12 @@ export function projectDirOf(config: string): string {
   return dir.replace(/\/\.$/, "") || "/";
 }
 
-export async function readProject(sandbox: Sandbox, config: string): Promise<ProjectRead> {
+/** The project as the deploy needs it; the assets directory only when `withAssets` (a temporary deploy). */
+export async function readProject(
+  sandbox: Sandbox,
+  config: string,
+  withAssets: boolean,
+): Promise<ProjectRead> {
   const dir = projectDirOf(config);
   const mark = `--nightshift-read-${crypto.randomUUID()}--`;
   const result = await sandbox.exec(
@@ -57,11 +95,34 @@ export async function readProject(sandbox: Sandbox, config: string): Promise<Pro
     );
   const head = result.stdout.slice(0, at);
   const tail = result.stdout.slice(at + mark.length + 2);
-  return {
+  const read: ProjectRead = {
     config: head.startsWith("config\n") ? head.slice("config\n".length) : null,
     ownWrangler: tail === "" ? null : tail,
   };
+  const parsed = withAssets && read.config !== null ? parseConfig(nameOf(config), read.config) : null;
+  const assets = parsed?.ok ? assetsDirectory(parsed.value) : null;
+  if (assets !== null) read.assets = await readAssets(sandbox, dir, assets);
+  return read;
 }
+
+/** An assets directory's summary, read by the Sandbox's node (no listing of every file comes back). */
+async function readAssets(
+  sandbox: Sandbox,
+  projectDir: string,
+  assets: string,
+): Promise<AssetsSummary | null> {
+  const result = await sandbox.exec(
+    ["node", "-e", LIST_ASSETS, projectDir, assets, String(assetFileBytesLimit())],
+    { cwd: WORKSPACE_DIR, timeoutMs: READ_MS },
+  );
+  if (result.exitCode !== 0)
+    throw new Error(
+      `listing the assets directory in the Sandbox failed (exit ${result.exitCode}): ${result.stderr}`,
+    );
+  return JSON.parse(result.stdout) as AssetsSummary | null;
+}
+
+const nameOf = (config: string) => config.slice(config.lastIndexOf("/") + 1);
 
 /** What the deploy will run: the wrangler argv and the log lines saying which and why. */
 export interface DeployPlan {
@@ -80,13 +141,13 @@ export function planDeploy(
   /** Whether the deploy goes to a temporary account (the promotion's own account has it all). */
   temporary: boolean,
 ): Result<DeployPlan, { code: "unsupported_config"; problems: string[] }> {
-  const name = config.slice(config.lastIndexOf("/") + 1);
   const problems: string[] = [];
   if (temporary && read.config !== null) {
-    const parsed = parseConfig(name, read.config);
-    if (parsed.ok)
-      for (const problem of configSupportProblems(parsed.value))
-        problems.push(`${config}: ${describeConfigProblem(problem)}`);
+    const parsed = parseConfig(nameOf(config), read.config);
+    const assets = parsed.ok ? assetsDirectory(parsed.value) : null;
+    const found = parsed.ok ? configSupportProblems(parsed.value) : [];
+    if (assets !== null && read.assets) found.push(...assetsProblems(assets, read.assets));
+    for (const problem of found) problems.push(`${config}: ${describeConfigProblem(problem)}`);
   }
   const choice = chooseWrangler({ projectDir: projectDirOf(config), ownPackage: read.ownWrangler, fallback });
   if (!choice.ok) problems.push(choice.message);
@@ -106,7 +167,7 @@ export async function checkProject(input: {
   log: { ref: string; runId: string; kind: string };
   putLog(log: { ref: string; runId: string; kind: string; body: string }): Promise<string>;
 }): Promise<Result<DeployPlan, DeployError>> {
-  const read = await readProject(input.sandbox, input.config);
+  const read = await readProject(input.sandbox, input.config, input.temporary);
   const plan = planDeploy(read, input.config, input.fallback, input.temporary);
   if (plan.ok) return plan;
   const { problems } = plan.error;

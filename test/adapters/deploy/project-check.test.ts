@@ -38,6 +38,25 @@ describe("planDeploy", () => {
     });
   });
 
+  it("counts the assets directory as read in the Sandbox", () => {
+    const config = '{ "assets": { "directory": "public" } }';
+    const plan = planDeploy(
+      { config, ownWrangler: null, assets: { files: 1001, large: [] } },
+      "wrangler.jsonc",
+      FALLBACK,
+      true,
+    );
+    expect(plan).toMatchObject({
+      ok: false,
+      error: {
+        problems: [expect.stringMatching(/^wrangler\.jsonc: assets\.directory \("public"\): .*1001 files/)],
+      },
+    });
+    expect(planDeploy({ config, ownWrangler: null, assets: null }, "wrangler.jsonc", FALLBACK, true).ok).toBe(
+      true,
+    );
+  });
+
   it("leaves a config that does not parse, or none, to wrangler; skips the support check when promoting", () => {
     expect(planDeploy({ config: "{", ownWrangler: null }, "wrangler.jsonc", FALLBACK, true).ok).toBe(true);
     expect(planDeploy({ config: null, ownWrangler: null }, "wrangler.jsonc", FALLBACK, true).ok).toBe(true);

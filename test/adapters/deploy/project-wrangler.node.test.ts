@@ -139,6 +139,27 @@ EOF`,
     expect(vault.has("cfg-r2")).toBe(false);
   });
 
+  it("fails an assets file over 5 MiB before any account is provisioned", async () => {
+    const before = provisioningCalls().length;
+    const sandbox = await project(
+      "cfg-assets",
+      `mkdir -p public/img && echo hi > public/index.html && head -c 5242881 /dev/zero > public/img/big.bin && cat > wrangler.jsonc <<'EOF'
+{ "name": "hello-kv", "main": "src/index.ts", "compatibility_date": "2026-08-22", "assets": { "directory": "./public" } }
+EOF`,
+    );
+    const result = await deploy("cfg-assets", sandbox);
+    expect(result).toMatchObject({
+      ok: false,
+      error: {
+        code: "unsupported_config",
+        message: expect.stringContaining(
+          'wrangler.jsonc: assets.directory ("./public/img/big.bin"): Workers Static Assets on a temporary account: up to 1,000 files, each up to 5 MiB; this config asks for a file of 5242881 bytes',
+        ),
+      },
+    });
+    expect(provisioningCalls()).toHaveLength(before);
+  });
+
   it("deploys with the project's own wrangler when it has --temporary, and the log says so", async () => {
     const sandbox = await project(
       "own-wrangler",
