@@ -3,15 +3,25 @@
  * will need that can be checked before it starts. A directory source must
  * exist; a replay job's session must be one (the same check the replay agent
  * makes at run time); the Worker config the deploy will use (`deploy.config`,
- * in the source) must exist, parse, and name a `main` that exists. A git
+ * in the source) must exist, parse, name a `main` that exists, ask only for
+ * what a temporary account has (worker-config-support.ts: bindings, limits,
+ * the assets directory's files) and not pin a wrangler older than 4. A git
  * source is fetched only by the run, so only its shape is checked.
  */
 import { readdir, readFile, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { parse as parseToml } from "smol-toml";
-import { stripJsonComments } from "../jobs/jsonc.ts";
+import { dirname, join, relative } from "node:path";
 import type { JobProblem } from "../jobs/registry.ts";
 import type { Job } from "../jobs/schema.ts";
+import { parseConfig } from "../jobs/worker-config.ts";
+import {
+  type AssetFile,
+  assetsDirectory,
+  assetsProblems,
+  configSupportProblems,
+  splitConfigProblem,
+  summariseAssets,
+} from "../jobs/worker-config-support.ts";
+import { chooseWrangler } from "../jobs/wrangler-choice.ts";
 import { sessionProblem } from "../ports/recorded-session.ts";
 
 const REPLAY = "replay";
@@ -78,12 +88,20 @@ async function checkWorkerConfig(
   const parsed = parseConfig(config, text);
   if (!parsed.ok)
     return [{ file: shown, path: "", message: `does not parse: ${parsed.message}`, ...parsed.at }];
-  const main = (parsed.value as { main?: unknown } | null)?.main;
+  const configDir = dirname(join(sourceDir, config));
+  return [
+    ...(await checkMain(parsed.value, configDir, shown)),
+    ...(await checkSupport(parsed.value, configDir, shown)),
+    ...(await checkOwnWrangler(configDir, shown)),
+  ];
+}
+
+async function checkMain(config: unknown, configDir: string, shown: string): Promise<JobProblem[]> {
+  const main = (config as { main?: unknown } | null)?.main;
   if (main === undefined) return [];
   if (typeof main !== "string")
     return [{ file: shown, path: "main", message: "must be a string: the Worker's entry file" }];
-  const mainPath = join(dirname(join(sourceDir, config)), main);
-  if (!(await isFile(mainPath)))
+  if (!(await isFile(join(configDir, main))))
     return [
       {
         file: shown,
@@ -94,25 +112,41 @@ async function checkWorkerConfig(
   return [];
 }
 
-type Parsed =
-  | { ok: true; value: unknown }
-  | { ok: false; message: string; at?: { line: number; column: number } };
-
-/** A wrangler config by its extension, a parse error with its line and column when the parser says. */
-export function parseConfig(name: string, text: string): Parsed {
-  try {
-    return {
-      ok: true,
-      value: name.endsWith(".toml") ? parseToml(text) : JSON.parse(stripJsonComments(text)),
-    };
-  } catch (error) {
-    const e = error as Error & { line?: number; column?: number };
-    const message = e.message.split("\n")[0] ?? "";
-    if (typeof e.line === "number" && typeof e.column === "number")
-      return { ok: false, message, at: { line: e.line, column: e.column } };
-    const position = /at position (\d+)/.exec(message)?.[1];
-    if (position === undefined) return { ok: false, message };
-    const before = stripJsonComments(text).slice(0, Number(position)).split("\n");
-    return { ok: false, message, at: { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 } };
+/** What a temporary account cannot deploy: the config's fields, and its assets directory's files. */
+async function checkSupport(config: unknown, configDir: string, shown: string): Promise<JobProblem[]> {
+  const problems = configSupportProblems(config);
+  const assets = assetsDirectory(config);
+  if (assets !== null) {
+    const files = await listFiles(join(configDir, assets));
+    if (files) problems.push(...assetsProblems(assets, summariseAssets(files)));
   }
+  return problems.map((problem) => ({ file: shown, ...splitConfigProblem(problem) }));
+}
+
+/**
+ * The files wrangler would upload from `dir` with their sizes (paths relative to it), or null
+ * when it is no directory or has an `.assetsignore`: its gitignore patterns are wrangler's to
+ * apply, and counting files it leaves out would refuse a config that deploys.
+ */
+async function listFiles(dir: string): Promise<AssetFile[] | null> {
+  if (await isFile(join(dir, ".assetsignore"))) return null;
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => null);
+  if (!entries) return null;
+  const files: AssetFile[] = [];
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files.push({ path: relative(dir, path), bytes: (await stat(path)).size });
+  }
+  return files;
+}
+
+/** A wrangler the project pins that cannot deploy `--temporary` (the deploy would refuse it too). */
+async function checkOwnWrangler(configDir: string, shown: string): Promise<JobProblem[]> {
+  const ownPackage = await readFile(join(configDir, "node_modules/wrangler/package.json"), "utf8").catch(
+    () => null,
+  );
+  const choice = chooseWrangler({ projectDir: configDir, ownPackage, fallback: [] });
+  const file = join(dirname(shown), "node_modules/wrangler/package.json");
+  return choice.ok ? [] : [{ file, path: "version", message: choice.message }];
 }

@@ -40,6 +40,14 @@ function failureIs(event: LoopEvent, code: string): boolean {
   return "error" in event && event.error.code === code;
 }
 
+/**
+ * A deploy failure the agent's code caused and a fix round can mend: a build error, or a Worker
+ * config a temporary account cannot deploy (both found without spending the account).
+ */
+function agentsToFix(event: LoopEvent): boolean {
+  return failureIs(event, DEPLOY_FAILURE.buildError) || failureIs(event, DEPLOY_FAILURE.unsupportedConfig);
+}
+
 function isGate(event: LoopEvent, gate: GateKind): boolean {
   return "gate" in event && event.gate === gate;
 }
@@ -209,9 +217,8 @@ export const loopSetup = setup({
     canRedeployFresh: ({ context, event }) =>
       failureIs(event, DEPLOY_FAILURE.accountExpired) && !blocked(context, event, "deploy"),
     tosRequired: ({ event }) => failureIs(event, DEPLOY_FAILURE.tosRequired),
-    buildError: ({ event }) => failureIs(event, DEPLOY_FAILURE.buildError),
-    canFixBuild: ({ context, event }) =>
-      failureIs(event, DEPLOY_FAILURE.buildError) && !blocked(context, event, "write"),
+    buildError: ({ event }) => agentsToFix(event),
+    canFixBuild: ({ context, event }) => agentsToFix(event) && !blocked(context, event, "write"),
     claimExpired: ({ context, event }) => isGate(event, "claim") && claimWindowClosed(context, event),
     canRedeployForClaim: ({ context, event }) =>
       isGate(event, "claim") && claimWindowClosed(context, event) && !blocked(context, event, "deploy"),

@@ -55,9 +55,14 @@ export function isGateKind(value: string): value is GateKind {
 export const GATE_STATUSES = ["pending", "approved", "rejected", "expired", "cancelled"] as const;
 export type GateStatus = (typeof GATE_STATUSES)[number];
 
-/** What a deploy (or a promotion) can fail with; `build_error` and the next two the loop acts on. */
+/**
+ * What a deploy (or a promotion) can fail with; the loop acts on `build_error`, `account_expired`,
+ * `tos_required` and `unsupported_config` (the Worker config asks for what a temporary account
+ * does not have, or the project pins a wrangler without `--temporary`: found before wrangler runs).
+ */
 export const DEPLOY_ERROR_CODES = [
   "build_error",
+  "unsupported_config",
   "upload_rejected",
   "account_expired",
   "tos_required",
@@ -69,6 +74,7 @@ export type DeployErrorCode = (typeof DEPLOY_ERROR_CODES)[number];
 /** Deploy failure codes the machine treats specially; any other code fails the run. */
 export const DEPLOY_FAILURE = {
   buildError: "build_error",
+  unsupportedConfig: "unsupported_config",
   accountExpired: "account_expired",
   tosRequired: "tos_required",
 } as const satisfies Record<string, DeployErrorCode>;

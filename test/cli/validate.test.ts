@@ -14,6 +14,7 @@ import { refreshManifest } from "../../src/cli/commands/generate.ts";
 import { readJobFiles } from "../../src/cli/job-files.ts";
 import { build } from "esbuild";
 import { buildRegistry, type JobFile } from "../../src/jobs/registry.ts";
+import { temporaryAccountSupport } from "../../src/jobs/temporary-account-support.ts";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 let dir: string;
@@ -266,6 +267,57 @@ describe("nightshift validate", () => {
         'workflows/delta/wrangler.jsonc: main: the Worker\'s entry file "src/missing.ts" does not exist (relative to workflows/delta/wrangler.jsonc)',
       );
       expect(problems).toHaveLength(4);
+    });
+    it("refuses a Worker config a temporary account cannot deploy, with its file and field, and exits 1", async () => {
+      await project({ "alpha.ts": directoryJob("alpha", "workflows/alpha") });
+      await worker("workflows/alpha", {
+        "wrangler.jsonc": JSON.stringify({
+          name: "alpha",
+          main: "src/index.ts",
+          r2_buckets: [{ binding: "FILES", bucket_name: "files" }],
+          d1_databases: [
+            { binding: "DB", database_name: "one" },
+            { binding: "AUDIT", database_name: "two" },
+          ],
+          // not what the deploy uses: no problem
+          env: { production: { ai: { binding: "AI" } } },
+        }),
+        "src/index.ts": "export default {};\n",
+      });
+      const source = `(source: ${temporaryAccountSupport.source.url})`;
+      expect(await problemsOf()).toEqual([
+        `workflows/alpha/wrangler.jsonc: r2_buckets[0]: (binding "FILES") R2 is not available on a temporary account ${source}`,
+        `workflows/alpha/wrangler.jsonc: d1_databases[1]: (binding "AUDIT") D1 on a temporary account: one database, up to 100 MB per database and 100 MB total; this config asks for 2 D1 databases ${source}`,
+      ]);
+      const result = cli("--wrangler", "none");
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(
+        'workflows/alpha/wrangler.jsonc: r2_buckets[0]: (binding "FILES") R2 is not available on a temporary account',
+      );
+      expect(result.stderr).toContain('workflows/alpha/wrangler.jsonc: d1_databases[1]: (binding "AUDIT")');
+    });
+
+    it("counts the assets directory's files and sizes, and refuses a project that pins wrangler 3", async () => {
+      await project({ "alpha.ts": directoryJob("alpha", "workflows/alpha") });
+      await worker("workflows/alpha", {
+        "wrangler.toml": 'name = "alpha"\n[assets]\ndirectory = "public"\n',
+        "public/index.html": "<h1>hi</h1>",
+        "node_modules/wrangler/package.json": '{ "name": "wrangler", "version": "3.114.0" }',
+      });
+      await writeFile(join(dir, "workflows/alpha/public/big.bin"), Buffer.alloc(5 * 1024 * 1024 + 1));
+      await writeFile(
+        join(dir, "workflows/alpha.ts"),
+        directoryJob("alpha", "workflows/alpha", undefined, ', config: "wrangler.toml"'),
+      );
+      expect(await problemsOf()).toEqual([
+        expect.stringMatching(
+          /^workflows\/alpha\/wrangler\.toml: assets\.directory: \("public\/big\.bin"\) Workers Static Assets on a temporary account: up to 1,000 files, each up to 5 MiB; this config asks for a file of 5242881 bytes/,
+        ),
+        "workflows/alpha/node_modules/wrangler/package.json: version: this project pins wrangler 3.114.0; `--temporary` needs wrangler ≥ 4.102: run `npm install -D wrangler@4` in the project",
+      ]);
+      // wrangler applies an .assetsignore's patterns itself: a directory with one is not counted
+      await writeFile(join(dir, "workflows/alpha/public/.assetsignore"), "big.bin\n");
+      expect(await problemsOf()).toEqual([expect.stringContaining("pins wrangler 3.114.0")]);
     });
   });
 

@@ -62,6 +62,13 @@ describe("loop machine transitions", () => {
       "fix#1",
     ],
     [
+      "unsupported Worker config → fixing",
+      () => run(start(), [ev.prepared(), ev.written(1)]).snapshot,
+      ev.deployFailed("unsupported_config"),
+      "fixing",
+      "fix#1",
+    ],
+    [
       "account expired during deploy → deploy again",
       () => run(start(), [ev.prepared(), ev.written(1)]).snapshot,
       ev.deployFailed("account_expired"),

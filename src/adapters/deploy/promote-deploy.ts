@@ -12,6 +12,7 @@ import type { DeployError, PromoteOutcome, PromoteRequest } from "../../ports/de
 import { err, ok, type Result } from "../../ports/result.ts";
 import type { OrganisationAccount } from "../cloudflare/organisation.ts";
 import type { EgressGrantConfig } from "../egress/grants.ts";
+import { checkProject } from "./project-check.ts";
 import { wranglerEnv } from "./wrangler-run.ts";
 import {
   type DeployRetry,
@@ -47,7 +48,17 @@ export async function promoteByDeploy(
         'promotion "deploy" needs the organisation\'s account: set CLOUDFLARE_ACCOUNT_ID and the CLOUDFLARE_API_TOKEN secret',
       logRef: null,
     });
-  const argv = [...options.wrangler, "deploy", "--config", request.config, "--name", request.workerName];
+  // The same wrangler as the temporary deploy of this snapshot (docs/deploy.md), and the same check.
+  const plan = await checkProject({
+    sandbox: request.sandbox,
+    config: request.config,
+    fallback: options.wrangler,
+    temporary: false,
+    log: { ref: `${request.idempotencyKey}:log`, runId: request.runId, kind: "promote-log" },
+    putLog: options.putLog,
+  });
+  if (!plan.ok) return plan;
+  const argv = [...plan.value.wrangler, "deploy", "--config", request.config, "--name", request.workerName];
   const run = await withTries(
     options.retry,
     request.idempotencyKey,
@@ -80,7 +91,10 @@ export async function promoteByDeploy(
         runId: request.runId,
         log: {
           kind: "promote-log",
-          notes: [`# into account ${org.accountId} through an egress grant (token held by the orchestrator)`],
+          notes: [
+            `# into account ${org.accountId} through an egress grant (token held by the orchestrator)`,
+            ...plan.value.notes,
+          ],
           timing: false,
         },
         putLog: options.putLog,

@@ -46,6 +46,7 @@ import { err, type Result } from "../../ports/result.ts";
 import type { OrganisationAccount } from "../cloudflare/organisation.ts";
 import type { EgressGrantConfig } from "../egress/grants.ts";
 import { observeDeployment } from "./deployed-version.ts";
+import { checkProject, type DeployPlan } from "./project-check.ts";
 import { promoteByClaim } from "./promote-claim.ts";
 import { promoteByDeploy } from "./promote-deploy.ts";
 import { type AccountVault, readSuccess, redactAll, takeCapture } from "./temporary-account.ts";
@@ -117,11 +118,23 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
    * gets the account that was made (`provisioningKey`, src/ports/egress-grants.ts).
    */
   async function deploy(request: DeployRequest): Promise<Result<DeployOutput, DeployError>> {
+    // Before the sign-off, the grant and wrangler: a config a temporary account cannot deploy
+    // costs neither an account nor a gate (once per step, not per try: it cannot change).
+    const plan = await checkProject({
+      sandbox: request.sandbox,
+      config: request.config,
+      fallback: options.wrangler,
+      temporary: true,
+      log: { ref: `${request.idempotencyKey}:log`, runId: request.runId, kind: "deploy-log" },
+      putLog: options.putLog,
+    });
+    if (!plan.ok) return plan;
     let fresh = request.freshAccount;
     const accountKey = request.idempotencyKey;
     return withTries(retry, request.idempotencyKey, `nightshift-deploy: ${request.runId}`, (the) =>
       deployTry(
         { ...request, idempotencyKey: the.key, freshAccount: fresh },
+        plan.value,
         the.timeoutMs,
         accountKey,
         () => {
@@ -133,6 +146,8 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
 
   async function deployTry(
     request: DeployRequest,
+    /** Which wrangler runs, and the log's note saying why. */
+    plan: DeployPlan,
     timeoutMs: number,
     /** The key of the one account this deploy may provision: the step's, whichever try this is. */
     accountKey: IdempotencyKey,
@@ -160,7 +175,7 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
     const grants = options.grants;
     let captured: HeldAccount | null = null;
     const argv = [
-      ...options.wrangler,
+      ...plan.wrangler,
       "deploy",
       "--temporary",
       "--config",
@@ -195,6 +210,7 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
         notes: [
           `# sign-off ${signoff.id} by ${signoff.signedBy}${signoff.automatic ? " (automatic, local mode)" : ""}`,
           "# through an egress grant: the account's token and claim URL are held by nightshift, not the Sandbox",
+          ...plan.notes,
         ],
         timing: true,
       },
@@ -221,6 +237,7 @@ export function createWranglerDeployer(options: WranglerDeployerOptions): Deploy
       // its capture was stored, or the Sandbox's cache was changed. Once, into a fresh account.
       return deployTry(
         { ...request, freshAccount: true, idempotencyKey: subKey(request.idempotencyKey, REPROVISION) },
+        plan,
         // Within this try's deadline, not a second one of its own.
         Math.max(1, timeoutMs - (Date.now() - started)),
         subKey(accountKey, REPROVISION),
