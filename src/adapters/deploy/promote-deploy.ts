@@ -12,7 +12,6 @@ import type { DeployError, PromoteOutcome, PromoteRequest } from "../../ports/de
 import { err, ok, type Result } from "../../ports/result.ts";
 import type { OrganisationAccount } from "../cloudflare/organisation.ts";
 import type { EgressGrantConfig } from "../egress/grants.ts";
-import { checkProject } from "./project-check.ts";
 import { wranglerEnv } from "./wrangler-run.ts";
 import {
   type DeployRetry,
@@ -48,17 +47,11 @@ export async function promoteByDeploy(
         'promotion "deploy" needs the organisation\'s account: set CLOUDFLARE_ACCOUNT_ID and the CLOUDFLARE_API_TOKEN secret',
       logRef: null,
     });
-  // The same wrangler as the temporary deploy of this snapshot (docs/deploy.md), and the same check.
-  const plan = await checkProject({
-    sandbox: request.sandbox,
-    config: request.config,
-    fallback: options.wrangler,
-    temporary: false,
-    log: { ref: `${request.idempotencyKey}:log`, runId: request.runId, kind: "promote-log" },
-    putLog: options.putLog,
-  });
-  if (!plan.ok) return plan;
-  const argv = [...plan.value.wrangler, "deploy", "--config", request.config, "--name", request.workerName];
+  // Always nightshift's own wrangler, never the project's: this step is lent the organisation's
+  // token, and a project's node_modules (which could hold a wrangler of the agent's making) are
+  // not in the diff the approver read. The temporary deploy may run the project's own: it acts
+  // on the run's own throwaway account only.
+  const argv = [...options.wrangler, "deploy", "--config", request.config, "--name", request.workerName];
   const run = await withTries(
     options.retry,
     request.idempotencyKey,
@@ -93,7 +86,7 @@ export async function promoteByDeploy(
           kind: "promote-log",
           notes: [
             `# into account ${org.accountId} through an egress grant (token held by the orchestrator)`,
-            ...plan.value.notes,
+            "# wrangler: nightshift's own (a project's own wrangler never gets the organisation's token)",
           ],
           timing: false,
         },

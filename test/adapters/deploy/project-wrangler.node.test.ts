@@ -176,7 +176,7 @@ EOF`,
     expect(provisioningCalls()).toHaveLength(1);
   });
 
-  it("promotes into the organisation's account with the same wrangler as the temporary deploy", async () => {
+  it("promotes into the organisation's account with nightshift's wrangler, never the project's", async () => {
     const result = await deployer.promote({
       idempotencyKey: asIdempotencyKey("own-wrangler:promote#1"),
       runId: "own-wrangler",
@@ -191,8 +191,11 @@ EOF`,
     if (!result.ok) throw new Error(`expected success, got ${JSON.stringify(result.error)}`);
     expect(result.value.status).toBe("done");
     const log = logs.get(result.value.logRef!)!;
-    expect(log).toContain("$ node /workspace/node_modules/wrangler/bin/wrangler.js deploy --config");
-    expect(log).toContain("# wrangler: the project's own wrangler 4.");
+    // The organisation's token is lent to this step: the project's own wrangler (agent-made, for
+    // all the approver knows) does not run under it.
+    expect(log).toContain(`$ node ${TOOLS}/wrangler/bin/wrangler.js deploy --config`);
+    expect(log).not.toContain("/workspace/node_modules/wrangler/bin/wrangler.js");
+    expect(log).toContain("# wrangler: nightshift's own");
   });
 
   it("uses nightshift's wrangler for a project without one, and the log says so", async () => {
