@@ -11,7 +11,9 @@
 import { createRequire } from "node:module";
 import { posix } from "node:path";
 import type { MiniflareOptions } from "miniflare";
+import type { MiniflareQueueConsumer } from "./queue-options.ts";
 import type { BindingRecord, ModuleType } from "./state.ts";
+import { unsupportedBindingError } from "./unsupported.ts";
 
 export interface HostModule {
   name: string;
@@ -32,6 +34,8 @@ export interface HostSpec {
   assets: { directory: string; config: Record<string, unknown>; binding: string | null } | null;
   /** Absolute directory for this account's KV/D1/R2/DO data. */
   persistDir: string;
+  /** Queues this script consumes (queue name → settings), from the consumers registered for it. */
+  queueConsumers?: Record<string, MiniflareQueueConsumer>;
 }
 
 export type BuildResult = { ok: true; options: MiniflareOptions } | { ok: false; error: string };
@@ -64,6 +68,7 @@ interface BindingOptions {
   d1Databases: Record<string, string>;
   r2Buckets: Record<string, string>;
   durableObjects: Record<string, string>;
+  queueProducers: Record<string, { queueName: string; deliveryDelay?: number }>;
 }
 
 function mapBindings(spec: HostSpec): { ok: true; value: BindingOptions } | { ok: false; error: string } {
@@ -73,6 +78,7 @@ function mapBindings(spec: HostSpec): { ok: true; value: BindingOptions } | { ok
     d1Databases: {},
     r2Buckets: {},
     durableObjects: {},
+    queueProducers: {},
   };
   for (const b of spec.bindings) {
     switch (b.type) {
@@ -89,8 +95,11 @@ function mapBindings(spec: HostSpec): { ok: true; value: BindingOptions } | { ok
       case "d1":
         out.d1Databases[b.name] = String(b.id ?? b.database_id ?? b.name);
         break;
-      case "r2_bucket":
-        out.r2Buckets[b.name] = String(b.bucket_name ?? b.name);
+      case "queue":
+        out.queueProducers[b.name] = {
+          queueName: String(b.queue_name),
+          ...(typeof b.delivery_delay === "number" ? { deliveryDelay: b.delivery_delay } : {}),
+        };
         break;
       case "durable_object_namespace":
         if (b.script_name && b.script_name !== spec.script) {
@@ -109,7 +118,9 @@ function mapBindings(spec: HostSpec): { ok: true; value: BindingOptions } | { ok
       default:
         return {
           ok: false,
-          error: `Binding ${b.name} has type "${b.type}", which the local emulator does not support`,
+          error:
+            unsupportedBindingError(b) ??
+            `Binding ${b.name} has type "${b.type}", which the local emulator does not support`,
         };
     }
   }
@@ -131,7 +142,7 @@ function orderedModules(
 export function buildMiniflareOptions(spec: HostSpec): BuildResult {
   const mapped = mapBindings(spec);
   if (!mapped.ok) return mapped;
-  const { bindings, kvNamespaces, d1Databases, r2Buckets, durableObjects } = mapped.value;
+  const { bindings, kvNamespaces, d1Databases, r2Buckets, durableObjects, queueProducers } = mapped.value;
   const common = {
     name: spec.script,
     compatibilityDate: clampCompatibilityDate(spec.compatibilityDate),
@@ -141,6 +152,8 @@ export function buildMiniflareOptions(spec: HostSpec): BuildResult {
     d1Databases,
     r2Buckets,
     durableObjects,
+    queueProducers,
+    queueConsumers: spec.queueConsumers ?? {},
     kvPersist: posix.join(spec.persistDir, "kv"),
     d1Persist: posix.join(spec.persistDir, "d1"),
     r2Persist: posix.join(spec.persistDir, "r2"),

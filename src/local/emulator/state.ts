@@ -86,6 +86,8 @@ export interface ScriptRecord {
   subdomain: { enabled: boolean; previews_enabled: boolean };
   tags: string[];
   settings: Record<string, unknown>;
+  /** Cron triggers from wrangler's `PUT …/schedules` (absent: none set). */
+  schedules?: { cron: string; createdOn: string; modifiedOn: string }[];
 }
 
 export interface ZoneRecord {
@@ -138,6 +140,26 @@ export interface KvNamespaceRecord {
   title: string;
 }
 
+/** A Worker consuming a queue, as registered by wrangler's `POST …/queues/:id/consumers`. */
+export interface QueueConsumerRecord {
+  id: string;
+  script: string;
+  /** Cloudflare's consumer settings (`batch_size`, `max_retries`, `max_wait_time_ms`, `retry_delay`, …). */
+  settings: Record<string, unknown>;
+  deadLetterQueue: string | null;
+  createdOn: string;
+}
+
+export interface QueueRecord {
+  id: string;
+  accountId: string;
+  name: string;
+  createdOn: string;
+  modifiedOn: string;
+  settings: Record<string, unknown>;
+  consumers: QueueConsumerRecord[];
+}
+
 export interface IdempotencyRecord {
   scope: string;
   status: number;
@@ -165,6 +187,8 @@ export interface EmulatorState {
   customDomains: Record<string, CustomDomainRecord>;
   routes: Record<string, WorkerRouteRecord>;
   kvNamespaces: Record<string, KvNamespaceRecord>;
+  /** keyed by queue id */
+  queues: Record<string, QueueRecord>;
   idempotency: Record<string, IdempotencyRecord>;
   /** keyed by session JWT */
   assetSessions: Record<string, AssetSessionRecord>;
@@ -183,6 +207,7 @@ export function emptyState(): EmulatorState {
     customDomains: {},
     routes: {},
     kvNamespaces: {},
+    queues: {},
     idempotency: {},
     assetSessions: {},
     assetCompletions: {},
