@@ -222,6 +222,7 @@ export async function claimAccount(
     if (domain.accountId === from.id) domain.accountId = to.id;
   for (const ns of Object.values(state.kvNamespaces)) if (ns.accountId === from.id) ns.accountId = to.id;
   for (const zone of Object.values(state.zones)) if (zone.accountId === from.id) zone.accountId = to.id;
+  for (const queue of Object.values(state.queues)) if (queue.accountId === from.id) queue.accountId = to.id;
   delete state.accounts[from.id];
   // The temporary subdomain goes with the temporary account when the Workers join another one.
   state.accounts[to.id] = to;

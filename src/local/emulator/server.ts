@@ -155,6 +155,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       for (const key of Object.keys(state.idempotency))
         if (key.startsWith(`${accountId} `)) delete state.idempotency[key];
+      for (const [id, queue] of Object.entries(state.queues))
+        if (queue.accountId === accountId) delete state.queues[id];
       delete state.accounts[accountId];
       removeAccountFiles(stateDir, accountId);
       store.save();

@@ -5,11 +5,12 @@
  * message the Worker sends reaches its own queue handler; the 11th queue of a
  * temporary account is refused with the limit named.
  */
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { limitOf } from "../../../src/jobs/temporary-account-support.ts";
 import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
-import { copyFixture, deployTemporary, type Project, waitFor, wrangler } from "./support.ts";
+import { adminFetch, copyFixture, deployTemporary, type Project, waitFor, wrangler } from "./support.ts";
 
 let emu: Emulator;
 const projects: Project[] = [];
@@ -95,6 +96,53 @@ describe("queues on a temporary account", () => {
     await emu.close();
     emu = await startEmulator({ log: () => {}, stateDir });
     expect(await ok(project, ["queues", "list"])).toContain("kept-emu");
+  });
+
+  test("claiming moves the queues to the permanent account; an expired account's queues go with it", async () => {
+    const claimed = fixture("queues");
+    const created = await wrangler(
+      claimed,
+      ["queues", "create", "claimed-emu", "--temporary"],
+      emu.apiBaseUrl,
+    );
+    const claimUrl = /^\tClaim URL: (\S+)$/m.exec(created.stderr)?.[1];
+    if (!claimUrl) throw new Error(`no claim URL in:\n${created.stderr}`);
+    const org = (await (
+      await adminFetch(emu, "/__emulator/accounts", {
+        method: "POST",
+        body: JSON.stringify({ name: "Queue Org" }),
+      })
+    ).json()) as { id: string; apiToken: string };
+    const claim = await fetch(claimUrl, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: `account=${org.id}`,
+    });
+    expect(claim.status).toBe(200);
+    const list = await fetch(`${emu.apiBaseUrl}/accounts/${org.id}/queues`, {
+      headers: { authorization: `Bearer ${org.apiToken}` },
+    });
+    const queues = ((await list.json()) as { result: { queue_name: string }[] }).result;
+    expect(queues.map((q) => q.queue_name)).toEqual(["claimed-emu"]);
+
+    const expiring = fixture("queues");
+    await ok(expiring, ["queues", "create", "expiring-emu"]);
+    const stateFile = join(emu.stateDir, "state.json");
+    const names = () =>
+      Object.values(
+        (
+          JSON.parse(readFileSync(stateFile, "utf8")) as {
+            queues: Record<string, { name: string; accountId: string }>;
+          }
+        ).queues,
+      );
+    const owner = names().find((q) => q.name === "expiring-emu")?.accountId;
+    expect(owner).toBeDefined();
+    expect((await adminFetch(emu, `/__emulator/accounts/${owner}/expire`, { method: "POST" })).status).toBe(
+      200,
+    );
+    expect(names().map((q) => q.name)).not.toContain("expiring-emu");
+    expect(names().map((q) => q.name)).toContain("claimed-emu");
   });
 
   test("the queue after the temporary account's limit is refused with the limit named", async () => {
