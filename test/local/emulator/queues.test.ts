@@ -89,6 +89,14 @@ describe("queues on a temporary account", () => {
     expect(consumerCalls).toEqual(["POST 200", "PUT 200"]);
   });
 
+  test("a deploy whose queue does not exist yet creates it (wrangler's provisioning) and registers the consumer", async () => {
+    const project = fixture("queues");
+    await deployTemporary(project, emu);
+    const info = await ok(project, ["queues", "info", "jobs-emu"]);
+    expect(info).toContain("Number of Producers: 1");
+    expect(info).toContain("Consumers: worker:queue-emu");
+  });
+
   test("queues persist across an emulator restart", async () => {
     const stateDir = emu.stateDir;
     const project = fixture("queues");
