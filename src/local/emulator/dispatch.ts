@@ -10,6 +10,7 @@ import { CfApiError, CfCode, failure } from "./envelope.ts";
 import type { Fault } from "./faults.ts";
 import * as admin from "./handlers/admin.ts";
 import { postClaim, showClaim } from "./handlers/claim.ts";
+import { deliverQueueBatch } from "./handlers/queue-delivery.ts";
 import { fireScheduled } from "./handlers/schedules.ts";
 import { unsupportedRoute } from "./handlers/unsupported.ts";
 import type { RequestKind, RequestLog } from "./request-log.ts";
@@ -58,6 +59,8 @@ function adminRoutes(log: RequestLog): RouteEntry<RouteValue>[] {
     r("POST", "/__emulator/faults", admin.addFault),
     r("DELETE", "/__emulator/faults", admin.clearFaults),
     r("POST", "/__emulator/workers/:host/scheduled", fireScheduled),
+    // Its own token (the queue's delivery token), checked by the handler: not the admin secret.
+    r("POST", "/__emulator/queue-delivery/:account/:queue", deliverQueueBatch, "none"),
     r("GET", "/claim/:token", showClaim, "none"),
     r("POST", "/claim/:token", postClaim, "none"),
   ] satisfies RouteEntry<RouteValue>[];

@@ -11,7 +11,7 @@
 import { createRequire } from "node:module";
 import { posix } from "node:path";
 import type { MiniflareOptions } from "miniflare";
-import type { MiniflareQueueConsumer } from "./queue-options.ts";
+import { type ForwardedQueue, type MiniflareQueueConsumer, QUEUE_FORWARDER_SCRIPT } from "./queue-options.ts";
 import type { BindingRecord, ModuleType } from "./state.ts";
 import { unsupportedBindingError } from "./unsupported.ts";
 
@@ -36,6 +36,8 @@ export interface HostSpec {
   persistDir: string;
   /** Queues this script consumes (queue name → settings), from the consumers registered for it. */
   queueConsumers?: Record<string, MiniflareQueueConsumer>;
+  /** Queues it produces to whose consumer is another Worker: where to hand batches over, and each queue's token. */
+  queueForwarding?: { url: string; queues: Record<string, ForwardedQueue> };
 }
 
 export type BuildResult = { ok: true; options: MiniflareOptions } | { ok: false; error: string };
@@ -139,7 +141,32 @@ function orderedModules(
   }));
 }
 
+/** Options Miniflare takes once for the whole runtime, not per Worker. */
+const SHARED_KEYS = ["host", "port", "cf", "kvPersist", "d1Persist", "r2Persist", "durableObjectsPersist"];
+
 export function buildMiniflareOptions(spec: HostSpec): BuildResult {
+  const built = buildWorkerOptions(spec);
+  const queues = Object.entries(spec.queueForwarding?.queues ?? {});
+  if (!built.ok || queues.length === 0) return built;
+  // A second Worker in the same runtime consumes the forwarded queues (queue-options.ts).
+  const entries = Object.entries(built.options as Record<string, unknown>);
+  const shared = Object.fromEntries(entries.filter(([key]) => SHARED_KEYS.includes(key)));
+  const worker = Object.fromEntries(entries.filter(([key]) => !SHARED_KEYS.includes(key)));
+  const forwarder = {
+    name: `${spec.script}--queue-forwarder`,
+    modules: true,
+    script: QUEUE_FORWARDER_SCRIPT,
+    compatibilityDate: clampCompatibilityDate("2025-01-01"),
+    bindings: {
+      DELIVER_URL: spec.queueForwarding?.url ?? "",
+      TOKENS: Object.fromEntries(queues.map(([name, q]) => [name, q.token])),
+    },
+    queueConsumers: Object.fromEntries(queues.map(([name, q]) => [name, q.consumer])),
+  };
+  return { ok: true, options: { ...shared, workers: [worker, forwarder] } as MiniflareOptions };
+}
+
+function buildWorkerOptions(spec: HostSpec): BuildResult {
   const mapped = mapBindings(spec);
   if (!mapped.ok) return mapped;
   const { bindings, kvNamespaces, d1Databases, r2Buckets, durableObjects, queueProducers } = mapped.value;

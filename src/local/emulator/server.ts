@@ -24,7 +24,7 @@ import {
   redactHeaders,
   redactPath,
 } from "./request-log.ts";
-import { queueConsumersOf } from "./queue-options.ts";
+import { forwardedQueuesOf, queueConsumersOf } from "./queue-options.ts";
 import { WorkerHost } from "./runtime.ts";
 import { StateStore } from "./state.ts";
 import { isCustomDomain, proxyToWorker } from "./worker-proxy.ts";
@@ -186,6 +186,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           : null,
         persistDir: join(stateDir, dataDir(script.accountId)),
         queueConsumers: queueConsumersOf(store.state, script.accountId, script.name),
+        queueForwarding: {
+          url: `${baseUrl}/__emulator/queue-delivery/${script.accountId}`,
+          queues: forwardedQueuesOf(store.state, script.accountId, script.name, version.bindings),
+        },
       };
     },
   };

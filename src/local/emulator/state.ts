@@ -158,6 +158,8 @@ export interface QueueRecord {
   modifiedOn: string;
   settings: Record<string, unknown>;
   consumers: QueueConsumerRecord[];
+  /** Bearer secret a producer Worker's runtime uses to hand this queue's messages to a consumer in another Worker. */
+  deliveryToken?: string;
 }
 
 export interface IdempotencyRecord {

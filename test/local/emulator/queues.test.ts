@@ -89,6 +89,33 @@ describe("queues on a temporary account", () => {
     expect(consumerCalls).toEqual(["POST 200", "PUT 200"]);
   });
 
+  test("a message one Worker sends reaches the queue handler of another Worker of the account", async () => {
+    const producer = fixture("queue-producer");
+    const consumer = fixture("queue-consumer");
+    // Both projects deploy to one temporary account: the consumer reuses the producer's wrangler home.
+    consumer.home = producer.home;
+    consumer.xdg = producer.xdg;
+    const sender = await deployTemporary(producer, emu);
+    const receiver = await deployTemporary(consumer, emu);
+    expect(receiver.accountName).toBe(sender.accountName);
+    const info = await ok(producer, ["queues", "info", "handoff-emu"]);
+    expect(info).toContain("Producers: worker:handoff-producer");
+    expect(info).toContain("Consumers: worker:handoff-consumer");
+
+    expect(await (await fetch(emu.localUrl(`${sender.workersDevUrl}/?id=x1`))).text()).toBe("sent x1");
+    const read = async () => (await fetch(emu.localUrl(`${receiver.workersDevUrl}/?id=x1`))).text();
+    await waitFor(async () => (await read()) !== "not yet");
+    expect(await read()).toBe("producer → handoff-emu (attempt 1)");
+
+    // The hand-over is authenticated by the queue's own token: a guess is refused.
+    const forged = await fetch(`${emu.url}/__emulator/queue-delivery/x/handoff-emu`, {
+      method: "POST",
+      headers: { authorization: "Bearer guess" },
+      body: JSON.stringify({ messages: [] }),
+    });
+    expect(forged.status).toBe(401);
+  });
+
   test("a deploy whose queue does not exist yet creates it (wrangler's provisioning) and registers the consumer", async () => {
     const project = fixture("queues");
     await deployTemporary(project, emu);

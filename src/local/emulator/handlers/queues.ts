@@ -11,6 +11,7 @@ import { limitOf, temporaryAccountSupport } from "../../../jobs/temporary-accoun
 import { callerAccount, type Handler, json, jsonBody, param, type Services } from "../context.ts";
 import { activeVersion } from "../deploy.ts";
 import { CfApiError, CfCode, ok, paginate } from "../envelope.ts";
+import { newSecret } from "../../bearer-secret.ts";
 import { hexId } from "../ids.ts";
 import { type AccountRecord, type QueueConsumerRecord, type QueueRecord, scriptKey } from "../state.ts";
 
@@ -75,9 +76,14 @@ function requireQueue(svc: Services, account: AccountRecord, id: string): QueueR
   return queue;
 }
 
-/** Miniflare reads consumers at start: stop the Worker so its next request starts it with the new set. */
-async function restartConsumer(svc: Services, accountId: string, script: string): Promise<void> {
-  await svc.host.stop(scriptKey(accountId, script));
+/**
+ * Miniflare reads consumers at start: stop the Workers using `queue` (its
+ * producers, whose runtime may forward to another Worker, and `scripts`) so
+ * their next request starts them with the new set.
+ */
+async function restartQueueUsers(svc: Services, queue: QueueRecord, scripts: string[]): Promise<void> {
+  const names = new Set([...scripts, ...producersOf(svc, queue).map((p) => p.script)]);
+  for (const name of names) await svc.host.stop(scriptKey(queue.accountId, name));
 }
 
 export const listQueues: Handler = (ctx, svc) => {
@@ -119,6 +125,7 @@ export const createQueue: Handler = (ctx, svc) => {
     modifiedOn: now,
     settings: body.settings ?? {},
     consumers: [],
+    deliveryToken: newSecret(),
   };
   svc.store.state.queues[queue.id] = queue;
   svc.store.save();
@@ -135,7 +142,11 @@ export const deleteQueue: Handler = async (ctx, svc) => {
   const queue = requireQueue(svc, account, param(ctx, "queue"));
   delete svc.store.state.queues[queue.id];
   svc.store.save();
-  for (const c of queue.consumers) await restartConsumer(svc, account.id, c.script);
+  await restartQueueUsers(
+    svc,
+    queue,
+    queue.consumers.map((c) => c.script),
+  );
   return json(ok(null));
 };
 
@@ -177,7 +188,7 @@ export const createConsumer: Handler = async (ctx, svc) => {
   queue.consumers.push(consumer);
   queue.modifiedOn = consumer.createdOn;
   svc.store.save();
-  await restartConsumer(svc, account.id, consumer.script);
+  await restartQueueUsers(svc, queue, [consumer.script]);
   return json(ok(consumerResult(queue, consumer)));
 };
 
@@ -202,8 +213,7 @@ export const putConsumer: Handler = async (ctx, svc) => {
   Object.assign(consumer, fields);
   queue.modifiedOn = svc.now().toISOString();
   svc.store.save();
-  await restartConsumer(svc, account.id, before);
-  if (before !== consumer.script) await restartConsumer(svc, account.id, consumer.script);
+  await restartQueueUsers(svc, queue, [before, consumer.script]);
   return json(ok(consumerResult(queue, consumer)));
 };
 
@@ -213,6 +223,6 @@ export const deleteConsumer: Handler = async (ctx, svc) => {
   const consumer = requireConsumer(queue, param(ctx, "consumer"));
   queue.consumers = queue.consumers.filter((c) => c !== consumer);
   svc.store.save();
-  await restartConsumer(svc, account.id, consumer.script);
+  await restartQueueUsers(svc, queue, [consumer.script]);
   return json(ok(null));
 };
