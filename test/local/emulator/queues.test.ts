@@ -5,7 +5,7 @@
  * message the Worker sends reaches its own queue handler; the 11th queue of a
  * temporary account is refused with the limit named.
  */
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { limitOf } from "../../../src/jobs/temporary-account-support.ts";
@@ -114,6 +114,18 @@ describe("queues on a temporary account", () => {
       body: JSON.stringify({ messages: [] }),
     });
     expect(forged.status).toBe(401);
+
+    // A queue has one Worker consumer: a second one is refused, naming the first.
+    const second = fixture("queue-consumer");
+    second.home = producer.home;
+    second.xdg = producer.xdg;
+    const config = join(second.dir, "wrangler.jsonc");
+    writeFileSync(config, readFileSync(config, "utf8").replace('"handoff-consumer"', '"handoff-consumer-2"'));
+    const refused = await wrangler(second, ["deploy", "--temporary"], emu.apiBaseUrl);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toContain(
+      "Queue handoff-emu already has a consumer (handoff-consumer); a queue has one Worker consumer",
+    );
   });
 
   test("a deploy whose queue does not exist yet creates it (wrangler's provisioning) and registers the consumer", async () => {

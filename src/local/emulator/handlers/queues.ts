@@ -178,11 +178,12 @@ export const createConsumer: Handler = async (ctx, svc) => {
   const account = callerAccount(ctx);
   const queue = requireQueue(svc, account, param(ctx, "queue"));
   const fields = consumerFromBody(jsonBody(ctx, ConsumerBody));
-  if (queue.consumers.some((c) => c.script === fields.script))
+  const taken = queue.consumers[0];
+  if (taken)
     throw new CfApiError(
       400,
       CfCode.invalidRequest,
-      `Queue ${queue.name} already has a consumer ${fields.script}`,
+      `Queue ${queue.name} already has a consumer (${taken.script}); a queue has one Worker consumer`,
     );
   const consumer: QueueConsumerRecord = { id: hexId(), createdOn: svc.now().toISOString(), ...fields };
   queue.consumers.push(consumer);
