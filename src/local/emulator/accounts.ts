@@ -223,6 +223,7 @@ export async function claimAccount(
   for (const table of [state.kvNamespaces, state.hyperdriveConfigs, state.mtlsCertificates])
     for (const row of Object.values(table)) if (row.accountId === from.id) row.accountId = to.id;
   for (const zone of Object.values(state.zones)) if (zone.accountId === from.id) zone.accountId = to.id;
+  for (const queue of Object.values(state.queues)) if (queue.accountId === from.id) queue.accountId = to.id;
   delete state.accounts[from.id];
   // The temporary subdomain goes with the temporary account when the Workers join another one.
   state.accounts[to.id] = to;

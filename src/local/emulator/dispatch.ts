@@ -10,6 +10,9 @@ import { CfApiError, CfCode, failure } from "./envelope.ts";
 import type { Fault } from "./faults.ts";
 import * as admin from "./handlers/admin.ts";
 import { postClaim, showClaim } from "./handlers/claim.ts";
+import { deliverQueueBatch } from "./handlers/queue-delivery.ts";
+import { fireScheduled } from "./handlers/schedules.ts";
+import { unsupportedRoute } from "./handlers/unsupported.ts";
 import type { RequestKind, RequestLog } from "./request-log.ts";
 import { type RouteEntry, route } from "./router.ts";
 import { apiRoutes } from "./routes.ts";
@@ -55,6 +58,9 @@ function adminRoutes(log: RequestLog): RouteEntry<RouteValue>[] {
     r("GET", "/__emulator/faults", admin.listFaults),
     r("POST", "/__emulator/faults", admin.addFault),
     r("DELETE", "/__emulator/faults", admin.clearFaults),
+    r("POST", "/__emulator/workers/:host/scheduled", fireScheduled),
+    // Its own token (the queue's delivery token), checked by the handler: not the admin secret.
+    r("POST", "/__emulator/queue-delivery/:account/:queue", deliverQueueBatch, "none"),
     r("GET", "/claim/:token", showClaim, "none"),
     r("POST", "/claim/:token", postClaim, "none"),
   ] satisfies RouteEntry<RouteValue>[];
@@ -158,7 +164,10 @@ export async function dispatch(svc: Services, log: RequestLog, incoming: Incomin
   const isApi = isApiPath(url.pathname);
   const path = isApi ? url.pathname.slice(API_PREFIX.length) || "/" : url.pathname;
   const kind = requestKind(url.pathname);
-  const found = route(isApi ? apiRoutes : adminRoutes(log), method, path);
+  const routed = route(isApi ? apiRoutes : adminRoutes(log), method, path);
+  // A resource temporary accounts lack answers "not available", not a routing 404.
+  const fallback = routed.kind === "match" || !isApi ? null : unsupportedRoute(path);
+  const found = fallback ? ({ kind: "match", match: fallback } as const) : routed;
   if (found.kind !== "match") {
     const known = found.kind === "method-not-allowed";
     const message = known

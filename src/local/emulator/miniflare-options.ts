@@ -12,7 +12,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
 import { posix } from "node:path";
 import type { MiniflareOptions } from "miniflare";
+import { type ForwardedQueue, type MiniflareQueueConsumer, QUEUE_FORWARDER_SCRIPT } from "./queue-options.ts";
 import type { BindingRecord, ModuleType } from "./state.ts";
+import { unsupportedBindingError } from "./unsupported.ts";
 
 export interface HostModule {
   name: string;
@@ -40,6 +42,10 @@ export interface HostSpec {
   assets: { directory: string; config: Record<string, unknown>; binding: string | null } | null;
   /** Absolute directory for this account's KV/D1/R2/DO data. */
   persistDir: string;
+  /** Queues this script consumes (queue name → settings), from the consumers registered for it. */
+  queueConsumers?: Record<string, MiniflareQueueConsumer>;
+  /** Queues it produces to whose consumer is another Worker: where to hand batches over, and each queue's token. */
+  queueForwarding?: { url: string; queues: Record<string, ForwardedQueue> };
 }
 
 /** Serves a service binding's request in Node (Miniflare's `{ node }` custom service). */
@@ -78,6 +84,7 @@ interface BindingOptions {
   hyperdrives: Record<string, string>;
   mtlsCertificates: Record<string, { certificate_id: string }>;
   serviceBindings: Record<string, { node: ServiceHandler }>;
+  queueProducers: Record<string, { queueName: string; deliveryDelay?: number }>;
 }
 
 function mapBindings(spec: HostSpec): { ok: true; value: BindingOptions } | { ok: false; error: string } {
@@ -90,6 +97,7 @@ function mapBindings(spec: HostSpec): { ok: true; value: BindingOptions } | { ok
     hyperdrives: {},
     mtlsCertificates: {},
     serviceBindings: {},
+    queueProducers: {},
   };
   for (const b of spec.bindings) {
     switch (b.type) {
@@ -106,8 +114,11 @@ function mapBindings(spec: HostSpec): { ok: true; value: BindingOptions } | { ok
       case "d1":
         out.d1Databases[b.name] = String(b.id ?? b.database_id ?? b.name);
         break;
-      case "r2_bucket":
-        out.r2Buckets[b.name] = String(b.bucket_name ?? b.name);
+      case "queue":
+        out.queueProducers[b.name] = {
+          queueName: String(b.queue_name),
+          ...(typeof b.delivery_delay === "number" ? { deliveryDelay: b.delivery_delay } : {}),
+        };
         break;
       case "durable_object_namespace":
         if (b.script_name && b.script_name !== spec.script) {
@@ -157,7 +168,9 @@ function mapBindings(spec: HostSpec): { ok: true; value: BindingOptions } | { ok
       default:
         return {
           ok: false,
-          error: `Binding ${b.name} has type "${b.type}", which the local emulator does not support`,
+          error:
+            unsupportedBindingError(b) ??
+            `Binding ${b.name} has type "${b.type}", which the local emulator does not support`,
         };
     }
   }
@@ -176,7 +189,32 @@ function orderedModules(
   }));
 }
 
+/** Options Miniflare takes once for the whole runtime, not per Worker. */
+const SHARED_KEYS = ["host", "port", "cf", "kvPersist", "d1Persist", "r2Persist", "durableObjectsPersist"];
+
 export function buildMiniflareOptions(spec: HostSpec): BuildResult {
+  const built = buildWorkerOptions(spec);
+  const queues = Object.entries(spec.queueForwarding?.queues ?? {});
+  if (!built.ok || queues.length === 0) return built;
+  // A second Worker in the same runtime consumes the forwarded queues (queue-options.ts).
+  const entries = Object.entries(built.options as Record<string, unknown>);
+  const shared = Object.fromEntries(entries.filter(([key]) => SHARED_KEYS.includes(key)));
+  const worker = Object.fromEntries(entries.filter(([key]) => !SHARED_KEYS.includes(key)));
+  const forwarder = {
+    name: `${spec.script}--queue-forwarder`,
+    modules: true,
+    script: QUEUE_FORWARDER_SCRIPT,
+    compatibilityDate: clampCompatibilityDate("2025-01-01"),
+    bindings: {
+      DELIVER_URL: spec.queueForwarding?.url ?? "",
+      TOKENS: Object.fromEntries(queues.map(([name, q]) => [name, q.token])),
+    },
+    queueConsumers: Object.fromEntries(queues.map(([name, q]) => [name, q.consumer])),
+  };
+  return { ok: true, options: { ...shared, workers: [worker, forwarder] } as MiniflareOptions };
+}
+
+function buildWorkerOptions(spec: HostSpec): BuildResult {
   const mapped = mapBindings(spec);
   if (!mapped.ok) return mapped;
   const {
@@ -188,6 +226,7 @@ export function buildMiniflareOptions(spec: HostSpec): BuildResult {
     hyperdrives,
     mtlsCertificates,
     serviceBindings,
+    queueProducers,
   } = mapped.value;
   const common = {
     name: spec.script,
@@ -201,6 +240,8 @@ export function buildMiniflareOptions(spec: HostSpec): BuildResult {
     ...(Object.keys(hyperdrives).length ? { hyperdrives } : {}),
     ...(Object.keys(mtlsCertificates).length ? { mtlsCertificates } : {}),
     ...(Object.keys(serviceBindings).length ? { serviceBindings } : {}),
+    queueProducers,
+    queueConsumers: spec.queueConsumers ?? {},
     kvPersist: posix.join(spec.persistDir, "kv"),
     d1Persist: posix.join(spec.persistDir, "d1"),
     r2Persist: posix.join(spec.persistDir, "r2"),

@@ -13,6 +13,8 @@ import { createKvNamespace, listKvNamespaces } from "./handlers/kv.ts";
 import { createChallenge, createPreviewAccount } from "./handlers/provisioning.ts";
 import * as settings from "./handlers/script-settings.ts";
 import * as scripts from "./handlers/scripts.ts";
+import * as queues from "./handlers/queues.ts";
+import * as schedules from "./handlers/schedules.ts";
 import * as zones from "./handlers/zones.ts";
 import type { RouteEntry } from "./router.ts";
 
@@ -69,6 +71,18 @@ export const apiRoutes: readonly RouteEntry<RouteValue>[] = [
   r("POST", `${A}/mtls_certificates`, "account", certificates.uploadCertificate),
   r("GET", `${A}/mtls_certificates/:certificate`, "account", certificates.getCertificate),
   r("DELETE", `${A}/mtls_certificates/:certificate`, "account", certificates.deleteCertificate),
+
+  r("GET", `${A}/queues`, "account", queues.listQueues),
+  r("POST", `${A}/queues`, "account", queues.createQueue),
+  r("GET", `${A}/queues/:queue`, "account", queues.getQueue),
+  r("DELETE", `${A}/queues/:queue`, "account", queues.deleteQueue),
+  r("GET", `${A}/queues/:queue/consumers`, "account", queues.listConsumers),
+  r("POST", `${A}/queues/:queue/consumers`, "account", queues.createConsumer),
+  r("GET", `${A}/queues/:queue/consumers/:consumer`, "account", queues.getConsumer),
+  r("PUT", `${A}/queues/:queue/consumers/:consumer`, "account", queues.putConsumer),
+  r("DELETE", `${A}/queues/:queue/consumers/:consumer`, "account", queues.deleteConsumer),
+  r("PUT", `${S}/schedules`, "account", schedules.putSchedules),
+  r("GET", `${S}/schedules`, "account", schedules.getSchedules),
 
   r("PUT", `${A}/workers/domains`, "account", domains.putDomain),
   r("GET", `${A}/workers/domains`, "account", domains.listDomains),

@@ -25,6 +25,7 @@ import {
   redactHeaders,
   redactPath,
 } from "./request-log.ts";
+import { forwardedQueuesOf, queueConsumersOf } from "./queue-options.ts";
 import { WorkerHost } from "./runtime.ts";
 import { StateStore } from "./state.ts";
 import { isCustomDomain, proxyToWorker, serviceHandler } from "./worker-proxy.ts";
@@ -160,6 +161,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       for (const key of Object.keys(state.idempotency))
         if (key.startsWith(`${accountId} `)) delete state.idempotency[key];
+      for (const [id, queue] of Object.entries(state.queues))
+        if (queue.accountId === accountId) delete state.queues[id];
       delete state.accounts[accountId];
       removeAccountFiles(stateDir, accountId);
       store.save();
@@ -198,6 +201,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
             }
           : null,
         persistDir: join(stateDir, dataDir(script.accountId)),
+        queueConsumers: queueConsumersOf(store.state, script.accountId, script.name),
+        queueForwarding: {
+          url: `${baseUrl}/__emulator/queue-delivery/${script.accountId}`,
+          queues: forwardedQueuesOf(store.state, script.accountId, script.name, version.bindings),
+        },
       };
     },
   };

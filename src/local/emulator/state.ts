@@ -86,6 +86,8 @@ export interface ScriptRecord {
   subdomain: { enabled: boolean; previews_enabled: boolean };
   tags: string[];
   settings: Record<string, unknown>;
+  /** Cron triggers from wrangler's `PUT …/schedules` (absent: none set). */
+  schedules?: { cron: string; createdOn: string; modifiedOn: string }[];
 }
 
 export interface ZoneRecord {
@@ -164,6 +166,28 @@ export interface MtlsCertificateRecord {
   uploadedOn: string;
 }
 
+/** A Worker consuming a queue, as registered by wrangler's `POST …/queues/:id/consumers`. */
+export interface QueueConsumerRecord {
+  id: string;
+  script: string;
+  /** Cloudflare's consumer settings (`batch_size`, `max_retries`, `max_wait_time_ms`, `retry_delay`, …). */
+  settings: Record<string, unknown>;
+  deadLetterQueue: string | null;
+  createdOn: string;
+}
+
+export interface QueueRecord {
+  id: string;
+  accountId: string;
+  name: string;
+  createdOn: string;
+  modifiedOn: string;
+  settings: Record<string, unknown>;
+  consumers: QueueConsumerRecord[];
+  /** Bearer secret a producer Worker's runtime uses to hand this queue's messages to a consumer in another Worker. */
+  deliveryToken?: string;
+}
+
 export interface IdempotencyRecord {
   scope: string;
   status: number;
@@ -193,6 +217,8 @@ export interface EmulatorState {
   kvNamespaces: Record<string, KvNamespaceRecord>;
   hyperdriveConfigs: Record<string, HyperdriveConfigRecord>;
   mtlsCertificates: Record<string, MtlsCertificateRecord>;
+  /** keyed by queue id */
+  queues: Record<string, QueueRecord>;
   idempotency: Record<string, IdempotencyRecord>;
   /** keyed by session JWT */
   assetSessions: Record<string, AssetSessionRecord>;
@@ -213,6 +239,7 @@ export function emptyState(): EmulatorState {
     kvNamespaces: {},
     hyperdriveConfigs: {},
     mtlsCertificates: {},
+    queues: {},
     idempotency: {},
     assetSessions: {},
     assetCompletions: {},

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { CfApiError, CfCode } from "./envelope.ts";
 import type { ModuleType } from "./state.ts";
+import { refuseUnsupportedBindings } from "./unsupported.ts";
 
 const BindingSchema = z.looseObject({ name: z.string(), type: z.string() });
 
@@ -93,6 +94,7 @@ export async function parseUpload(body: Buffer, contentType: string): Promise<Pa
   if (!parsed.success) {
     throw new CfApiError(400, CfCode.invalidRequest, `Invalid metadata: ${z.prettifyError(parsed.error)}`);
   }
+  refuseUnsupportedBindings(parsed.data.bindings);
   const modules: UploadedModule[] = [];
   for (const [name, value] of form.entries()) {
     if (name === "metadata" || typeof value === "string") continue;

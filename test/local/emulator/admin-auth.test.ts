@@ -33,6 +33,9 @@ const ADMIN_CALLS: [method: string, path: string, body?: unknown][] = [
   ["GET", "/__emulator/faults"],
   ["POST", "/__emulator/faults", { pathPrefix: "/client/v4/", action: "status", status: 500 }],
   ["DELETE", "/__emulator/faults"],
+  ["POST", "/__emulator/workers/hello.tmp-00000000.workers.dev/scheduled?cron=*"],
+  // not the admin secret, but the queue's own delivery token: none of these is it
+  ["POST", "/__emulator/queue-delivery/acc-nope/jobs", { messages: [] }],
 ];
 
 const call = (method: string, path: string, body: unknown, authorization?: string) =>

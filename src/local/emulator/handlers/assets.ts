@@ -20,6 +20,7 @@ import {
 } from "../context.ts";
 import { CfApiError, CfCode, ok } from "../envelope.ts";
 import { assetFile, writeStateFile } from "../files.ts";
+import { limitOf } from "../../../jobs/temporary-account-support.ts";
 import type { AssetSessionRecord } from "../state.ts";
 import { readFormData } from "../upload.ts";
 
@@ -30,9 +31,35 @@ const SessionBody = z.object({
   manifest: z.record(z.string(), z.object({ hash: z.string().regex(/^[0-9a-f]{32}$/), size: z.number() })),
 });
 
+/** Cloudflare's "script too large" code, for a manifest over the temporary account's asset limits. */
+const ASSETS_LIMIT_CODE = 10027;
+
+/** Refuses a manifest over the temporary-account limits (temporary-account-support.json, "assets"). */
+function checkAssetLimits(manifest: Record<string, { size: number }>): void {
+  const files = limitOf("assets", "files");
+  const fileBytes = limitOf("assets", "fileBytes");
+  const count = Object.keys(manifest).length;
+  if (count > files) {
+    throw new CfApiError(
+      413,
+      ASSETS_LIMIT_CODE,
+      `Too many static assets: ${count} files, and a temporary account allows at most ${files} per Worker`,
+    );
+  }
+  const big = Object.entries(manifest).find(([, entry]) => entry.size > fileBytes);
+  if (big) {
+    throw new CfApiError(
+      413,
+      ASSETS_LIMIT_CODE,
+      `Static asset ${big[0]} is ${big[1].size} bytes, over the ${fileBytes / 1024 / 1024} MiB a temporary account allows per file`,
+    );
+  }
+}
+
 export const createAssetsSession: Handler = (ctx, svc) => {
   const account = callerAccount(ctx);
   const { manifest } = jsonBody(ctx, SessionBody);
+  if (account.temporary) checkAssetLimits(manifest);
   const byPath: Record<string, string> = {};
   for (const [path, entry] of Object.entries(manifest)) {
     if (!isAssetPathSafe(path))
