@@ -207,6 +207,7 @@ export async function claimAccount(
   }
   const scripts = svc.store.scriptsOf(from.id);
   for (const script of scripts) await svc.host.stop(scriptKey(from.id, script.name));
+  await svc.d1.closeAccount(from.id);
   for (const top of ["scripts", "assets", "sites", "data"])
     mergeDir(join(svc.store.dir, top, from.id), join(svc.store.dir, top, to.id));
   for (const script of scripts) {
@@ -221,6 +222,7 @@ export async function claimAccount(
   for (const domain of Object.values(state.customDomains))
     if (domain.accountId === from.id) domain.accountId = to.id;
   for (const ns of Object.values(state.kvNamespaces)) if (ns.accountId === from.id) ns.accountId = to.id;
+  for (const db of Object.values(state.d1Databases)) if (db.accountId === from.id) db.accountId = to.id;
   for (const zone of Object.values(state.zones)) if (zone.accountId === from.id) zone.accountId = to.id;
   delete state.accounts[from.id];
   // The temporary subdomain goes with the temporary account when the Workers join another one.

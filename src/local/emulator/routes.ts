@@ -6,6 +6,7 @@
  */
 import type { AuthMode, Handler, RouteValue } from "./context.ts";
 import { createAssetsSession, uploadAssets } from "./handlers/assets.ts";
+import * as d1 from "./handlers/d1.ts";
 import * as domains from "./handlers/domains.ts";
 import { createKvNamespace, listKvNamespaces } from "./handlers/kv.ts";
 import { createChallenge, createPreviewAccount } from "./handlers/provisioning.ts";
@@ -55,6 +56,15 @@ export const apiRoutes: readonly RouteEntry<RouteValue>[] = [
 
   r("GET", `${A}/storage/kv/namespaces`, "account", listKvNamespaces),
   r("POST", `${A}/storage/kv/namespaces`, "account", createKvNamespace),
+
+  r("GET", `${A}/d1/database`, "account", d1.listD1Databases),
+  r("POST", `${A}/d1/database`, "account", d1.createD1Database),
+  r("GET", `${A}/d1/database/:database`, "account", d1.getD1Database),
+  r("DELETE", `${A}/d1/database/:database`, "account", d1.deleteD1Database),
+  r("POST", `${A}/d1/database/:database/query`, "account", d1.queryD1Database),
+  r("POST", `${A}/d1/database/:database/import`, "account", d1.importD1Database),
+  r("PUT", `${A}/d1/database/:database/import/:filename`, "none", d1.uploadD1Import),
+  r("POST", "/graphql", "token", d1.graphql),
 
   r("PUT", `${A}/workers/domains`, "account", domains.putDomain),
   r("GET", `${A}/workers/domains`, "account", domains.listDomains),

@@ -138,6 +138,15 @@ export interface KvNamespaceRecord {
   title: string;
 }
 
+export interface D1DatabaseRecord {
+  /** The database id (`database_id` in a wrangler config); also Miniflare's D1 id, so the data is shared. */
+  uuid: string;
+  accountId: string;
+  name: string;
+  createdAt: string;
+  jurisdiction: string | null;
+}
+
 export interface IdempotencyRecord {
   scope: string;
   status: number;
@@ -165,6 +174,8 @@ export interface EmulatorState {
   customDomains: Record<string, CustomDomainRecord>;
   routes: Record<string, WorkerRouteRecord>;
   kvNamespaces: Record<string, KvNamespaceRecord>;
+  /** keyed by uuid */
+  d1Databases: Record<string, D1DatabaseRecord>;
   idempotency: Record<string, IdempotencyRecord>;
   /** keyed by session JWT */
   assetSessions: Record<string, AssetSessionRecord>;
@@ -183,6 +194,7 @@ export function emptyState(): EmulatorState {
     customDomains: {},
     routes: {},
     kvNamespaces: {},
+    d1Databases: {},
     idempotency: {},
     assetSessions: {},
     assetCompletions: {},
