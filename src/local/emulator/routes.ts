@@ -12,6 +12,7 @@ import { createKvNamespace, listKvNamespaces } from "./handlers/kv.ts";
 import { createChallenge, createPreviewAccount } from "./handlers/provisioning.ts";
 import * as settings from "./handlers/script-settings.ts";
 import * as scripts from "./handlers/scripts.ts";
+import * as secrets from "./handlers/secrets.ts";
 import * as zones from "./handlers/zones.ts";
 import type { RouteEntry } from "./router.ts";
 
@@ -40,6 +41,9 @@ export const apiRoutes: readonly RouteEntry<RouteValue>[] = [
   r("GET", `${S}/script-settings`, "account", settings.getScriptSettings),
   r("PATCH", `${S}/script-settings`, "account", settings.patchScriptSettings),
   r("GET", `${S}/secrets`, "account", settings.listSecrets),
+  r("PUT", `${S}/secrets`, "account", secrets.putSecret),
+  r("GET", `${S}/secrets/:secret`, "account", secrets.getSecret),
+  r("DELETE", `${S}/secrets/:secret`, "account", secrets.deleteSecret),
   r("GET", `${S}/subdomain`, "account", settings.getScriptSubdomain),
   r("POST", `${S}/subdomain`, "account", settings.postScriptSubdomain),
   r("GET", `${S}/deployments`, "account", scripts.listDeployments),

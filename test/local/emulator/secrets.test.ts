@@ -1,0 +1,80 @@
+/**
+ * Worker secrets on a temporary account through the unmodified wrangler:
+ * `secret put` (value on stdin; before the first deploy it makes a draft
+ * Worker, as on Cloudflare), `secret list` (names only), `secret delete`;
+ * each change deploys a new version the Worker serves at once, a redeploy
+ * keeps the secret, and the value reaches no log and no API answer.
+ */
+import { createHash } from "node:crypto";
+import { rmSync } from "node:fs";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
+import { copyFixture, deployTemporary, type Project, type WranglerRun, wrangler } from "./support.ts";
+
+const FIRST = "first-secret-value-7f3a";
+const SECOND = "second-secret-value-91bc";
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+
+let emu: Emulator;
+let project: Project;
+const logLines: string[] = [];
+
+beforeAll(async () => {
+  emu = await startEmulator({ log: (line) => logLines.push(line) });
+  project = copyFixture("secrets");
+});
+
+afterAll(async () => {
+  await emu.close();
+  rmSync(emu.stateDir, { recursive: true, force: true });
+  project.remove();
+});
+
+async function run(args: string[], stdin?: string): Promise<WranglerRun> {
+  const out = await wrangler(project, args, emu.apiBaseUrl, stdin === undefined ? {} : { stdin });
+  if (out.code !== 0)
+    throw new Error(`wrangler ${args.join(" ")} failed (exit ${out.code}):\n${out.stdout}\n${out.stderr}`);
+  return out;
+}
+
+const listSecrets = async () => JSON.parse((await run(["secret", "list", "--temporary"])).stdout) as unknown;
+
+test("secret put, list and delete: each deploys a new version the Worker sees; values are never shown or logged", async () => {
+  // Before any deploy: wrangler makes a draft Worker, then sets the secret on it.
+  const put = await run(["secret", "put", "API_KEY", "--temporary"], FIRST);
+  expect(put.stdout).toContain("Success! Uploaded secret API_KEY");
+
+  // The deploy keeps it (wrangler sends keep_bindings secret_text).
+  const out = await deployTemporary(project, emu);
+  const worker = emu.localUrl(out.workersDevUrl);
+  expect(await (await fetch(worker)).json()).toEqual({ set: true, sha256: sha256(FIRST), greeting: "hello" });
+
+  const before = emu.requestLog.lastSeq;
+  await run(["secret", "put", "API_KEY", "--temporary"], SECOND);
+  // No redeploy: the secret change itself deployed a new version.
+  expect(await (await fetch(worker)).json()).toEqual({
+    set: true,
+    sha256: sha256(SECOND),
+    greeting: "hello",
+  });
+  expect(emu.requestLog.list({ since: String(before), method: "PUT", path: "/secrets" })).toHaveLength(1);
+
+  const versions = await run(["deployments", "list", "--json", "--temporary"]);
+  const deployments = JSON.parse(versions.stdout) as { annotations?: Record<string, string> }[];
+  expect(deployments.at(-1)?.annotations?.["workers/triggered_by"]).toBe("secret");
+
+  expect(await listSecrets()).toEqual([{ name: "API_KEY", type: "secret_text" }]);
+
+  await run(["secret", "delete", "API_KEY", "--temporary"]);
+  expect(await listSecrets()).toEqual([]);
+  expect(await (await fetch(worker)).json()).toEqual({ set: false, greeting: "hello" });
+
+  const missing = await wrangler(project, ["secret", "delete", "API_KEY", "--temporary"], emu.apiBaseUrl);
+  expect(missing.code).not.toBe(0);
+  expect(missing.stderr).toContain("Secret API_KEY not found");
+
+  // The values reached neither the emulator's log nor its request log.
+  const logged = [...logLines, JSON.stringify(emu.requestLog.list({}))].join("\n");
+  expect(logged).toContain("secret API_KEY set on secret-echo");
+  for (const value of [FIRST, SECOND]) expect(logged).not.toContain(value);
+}, 240_000);
