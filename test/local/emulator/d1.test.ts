@@ -240,7 +240,7 @@ describe("D1 on a temporary account", () => {
     expect(Object.values(state.d1Databases).filter((d) => d.accountId === account.id)).toEqual([]);
   }, 240_000);
 
-  test("a database over the size limit refuses writes and still answers reads", async () => {
+  test("a database over the size limit refuses writes and still answers reads; delete empties it and frees the limit", async () => {
     const account = await provisionAccount(emu);
     const created = (await (
       await api(`/accounts/${account.id}/d1/database`, account.token, {
@@ -271,5 +271,45 @@ describe("D1 on a temporary account", () => {
     expect(((await read.json()) as { result: { results: unknown[] }[] }).result[0]?.results).toEqual([
       { n: Math.ceil(limit / blob) },
     ]);
+
+    // A Worker bound to it reads the same rows; once the database is deleted it finds none.
+    const form = new FormData();
+    form.set(
+      "metadata",
+      JSON.stringify({
+        main_module: "index.js",
+        compatibility_date: "2025-01-01",
+        bindings: [{ type: "d1", name: "DB", id: created.result.uuid }],
+      }),
+    );
+    const code = `export default { async fetch(_r, env) {
+      try { return new Response(String((await env.DB.prepare("SELECT count(*) AS n FROM big").first()).n)); }
+      catch (e) { return new Response(String(e.message)); } } };`;
+    form.set("index.js", new File([code], "index.js", { type: "application/javascript+module" }));
+    const upload = await fetch(`${emu.apiBaseUrl}/accounts/${account.id}/workers/scripts/big-reader`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${account.token}` },
+      body: form,
+    });
+    expect(upload.status).toBe(200);
+    const reader = emu.localUrl(`https://big-reader.${account.subdomain}.workers.dev/`);
+    expect(await (await fetch(reader)).text()).toBe(String(Math.ceil(limit / blob)));
+
+    // Deleting it frees the account's one database: a new one of the same name starts empty.
+    const base = `/accounts/${account.id}/d1/database`;
+    expect((await api(`${base}/big`, account.token, { method: "DELETE" })).status).toBe(200);
+    expect(await (await fetch(reader)).text()).toContain("no such table: big");
+    expect(((await (await api(base, account.token)).json()) as { result: unknown[] }).result).toEqual([]);
+    const again = await api(base, account.token, { method: "POST", body: JSON.stringify({ name: "big" }) });
+    expect(again.status).toBe(200);
+    const fresh = ((await again.json()) as { result: { uuid: string } }).result.uuid;
+    expect(fresh).not.toBe(created.result.uuid);
+    const empty = await api(`${base}/${fresh}/query`, account.token, {
+      method: "POST",
+      body: JSON.stringify({ sql: "SELECT count(*) FROM big" }),
+    });
+    expect(((await empty.json()) as { errors: { message: string }[] }).errors[0]?.message).toContain(
+      "no such table: big",
+    );
   });
 });

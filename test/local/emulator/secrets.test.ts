@@ -6,7 +6,9 @@
  * keeps the secret, and the value reaches no log and no API answer.
  */
 import { createHash } from "node:crypto";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "smol-toml";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
 import { copyFixture, deployTemporary, type Project, type WranglerRun, wrangler } from "./support.ts";
@@ -64,6 +66,18 @@ test("secret put, list and delete: each deploys a new version the Worker sees; v
   expect(deployments.at(-1)?.annotations?.["workers/triggered_by"]).toBe("secret");
 
   expect(await listSecrets()).toEqual([{ name: "API_KEY", type: "secret_text" }]);
+  const { account } = parse(
+    readFileSync(join(project.xdg, ".wrangler", "wrangler-temporary-account.toml"), "utf8"),
+  ) as { account: { id: string; apiToken: string } };
+  const answers: string[] = [];
+  for (const path of ["secrets/API_KEY", "settings", "versions"]) {
+    const res = await fetch(`${emu.apiBaseUrl}/accounts/${account.id}/workers/scripts/secret-echo/${path}`, {
+      headers: { authorization: `Bearer ${account.apiToken}` },
+    });
+    expect(res.status).toBe(200);
+    answers.push(await res.text());
+  }
+  expect(JSON.parse(answers[0]!).result).toEqual({ name: "API_KEY", type: "secret_text" });
 
   await run(["secret", "delete", "API_KEY", "--temporary"]);
   expect(await listSecrets()).toEqual([]);
@@ -73,8 +87,16 @@ test("secret put, list and delete: each deploys a new version the Worker sees; v
   expect(missing.code).not.toBe(0);
   expect(missing.stderr).toContain("Secret API_KEY not found");
 
-  // The values reached neither the emulator's log nor its request log.
-  const logged = [...logLines, JSON.stringify(emu.requestLog.list({}))].join("\n");
+  // A version uploaded but not deployed: a secret edit is refused (10215), as on Cloudflare.
+  await run(["versions", "upload", "--temporary"]);
+  const blocked = await wrangler(project, ["secret", "put", "OTHER", "--temporary"], emu.apiBaseUrl, {
+    stdin: FIRST,
+  });
+  expect(blocked.code).not.toBe(0);
+  expect(blocked.stderr).toContain("the latest version of your Worker isn't currently deployed");
+
+  // The values reached no API answer, nor the emulator's log or its request log.
+  const logged = [...answers, ...logLines, JSON.stringify(emu.requestLog.list({}))].join("\n");
   expect(logged).toContain("secret API_KEY set on secret-echo");
   for (const value of [FIRST, SECOND]) expect(logged).not.toContain(value);
 }, 240_000);

@@ -121,12 +121,34 @@ export const getD1Database: Handler = async (ctx, svc) => {
   return json(ok({ ...summary(db), ...extra, read_replication: { mode: "disabled" } }));
 };
 
+/**
+ * Empties a database being deleted, so a Worker still bound to its uuid finds no data. The
+ * file itself stays until the account's data goes: Miniflare names it by a hash of the uuid.
+ */
+async function dropEverything(svc: Services, db: D1DatabaseRecord): Promise<void> {
+  const dir = accountDataDir(svc, db.accountId);
+  const listed = await svc.d1.batch(dir, db.accountId, db.uuid, [
+    {
+      sql: "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'",
+    },
+  ]);
+  if (!listed.ok) return;
+  const drops = (listed.results[0]?.results ?? []).map((row) => ({
+    sql: `DROP ${row.type === "view" ? "VIEW" : "TABLE"} IF EXISTS "${String(row.name).replaceAll('"', '""')}"`,
+  }));
+  if (drops.length === 0) return;
+  const dropped = await svc.d1.batch(dir, db.accountId, db.uuid, [
+    { sql: "PRAGMA defer_foreign_keys = on" },
+    ...drops,
+  ]);
+  if (!dropped.ok) svc.log(`D1 database ${db.uuid} deleted, but emptying it failed: ${dropped.error}`);
+}
+
 export const deleteD1Database: Handler = async (ctx, svc) => {
   const account = callerAccount(ctx);
   const db = requireDatabase(svc, account, param(ctx, "database"));
+  await dropEverything(svc, db);
   await svc.d1.closeDatabase(account.id, db.uuid);
-  // Unreachable from now on (a new database gets a new uuid, so a new file); Miniflare names the
-  // file by a hash of the uuid, so it stays on disk until the account's data goes.
   delete svc.store.state.d1Databases[db.uuid];
   svc.store.save();
   return json(ok(null));
