@@ -44,6 +44,7 @@ export const apiRoutes: readonly RouteEntry<RouteValue>[] = [
   r("PUT", `${S}/secrets`, "account", secrets.putSecret),
   r("GET", `${S}/secrets/:secret`, "account", secrets.getSecret),
   r("DELETE", `${S}/secrets/:secret`, "account", secrets.deleteSecret),
+  r("PATCH", `${S}/secrets-bulk`, "account", secrets.patchSecretsBulk),
   r("GET", `${S}/subdomain`, "account", settings.getScriptSubdomain),
   r("POST", `${S}/subdomain`, "account", settings.postScriptSubdomain),
   r("GET", `${S}/deployments`, "account", scripts.listDeployments),

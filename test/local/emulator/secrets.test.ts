@@ -41,7 +41,7 @@ async function run(args: string[], stdin?: string): Promise<WranglerRun> {
 
 const listSecrets = async () => JSON.parse((await run(["secret", "list", "--temporary"])).stdout) as unknown;
 
-test("secret put, list and delete: each deploys a new version the Worker sees; values are never shown or logged", async () => {
+test("secret put, list, delete and bulk: each deploys a new version the Worker sees; values are never shown or logged", async () => {
   // Before any deploy: wrangler makes a draft Worker, then sets the secret on it.
   const put = await run(["secret", "put", "API_KEY", "--temporary"], FIRST);
   expect(put.stdout).toContain("Success! Uploaded secret API_KEY");
@@ -86,6 +86,18 @@ test("secret put, list and delete: each deploys a new version the Worker sees; v
   const missing = await wrangler(project, ["secret", "delete", "API_KEY", "--temporary"], emu.apiBaseUrl);
   expect(missing.code).not.toBe(0);
   expect(missing.stderr).toContain("Secret API_KEY not found");
+
+  // bulk (JSON on stdin): one new version sets both; the Worker sees API_KEY again.
+  const bulk = await run(
+    ["secret", "bulk", "--temporary"],
+    JSON.stringify({ API_KEY: FIRST, OTHER: SECOND }),
+  );
+  expect(bulk.stdout).toContain("Successfully created secret for key: OTHER");
+  expect(await listSecrets()).toEqual([
+    { name: "API_KEY", type: "secret_text" },
+    { name: "OTHER", type: "secret_text" },
+  ]);
+  expect(await (await fetch(worker)).json()).toEqual({ set: true, sha256: sha256(FIRST), greeting: "hello" });
 
   // A version uploaded but not deployed: a secret edit is refused (10215), as on Cloudflare.
   await run(["versions", "upload", "--temporary"]);

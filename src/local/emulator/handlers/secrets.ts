@@ -1,5 +1,5 @@
 /**
- * Worker secrets: `wrangler secret put` / `delete` (and `list`, in
+ * Worker secrets: `wrangler secret put` / `delete` / `bulk` (and `list`, in
  * script-settings.ts). As on Cloudflare, changing a secret makes a new version
  * of the Worker (the deployed one's code and bindings with that secret set or
  * removed) and deploys it at once, annotated `workers/triggered_by: secret`;
@@ -114,6 +114,23 @@ export const deleteSecret: Handler = async (ctx, svc) => {
   );
   svc.log(`secret ${name} deleted from ${script.name}: new version deployed`);
   return json(ok(null));
+};
+
+const BulkBody = z.object({ secrets: z.record(z.string(), SecretBody.nullable()) });
+
+/** PATCH …/scripts/:script/secrets-bulk (merge patch: a value sets, null removes), one new version for all. */
+export const patchSecretsBulk: Handler = async (ctx, svc) => {
+  const script = requireScript(svc, callerAccount(ctx).id, param(ctx, "script"));
+  const { secrets } = jsonBody(ctx, BulkBody);
+  const base = baseVersion(script);
+  const bindings = base.bindings.filter((b) => !(b.name in secrets));
+  for (const [name, secret] of Object.entries(secrets))
+    if (secret) bindings.push({ name, type: "secret_text", text: secret.text });
+  await deployWithBindings(svc, script, base, bindings);
+  svc.log(`secrets ${Object.keys(secrets).join(", ")} changed on ${script.name}: new version deployed`);
+  return json(
+    ok(bindings.filter((b) => b.type === "secret_text").map((b) => ({ name: b.name, type: "secret_text" }))),
+  );
 };
 
 /** GET …/scripts/:script/secrets/:secret: the name and type, never the value. */
