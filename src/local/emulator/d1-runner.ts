@@ -84,7 +84,14 @@ export class D1Runners {
   ): Promise<D1BatchOutcome> {
     const runner = this.runner(accountDataDir, accountId, uuid);
     const run = runner.queue.then(async (): Promise<D1BatchOutcome> => {
-      const db = await runner.db;
+      let db: D1Database;
+      try {
+        db = await runner.db;
+      } catch (error) {
+        // a runner that did not start is dropped, so the next query starts a fresh one
+        void this.close(`${accountId}/${uuid}`);
+        throw error;
+      }
       try {
         const prepared = statements.map((s) => db.prepare(s.sql).bind(...(s.params ?? [])));
         const results = (await db.batch(prepared)) as unknown as D1StatementResult[];
