@@ -32,6 +32,7 @@ export const apiRoutes: readonly RouteEntry<RouteValue>[] = [
   r("GET", `${A}/workers/subdomain`, "account", settings.getAccountSubdomain),
   r("GET", `${A}/workers/services/:script`, "account", scripts.getService),
   r("GET", `${A}/workers/workers/:script`, "account", settings.getWorker),
+  r("PATCH", `${A}/workers/workers/:script/versions/latest`, "account", secrets.patchLatestVersion),
   r("GET", `${A}/workers/scripts`, "account", settings.listScripts),
   r("PUT", S, "account", scripts.putScript),
   r("GET", S, "account", scripts.getScript),

@@ -1,7 +1,8 @@
 /**
  * Worker secrets on a temporary account through the unmodified wrangler:
  * `secret put` (value on stdin; before the first deploy it makes a draft
- * Worker, as on Cloudflare), `secret list` (names only), `secret delete`;
+ * Worker, as on Cloudflare), `secret list` (names only), `secret delete`,
+ * `secret bulk`, and `versions secret put` (a version, deployed later);
  * each change deploys a new version the Worker serves at once, a redeploy
  * keeps the secret, and the value reaches no log and no API answer.
  */
@@ -106,6 +107,18 @@ test("secret put, list, delete and bulk: each deploys a new version the Worker s
   });
   expect(blocked.code).not.toBe(0);
   expect(blocked.stderr).toContain("the latest version of your Worker isn't currently deployed");
+
+  // `versions secret put` makes a version from the newest one without deploying it.
+  const staged = await run(["versions", "secret", "put", "API_KEY", "--temporary"], SECOND);
+  const versionId = /Created version (\S+) with secret API_KEY/.exec(staged.stdout)?.[1];
+  expect(versionId, staged.stdout).toBeDefined();
+  expect(await (await fetch(worker)).json()).toMatchObject({ sha256: sha256(FIRST) });
+  await run(["versions", "deploy", `${versionId}@100%`, "--yes", "--temporary"]);
+  expect(await (await fetch(worker)).json()).toEqual({
+    set: true,
+    sha256: sha256(SECOND),
+    greeting: "hello",
+  });
 
   // The values reached no API answer, nor the emulator's log or its request log.
   const logged = [...answers, ...logLines, JSON.stringify(emu.requestLog.list({}))].join("\n");

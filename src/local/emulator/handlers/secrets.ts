@@ -14,10 +14,10 @@ import { activeVersion, deploy, requireScript } from "../deploy.ts";
 import { CfApiError, CfCode, ok } from "../envelope.ts";
 import { moduleFile, siteDir } from "../files.ts";
 import { uuid } from "../ids.ts";
-import type { BindingRecord, ScriptRecord, VersionRecord } from "../state.ts";
+import { type BindingRecord, type ScriptRecord, scriptKey, type VersionRecord } from "../state.ts";
 
 /** Cloudflare's codes for a secret edit when the newest version is not the deployed one, and for a missing secret. */
-export const SecretCode = { latestNotDeployed: 10215, notFound: 10056 } as const;
+export const SecretCode = { latestNotDeployed: 10215, notFound: 10056, noVersions: 10222 } as const;
 
 const SecretBody = z.object({
   name: z.string().min(1),
@@ -37,12 +37,17 @@ function baseVersion(script: ScriptRecord): VersionRecord {
   return active;
 }
 
-/** A copy of `base` with `bindings`, started and deployed to 100%, as a secret change does on Cloudflare. */
+/**
+ * A copy of `base` with `bindings`, started and deployed to 100%, as a secret change does on
+ * Cloudflare; with `deployIt: false` (`wrangler versions secret …`) only held for a later
+ * `versions deploy`.
+ */
 async function deployWithBindings(
   svc: Services,
   script: ScriptRecord,
   base: VersionRecord,
   bindings: BindingRecord[],
+  options: { annotations?: Record<string, unknown>; deployIt?: boolean } = {},
 ): Promise<VersionRecord> {
   const dir = svc.store.dir;
   const id = uuid();
@@ -53,7 +58,7 @@ async function deployWithBindings(
     createdOn: svc.now().toISOString(),
     modules: base.modules.map((m) => ({ ...m, file: moduleFile(script.accountId, script.name, id, m.name) })),
     bindings,
-    annotations: { "workers/triggered_by": "secret" },
+    annotations: options.annotations ?? { "workers/triggered_by": "secret" },
     startupTimeMs: 0,
   };
   for (const [i, m] of base.modules.entries()) {
@@ -73,6 +78,10 @@ async function deployWithBindings(
   version.startupTimeMs = started.worker.startupMs;
   script.versions.push(version);
   svc.store.save();
+  if (options.deployIt === false) {
+    await svc.host.hold(scriptKey(script.accountId, script.name), started.worker);
+    return version;
+  }
   await deploy(
     svc,
     script,
@@ -130,6 +139,38 @@ export const patchSecretsBulk: Handler = async (ctx, svc) => {
   svc.log(`secrets ${Object.keys(secrets).join(", ")} changed on ${script.name}: new version deployed`);
   return json(
     ok(bindings.filter((b) => b.type === "secret_text").map((b) => ({ name: b.name, type: "secret_text" }))),
+  );
+};
+
+const LatestPatch = z.object({
+  env: z.record(z.string(), z.object({ type: z.literal("secret_text"), text: z.string() }).nullable()),
+  annotations: z.record(z.string(), z.unknown()).default({}),
+});
+
+/**
+ * PATCH /workers/workers/:script/versions/latest (`wrangler versions secret put/delete/bulk`):
+ * a new version from the newest one with the secrets changed, not deployed.
+ */
+export const patchLatestVersion: Handler = async (ctx, svc) => {
+  const script = requireScript(svc, callerAccount(ctx).id, param(ctx, "script"));
+  const body = jsonBody(ctx, LatestPatch);
+  const base = script.versions.at(-1);
+  if (!base) throw new CfApiError(400, SecretCode.noVersions, `Worker ${script.name} has no versions`);
+  const bindings = base.bindings.filter((b) => !(b.name in body.env));
+  for (const [name, secret] of Object.entries(body.env))
+    if (secret) bindings.push({ name, type: "secret_text", text: secret.text });
+  const annotations = Object.fromEntries(Object.entries(body.annotations).filter(([, v]) => v != null));
+  const version = await deployWithBindings(svc, script, base, bindings, { annotations, deployIt: false });
+  svc.log(
+    `secrets ${Object.keys(body.env).join(", ")} changed in new version ${version.id} of ${script.name}`,
+  );
+  return json(
+    ok({
+      id: version.id,
+      number: version.number,
+      metadata: { created_on: version.createdOn, source: "wrangler" },
+      annotations: version.annotations,
+    }),
   );
 };
 
