@@ -151,6 +151,13 @@ function claimTarget(
     .map((s) => s.name);
   if (taken.length)
     return { status: 400, reason: `account ${toId} already has Workers named ${taken.join(", ")}` };
+  const databases = Object.values(svc.store.state.d1Databases);
+  const d1Taken = databases
+    .filter((d) => d.accountId === from.id)
+    .filter((d) => databases.some((o) => o.accountId === to.id && o.name === d.name))
+    .map((d) => d.name);
+  if (d1Taken.length)
+    return { status: 400, reason: `account ${toId} already has D1 databases named ${d1Taken.join(", ")}` };
   const clashes = ["scripts", "sites", "data"].flatMap((top) =>
     collisions(join(svc.store.dir, top, from.id), join(svc.store.dir, top, to.id))
       .filter((p) => !WORKERD_SHARED.test(p))

@@ -186,6 +186,19 @@ describe("D1 on a temporary account", () => {
         body: JSON.stringify({ name: "D1 Org" }),
       })
     ).json()) as { id: string; apiToken: string; subdomain: string };
+    // An organisation that already has a database of that name is refused, and nothing moves.
+    const clash = await api(`/accounts/${org.id}/d1/database`, org.apiToken, {
+      method: "POST",
+      body: JSON.stringify({ name: "notes" }),
+    });
+    const clashId = ((await clash.json()) as { result: { uuid: string } }).result.uuid;
+    const refusedClaim = await fetch(`${out.claimUrl}?account=${org.id}`, { method: "POST" });
+    expect(refusedClaim.status).toBe(400);
+    expect(await refusedClaim.text()).toContain("already has D1 databases named notes");
+    expect((await fetch(worker)).status).toBe(200);
+    expect(
+      (await api(`/accounts/${org.id}/d1/database/${clashId}`, org.apiToken, { method: "DELETE" })).status,
+    ).toBe(200);
     expect((await fetch(`${out.claimUrl}?account=${org.id}`, { method: "POST" })).status).toBe(200);
     const orgList = (await (await api(`/accounts/${org.id}/d1/database`, org.apiToken)).json()) as {
       result: { uuid: string }[];
