@@ -151,6 +151,13 @@ function claimTarget(
     .map((s) => s.name);
   if (taken.length)
     return { status: 400, reason: `account ${toId} already has Workers named ${taken.join(", ")}` };
+  const databases = Object.values(svc.store.state.d1Databases);
+  const d1Taken = databases
+    .filter((d) => d.accountId === from.id)
+    .filter((d) => databases.some((o) => o.accountId === to.id && o.name === d.name))
+    .map((d) => d.name);
+  if (d1Taken.length)
+    return { status: 400, reason: `account ${toId} already has D1 databases named ${d1Taken.join(", ")}` };
   const clashes = ["scripts", "sites", "data"].flatMap((top) =>
     collisions(join(svc.store.dir, top, from.id), join(svc.store.dir, top, to.id))
       .filter((p) => !WORKERD_SHARED.test(p))
@@ -207,6 +214,7 @@ export async function claimAccount(
   }
   const scripts = svc.store.scriptsOf(from.id);
   for (const script of scripts) await svc.host.stop(scriptKey(from.id, script.name));
+  await svc.d1.closeAccount(from.id);
   for (const top of ["scripts", "assets", "sites", "data"])
     mergeDir(join(svc.store.dir, top, from.id), join(svc.store.dir, top, to.id));
   for (const script of scripts) {
@@ -220,7 +228,12 @@ export async function claimAccount(
   }
   for (const domain of Object.values(state.customDomains))
     if (domain.accountId === from.id) domain.accountId = to.id;
-  for (const table of [state.kvNamespaces, state.hyperdriveConfigs, state.mtlsCertificates])
+  for (const table of [
+    state.kvNamespaces,
+    state.hyperdriveConfigs,
+    state.mtlsCertificates,
+    state.d1Databases,
+  ])
     for (const row of Object.values(table)) if (row.accountId === from.id) row.accountId = to.id;
   for (const zone of Object.values(state.zones)) if (zone.accountId === from.id) zone.accountId = to.id;
   for (const queue of Object.values(state.queues)) if (queue.accountId === from.id) queue.accountId = to.id;

@@ -6,6 +6,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { z } from "zod";
 import { CfApiError, CfCode, type Envelope } from "./envelope.ts";
+import type { D1Runners } from "./d1-runner.ts";
 import type { FaultTable } from "./faults.ts";
 import type { HostSpec } from "./miniflare-options.ts";
 import type { WorkerHost } from "./runtime.ts";
@@ -28,6 +29,8 @@ export interface Challenge {
 export interface Services {
   readonly store: StateStore;
   readonly host: WorkerHost;
+  /** Runs D1 API queries on the files the Workers' D1 bindings use. */
+  readonly d1: D1Runners;
   readonly config: EmulatorConfig;
   /** Challenges handed out and not yet used (in memory: a restart voids them, as a timeout would). */
   readonly challenges: Map<string, Challenge>;

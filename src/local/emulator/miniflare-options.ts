@@ -70,6 +70,11 @@ export function clampCompatibilityDate(date: string, max = maxCompatibilityDate)
   return date > max ? max : date;
 }
 
+/** Where an account's D1 databases persist: the Worker bindings and the D1 API's runner share it. */
+export function d1PersistDir(persistDir: string): string {
+  return posix.join(persistDir, "d1");
+}
+
 export function kvNamespaceId(script: string, binding: BindingRecord): string {
   const id = typeof binding.namespace_id === "string" ? binding.namespace_id : "temporary";
   return id === "temporary" ? `temporary-${script}-${binding.name}` : id;
@@ -243,7 +248,7 @@ function buildWorkerOptions(spec: HostSpec): BuildResult {
     queueProducers,
     queueConsumers: spec.queueConsumers ?? {},
     kvPersist: posix.join(spec.persistDir, "kv"),
-    d1Persist: posix.join(spec.persistDir, "d1"),
+    d1Persist: d1PersistDir(spec.persistDir),
     r2Persist: posix.join(spec.persistDir, "r2"),
     durableObjectsPersist: posix.join(spec.persistDir, "do", spec.script),
     host: "127.0.0.1",

@@ -7,6 +7,7 @@
 import type { AuthMode, Handler, RouteValue } from "./context.ts";
 import { createAssetsSession, uploadAssets } from "./handlers/assets.ts";
 import * as certificates from "./handlers/certificates.ts";
+import * as d1 from "./handlers/d1.ts";
 import * as domains from "./handlers/domains.ts";
 import * as hyperdrive from "./handlers/hyperdrive.ts";
 import { createKvNamespace, listKvNamespaces } from "./handlers/kv.ts";
@@ -15,6 +16,7 @@ import * as settings from "./handlers/script-settings.ts";
 import * as scripts from "./handlers/scripts.ts";
 import * as queues from "./handlers/queues.ts";
 import * as schedules from "./handlers/schedules.ts";
+import * as secrets from "./handlers/secrets.ts";
 import * as zones from "./handlers/zones.ts";
 import type { RouteEntry } from "./router.ts";
 
@@ -34,6 +36,7 @@ export const apiRoutes: readonly RouteEntry<RouteValue>[] = [
   r("GET", `${A}/workers/subdomain`, "account", settings.getAccountSubdomain),
   r("GET", `${A}/workers/services/:script`, "account", scripts.getService),
   r("GET", `${A}/workers/workers/:script`, "account", settings.getWorker),
+  r("PATCH", `${A}/workers/workers/:script/versions/latest`, "account", secrets.patchLatestVersion),
   r("GET", `${A}/workers/scripts`, "account", settings.listScripts),
   r("PUT", S, "account", scripts.putScript),
   r("GET", S, "account", scripts.getScript),
@@ -43,6 +46,10 @@ export const apiRoutes: readonly RouteEntry<RouteValue>[] = [
   r("GET", `${S}/script-settings`, "account", settings.getScriptSettings),
   r("PATCH", `${S}/script-settings`, "account", settings.patchScriptSettings),
   r("GET", `${S}/secrets`, "account", settings.listSecrets),
+  r("PUT", `${S}/secrets`, "account", secrets.putSecret),
+  r("GET", `${S}/secrets/:secret`, "account", secrets.getSecret),
+  r("DELETE", `${S}/secrets/:secret`, "account", secrets.deleteSecret),
+  r("PATCH", `${S}/secrets-bulk`, "account", secrets.patchSecretsBulk),
   r("GET", `${S}/subdomain`, "account", settings.getScriptSubdomain),
   r("POST", `${S}/subdomain`, "account", settings.postScriptSubdomain),
   r("GET", `${S}/deployments`, "account", scripts.listDeployments),
@@ -83,6 +90,14 @@ export const apiRoutes: readonly RouteEntry<RouteValue>[] = [
   r("DELETE", `${A}/queues/:queue/consumers/:consumer`, "account", queues.deleteConsumer),
   r("PUT", `${S}/schedules`, "account", schedules.putSchedules),
   r("GET", `${S}/schedules`, "account", schedules.getSchedules),
+  r("GET", `${A}/d1/database`, "account", d1.listD1Databases),
+  r("POST", `${A}/d1/database`, "account", d1.createD1Database),
+  r("GET", `${A}/d1/database/:database`, "account", d1.getD1Database),
+  r("DELETE", `${A}/d1/database/:database`, "account", d1.deleteD1Database),
+  r("POST", `${A}/d1/database/:database/query`, "account", d1.queryD1Database),
+  r("POST", `${A}/d1/database/:database/import`, "account", d1.importD1Database),
+  r("PUT", `${A}/d1/database/:database/import/:filename`, "none", d1.uploadD1Import),
+  r("POST", "/graphql", "token", d1.graphql),
 
   r("PUT", `${A}/workers/domains`, "account", domains.putDomain),
   r("GET", `${A}/workers/domains`, "account", domains.listDomains),

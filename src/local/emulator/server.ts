@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { bearerCheck, newSecret } from "../bearer-secret.ts";
 import { expireDueAccounts } from "./accounts.ts";
 import type { Challenge, Services } from "./context.ts";
+import { D1Runners } from "./d1-runner.ts";
 import { dispatch, faultReply, requestKind } from "./dispatch.ts";
 import { FaultTable } from "./faults.ts";
 import { hyperdriveConnectionString } from "./handlers/hyperdrive.ts";
@@ -121,6 +122,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const host = new WorkerHost(options.workerIdleMs === undefined ? {} : { idleMs: options.workerIdleMs });
   const requestLog = options.requestLog ?? new RequestLog();
   const faults = new FaultTable();
+  const d1 = new D1Runners();
   const bindHost = options.host ?? "127.0.0.1";
   const adminSecret = options.adminSecret ?? newSecret();
   const isAdmin = bearerCheck(adminSecret);
@@ -129,6 +131,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const svc: Services = {
     store,
     host,
+    d1,
     config: {
       accountLifetimeMs: options.accountLifetimeMs ?? DEFAULT_LIFETIME_MS,
       powK: options.powDifficulty?.k ?? 4,
@@ -146,11 +149,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         await host.stop(`${accountId}/${script.name}`);
         delete state.scripts[`${accountId}/${script.name}`];
       }
+      await d1.closeAccount(accountId);
       for (const table of [
         state.customDomains,
         state.kvNamespaces,
         state.hyperdriveConfigs,
         state.mtlsCertificates,
+        state.d1Databases,
       ]) {
         for (const [id, row] of Object.entries(table)) if (row.accountId === accountId) delete table[id];
       }
@@ -321,6 +326,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await host.stopAll();
+      await d1.closeAll();
       store.save();
     },
   };

@@ -188,6 +188,15 @@ export interface QueueRecord {
   deliveryToken?: string;
 }
 
+export interface D1DatabaseRecord {
+  /** The database id (`database_id` in a wrangler config); also Miniflare's D1 id, so the data is shared. */
+  uuid: string;
+  accountId: string;
+  name: string;
+  createdAt: string;
+  jurisdiction: string | null;
+}
+
 export interface IdempotencyRecord {
   scope: string;
   status: number;
@@ -219,6 +228,8 @@ export interface EmulatorState {
   mtlsCertificates: Record<string, MtlsCertificateRecord>;
   /** keyed by queue id */
   queues: Record<string, QueueRecord>;
+  /** keyed by uuid */
+  d1Databases: Record<string, D1DatabaseRecord>;
   idempotency: Record<string, IdempotencyRecord>;
   /** keyed by session JWT */
   assetSessions: Record<string, AssetSessionRecord>;
@@ -240,6 +251,7 @@ export function emptyState(): EmulatorState {
     hyperdriveConfigs: {},
     mtlsCertificates: {},
     queues: {},
+    d1Databases: {},
     idempotency: {},
     assetSessions: {},
     assetCompletions: {},

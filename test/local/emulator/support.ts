@@ -58,15 +58,22 @@ export function wranglerEnv(project: Project, apiBaseUrl: string): Record<string
 
 /**
  * Runs the real wrangler (the pinned `node_modules/wrangler`, on this Node 22)
- * asynchronously, so the emulator in this process keeps answering.
+ * asynchronously, so the emulator in this process keeps answering. `stdin`, when
+ * given, is piped in (what `wrangler secret put` reads its value from).
  */
-export function wrangler(project: Project, args: string[], apiBaseUrl: string): Promise<WranglerRun> {
+export function wrangler(
+  project: Project,
+  args: string[],
+  apiBaseUrl: string,
+  options: { stdin?: string } = {},
+): Promise<WranglerRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [WRANGLER, ...args], {
       cwd: project.dir,
       env: wranglerEnv(project, apiBaseUrl),
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [(options.stdin === undefined ? "ignore" : "pipe") as "pipe", "pipe", "pipe"],
     });
+    if (options.stdin !== undefined) child.stdin?.end(options.stdin);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => {
