@@ -54,9 +54,9 @@ export function workflowRunner(
   };
 }
 
-// The engine's WorkflowTimeoutError reaches the Workflow over RPC as a plain `Error`, its class
-// folded into the message ("WorkflowTimeoutError: Execution timed out after 3600000ms" locally,
-// also when a test forces the timeout), so the class cannot be matched: match the text.
+// The engine's WorkflowTimeoutError reaches the Workflow over RPC as a plain `Error`, so the class
+// cannot be matched: match the text. Locally it reads "WorkflowTimeoutError: Execution timed out
+// after 2000ms" (miniflare 5 beta, real or forced timeout alike; the alpha had no class prefix).
 function isWaitTimeout(error: unknown): boolean {
   return error instanceof Error && /timed? ?out|timeout/i.test(`${error.name} ${error.message}`);
 }
