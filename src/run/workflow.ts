@@ -54,6 +54,9 @@ export function workflowRunner(
   };
 }
 
+// The engine's WorkflowTimeoutError reaches the Workflow over RPC as a plain `Error`, so the class
+// cannot be matched: match the text. Locally it reads "WorkflowTimeoutError: Execution timed out
+// after 2000ms" (miniflare 5 beta, real or forced timeout alike; the alpha had no class prefix).
 function isWaitTimeout(error: unknown): boolean {
   return error instanceof Error && /timed? ?out|timeout/i.test(`${error.name} ${error.message}`);
 }

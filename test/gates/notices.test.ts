@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_SWEEP, sweep } from "../../src/control/sweeper.ts";
 import { decideBy, expiryWarningLeadMs, listGates } from "../../src/store/gates.ts";
 import type { GateRow } from "../../src/store/rows.ts";
+import { stepName } from "../../src/loop/step-names.ts";
 import { fakePorts } from "../support/fakes/ports.ts";
 import { fakeCalls } from "../support/fakes/world.ts";
 import { inState, rejectAtClaim, signOff, startRun, uniqueId, waitForRun } from "../run/harness.ts";
@@ -102,8 +103,10 @@ describe("gate notices from the sweeper", () => {
 
   it("announces a gate the run expired by itself once, without a warning after the deadline", async () => {
     const id = uniqueId("notice-self");
-    await using instance = await startRun("loop-short-gate", id);
-    // The 2 s gate times out in the run's own wait; the run expires the row and announces it.
+    // The gate times out in the run's own wait (Workflows times it out, forced now rather than in
+    // the job's hour); the run expires the row and announces it.
+    const claimWait = stepName({ kind: "gate:claim", seq: 1 });
+    await using instance = await startRun("loop", id, {}, (m) => m.forceEventTimeout({ name: claimWait }));
     await instance.waitForStatus("complete");
     expect((await waitForRun(id, (r) => r.status === "final")).state).toBe("expired");
     const gate = await claimGate(id);

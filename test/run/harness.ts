@@ -3,7 +3,7 @@
  * watch their D1 rows, decide gates through the API. Waiting polls D1 (a
  * local run paused in waitForEvent reports "running", so D1 is the truth).
  */
-import { introspectWorkflowInstance } from "cloudflare:test";
+import { type WorkflowInstanceIntrospector, introspectWorkflowInstance } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { recordSignoff } from "../../src/store/signoffs.ts";
 import { getRun } from "../../src/store/runs.ts";
@@ -43,11 +43,18 @@ export function uniqueId(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${counter}`;
 }
 
-/** An introspector for a run that does not exist yet (set up before it starts), with retry delays off. */
-export async function watchRun(id: string) {
+/** What a test may change about a run's Workflow instance (`forceEventTimeout`, `mockEvent`, …). */
+export type RunModifier = Parameters<WorkflowInstanceIntrospector["modify"]>[0];
+
+/**
+ * An introspector for a run that does not exist yet (set up before it starts), with retry delays
+ * off and the test's own modifications, which must be in place before the run reaches the step.
+ */
+export async function watchRun(id: string, modify?: RunModifier) {
   const instance = await introspectWorkflowInstance(env.RUN_WORKFLOW, id);
   await instance.modify(async (m) => {
     await m.disableRetryDelays();
+    if (modify) await modify(m);
   });
   return instance;
 }
@@ -61,8 +68,8 @@ export async function rejectAtClaim(id: string, instance: { waitForStatus(s: str
 }
 
 /** Sets up the instance's introspector (before it exists), then starts it through the API. */
-export async function startRun(job: string, id: string, fake: FakeScript = {}) {
-  const instance = await watchRun(id);
+export async function startRun(job: string, id: string, fake: FakeScript = {}, modify?: RunModifier) {
+  const instance = await watchRun(id, modify);
   const response = await api(`/api/jobs/${job}/runs`, { method: "POST", json: { id, input: { fake } } });
   if (response.status !== 201) throw new Error(`start failed: ${response.status} ${await response.text()}`);
   return instance;

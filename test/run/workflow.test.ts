@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { getArtifact } from "../../src/store/artifacts.ts";
 import { listEvents } from "../../src/store/events.ts";
 import { listGates } from "../../src/store/gates.ts";
+import { stepName } from "../../src/loop/step-names.ts";
 import { fakeCalls } from "../support/fakes/world.ts";
 import { api, decide, inState, rejectAtClaim, signOff, startRun, uniqueId, waitForRun } from "./harness.ts";
 
@@ -84,12 +85,18 @@ describe("run workflow", () => {
 
   it("expires when nobody decides before the gate's timeout", async () => {
     const id = uniqueId("timeout");
-    await using instance = await startRun("loop-short-gate", id);
+    // The claim gate's wait times out in Workflows itself (as it would after the job's hour), so
+    // the run takes the timeout path of step.waitForEvent, not a decision and not the sweeper.
+    const claimWait = stepName({ kind: "gate:claim", seq: 1 });
+    await using instance = await startRun("loop", id, {}, (m) => m.forceEventTimeout({ name: claimWait }));
     await instance.waitForStatus("complete");
     const run = await waitForRun(id, (r) => r.status === "final");
     expect(run.state).toBe("expired");
+    expect(run.outcome_json).toEqual({ reason: "claim gate timed out", code: "gate_timeout" });
     const [gate] = await listGates(env.DB, { runId: id });
-    expect(gate).toMatchObject({ status: "expired", decided_by: "system" });
+    expect(gate).toMatchObject({ status: "expired", decided_by: "system", reason: "timed out" });
+    // Nothing else could have expired it: the gate's own deadline is still an hour away.
+    expect(gate!.deadline_at).toBeGreaterThan(Date.now() + 30 * 60_000);
     // The gate is closed: a late approval is refused, not lost silently.
     expect((await decide(id, "claim", "approve")).status).toBe(409);
   });
