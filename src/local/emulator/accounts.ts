@@ -214,7 +214,7 @@ export async function claimAccount(
   }
   const scripts = svc.store.scriptsOf(from.id);
   for (const script of scripts) await svc.host.stop(scriptKey(from.id, script.name));
-  await svc.d1.closeAccount(from.id);
+  await Promise.all([svc.d1.closeAccount(from.id), svc.kv.closeAccount(from.id)]);
   for (const top of ["scripts", "assets", "sites", "data"])
     mergeDir(join(svc.store.dir, top, from.id), join(svc.store.dir, top, to.id));
   for (const script of scripts) {

@@ -7,6 +7,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { z } from "zod";
 import { CfApiError, CfCode, type Envelope } from "./envelope.ts";
 import type { D1Runners } from "./d1-runner.ts";
+import type { KvRunners } from "./kv-runner.ts";
 import type { FaultTable } from "./faults.ts";
 import type { HostSpec } from "./miniflare-options.ts";
 import type { WorkerHost } from "./runtime.ts";
@@ -31,6 +32,8 @@ export interface Services {
   readonly host: WorkerHost;
   /** Runs D1 API queries on the files the Workers' D1 bindings use. */
   readonly d1: D1Runners;
+  /** KV key commands from the API side, on the data the Workers' bindings use. */
+  readonly kv: KvRunners;
   readonly config: EmulatorConfig;
   /** Challenges handed out and not yet used (in memory: a restart voids them, as a timeout would). */
   readonly challenges: Map<string, Challenge>;
@@ -63,7 +66,9 @@ export interface RequestContext {
 
 export type Reply =
   | { status: number; json: Envelope | unknown; headers?: Record<string, string> }
-  | { status: number; html: string; headers?: Record<string, string> };
+  | { status: number; html: string; headers?: Record<string, string> }
+  /** Bytes as they are (a KV value): what the real API sends without an envelope. */
+  | { status: number; bytes: Buffer; headers?: Record<string, string> };
 
 export type Handler = (ctx: RequestContext, svc: Services) => Reply | Promise<Reply>;
 

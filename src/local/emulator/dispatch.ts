@@ -32,7 +32,7 @@ export interface Outgoing {
   kind: RequestKind;
   status: number;
   headers: Record<string, string>;
-  body: string;
+  body: string | Buffer;
 }
 
 function adminRoutes(log: RequestLog): RouteEntry<RouteValue>[] {
@@ -101,6 +101,14 @@ function render(kind: RequestKind, reply: Reply, extra: Record<string, string> =
       status: reply.status,
       headers: { "content-type": "text/html; charset=utf-8", ...reply.headers, ...extra },
       body: reply.html,
+    };
+  }
+  if ("bytes" in reply) {
+    return {
+      kind,
+      status: reply.status,
+      headers: { "content-type": "application/octet-stream", ...reply.headers, ...extra },
+      body: reply.bytes,
     };
   }
   return {

@@ -10,6 +10,7 @@ import * as certificates from "./handlers/certificates.ts";
 import * as d1 from "./handlers/d1.ts";
 import * as domains from "./handlers/domains.ts";
 import * as hyperdrive from "./handlers/hyperdrive.ts";
+import * as kv from "./handlers/kv.ts";
 import { createKvNamespace, listKvNamespaces } from "./handlers/kv.ts";
 import { createChallenge, createPreviewAccount } from "./handlers/provisioning.ts";
 import * as settings from "./handlers/script-settings.ts";
@@ -22,6 +23,7 @@ import type { RouteEntry } from "./router.ts";
 
 const A = "/accounts/:account";
 const S = `${A}/workers/scripts/:script`;
+const KV = `${A}/storage/kv/namespaces/:namespace`;
 
 const r = (method: string, pattern: string, auth: AuthMode, handler: Handler): RouteEntry<RouteValue> => ({
   method,
@@ -66,6 +68,17 @@ export const apiRoutes: readonly RouteEntry<RouteValue>[] = [
 
   r("GET", `${A}/storage/kv/namespaces`, "account", listKvNamespaces),
   r("POST", `${A}/storage/kv/namespaces`, "account", createKvNamespace),
+  r("GET", `${KV}`, "account", kv.getKvNamespace),
+  r("PUT", `${KV}`, "account", kv.renameKvNamespace),
+  r("DELETE", `${KV}`, "account", kv.deleteKvNamespace),
+  r("GET", `${KV}/keys`, "account", kv.listKvKeys),
+  r("GET", `${KV}/values/:key`, "account", kv.getKvValue),
+  r("PUT", `${KV}/values/:key`, "account", kv.putKvValue),
+  r("DELETE", `${KV}/values/:key`, "account", kv.deleteKvValue),
+  r("PUT", `${KV}/bulk`, "account", kv.putKvBulk),
+  r("DELETE", `${KV}/bulk`, "account", kv.deleteKvBulk),
+  r("POST", `${KV}/bulk/delete`, "account", kv.deleteKvBulk),
+  r("POST", `${KV}/bulk/get`, "account", kv.getKvBulk),
 
   r("GET", `${A}/hyperdrive/configs`, "account", hyperdrive.listHyperdriveConfigs),
   r("POST", `${A}/hyperdrive/configs`, "account", hyperdrive.createHyperdriveConfig),

@@ -14,6 +14,7 @@ import { bearerCheck, newSecret } from "../bearer-secret.ts";
 import { expireDueAccounts } from "./accounts.ts";
 import type { Challenge, Services } from "./context.ts";
 import { D1Runners } from "./d1-runner.ts";
+import { KvRunners } from "./kv-runner.ts";
 import { dispatch, faultReply, requestKind } from "./dispatch.ts";
 import { FaultTable } from "./faults.ts";
 import { hyperdriveConnectionString } from "./handlers/hyperdrive.ts";
@@ -123,6 +124,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const requestLog = options.requestLog ?? new RequestLog();
   const faults = new FaultTable();
   const d1 = new D1Runners();
+  const kv = new KvRunners();
   const bindHost = options.host ?? "127.0.0.1";
   const adminSecret = options.adminSecret ?? newSecret();
   const isAdmin = bearerCheck(adminSecret);
@@ -132,6 +134,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     store,
     host,
     d1,
+    kv,
     config: {
       accountLifetimeMs: options.accountLifetimeMs ?? DEFAULT_LIFETIME_MS,
       powK: options.powDifficulty?.k ?? 4,
@@ -149,7 +152,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         await host.stop(`${accountId}/${script.name}`);
         delete state.scripts[`${accountId}/${script.name}`];
       }
-      await d1.closeAccount(accountId);
+      await Promise.all([d1.closeAccount(accountId), kv.closeAccount(accountId)]);
       for (const table of [
         state.customDomains,
         state.kvNamespaces,
@@ -326,7 +329,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await host.stopAll();
-      await d1.closeAll();
+      await Promise.all([d1.closeAll(), kv.closeAll()]);
       store.save();
     },
   };
