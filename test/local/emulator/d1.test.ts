@@ -5,44 +5,27 @@
  * database, auto-provisioning on deploy, the one-database and size limits,
  * and the data following the account (deleted on expiry, moved by a claim).
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "smol-toml";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { limitOf } from "../../../src/jobs/temporary-account-support.ts";
-import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
 import { splitSql } from "../../../src/local/emulator/sql-split.ts";
 import {
   adminFetch,
-  copyFixture,
   deployTemporary,
   type Project,
   provisionAccount,
   type WranglerRun,
   wrangler,
+  emulatorForFile,
 } from "./support.ts";
 
-let emu: Emulator;
-const projects: Project[] = [];
-
-beforeAll(async () => {
-  emu = await startEmulator({ log: () => {} });
-});
-
-afterAll(async () => {
-  await emu.close();
-  rmSync(emu.stateDir, { recursive: true, force: true });
-  for (const p of projects) p.remove();
-});
-
-function fixture(name: string): Project {
-  const p = copyFixture(name);
-  projects.push(p);
-  return p;
-}
+const file = emulatorForFile();
+const fixture = file.fixture;
 
 async function run(project: Project, args: string[]): Promise<WranglerRun> {
-  const out = await wrangler(project, args, emu.apiBaseUrl);
+  const out = await wrangler(project, args, file.emu.apiBaseUrl);
   if (out.code !== 0)
     throw new Error(`wrangler ${args.join(" ")} failed (exit ${out.code}):\n${out.stdout}\n${out.stderr}`);
   return out;
@@ -55,7 +38,7 @@ function cachedAccount(project: Project): { id: string; apiToken: string } {
 }
 
 const api = (path: string, token: string, init: RequestInit = {}) =>
-  fetch(`${emu.apiBaseUrl}${path}`, {
+  fetch(`${file.emu.apiBaseUrl}${path}`, {
     ...init,
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
   });
@@ -115,8 +98,8 @@ describe("D1 on a temporary account", () => {
     ]);
 
     // The Worker reads the migrated table through its binding, and what it writes the API reads.
-    const out = await deployTemporary(project, emu);
-    const worker = emu.localUrl(out.workersDevUrl);
+    const out = await deployTemporary(project, file.emu);
+    const worker = file.emu.localUrl(out.workersDevUrl);
     expect(await (await fetch(worker)).json()).toEqual([
       { id: 1, body: "first; with a semicolon" },
       { id: 2, body: "second" },
@@ -156,12 +139,16 @@ describe("D1 on a temporary account", () => {
     expect(info).toMatchObject({ uuid: databaseId, name: "notes", num_tables: 2 }); // notes and d1_migrations
     expect(info.database_size).toBeGreaterThan(0);
 
-    const failedSql = await wrangler(project, [...select, "SELECT * FROM no_such_table"], emu.apiBaseUrl);
+    const failedSql = await wrangler(
+      project,
+      [...select, "SELECT * FROM no_such_table"],
+      file.emu.apiBaseUrl,
+    );
     expect(failedSql.code).not.toBe(0);
     expect(failedSql.stdout + failedSql.stderr).toContain("no such table: no_such_table");
 
     // One database per temporary account: wrangler's own message, and the API's envelope names the limit.
-    const second = await wrangler(project, ["d1", "create", "second", "--temporary"], emu.apiBaseUrl);
+    const second = await wrangler(project, ["d1", "create", "second", "--temporary"], file.emu.apiBaseUrl);
     expect(second.code).not.toBe(0);
     expect(second.stderr).toContain("You have reached the maximum number of D1 databases");
     const account = cachedAccount(project);
@@ -181,7 +168,7 @@ describe("D1 on a temporary account", () => {
     // A claim into an organisation's account moves the database: its API lists and queries it,
     // and the Worker (restarted on the new account's data) still reads the rows.
     const org = (await (
-      await adminFetch(emu, "/__emulator/accounts", {
+      await adminFetch(file.emu, "/__emulator/accounts", {
         method: "POST",
         body: JSON.stringify({ name: "D1 Org" }),
       })
@@ -212,14 +199,14 @@ describe("D1 on a temporary account", () => {
       { n: 4 },
     ]);
     const movedUrl = out.workersDevUrl.replace(/\.[^.]+\.workers\.dev/, `.${org.subdomain}.workers.dev`);
-    expect(((await (await fetch(emu.localUrl(movedUrl))).json()) as unknown[]).length).toBe(4);
-    expect(existsSync(join(emu.stateDir, "data", account.id))).toBe(false);
+    expect(((await (await fetch(file.emu.localUrl(movedUrl))).json()) as unknown[]).length).toBe(4);
+    expect(existsSync(join(file.emu.stateDir, "data", account.id))).toBe(false);
   }, 300_000);
 
   test("a binding without database_id is provisioned by wrangler deploy; expiry deletes the database with the account", async () => {
     const project = fixture("d1-auto");
-    const out = await deployTemporary(project, emu);
-    const worker = emu.localUrl(out.workersDevUrl);
+    const out = await deployTemporary(project, file.emu);
+    const worker = file.emu.localUrl(out.workersDevUrl);
     expect(await (await fetch(worker)).text()).toBe("visits=1");
     expect(await (await fetch(worker)).text()).toBe("visits=2");
 
@@ -237,24 +224,24 @@ describe("D1 on a temporary account", () => {
     ]);
     expect(rowsOf(counted)).toEqual([[{ n: 2 }]]);
     // A redeploy finds the provisioned database again instead of creating a second one.
-    await deployTemporary(project, emu);
+    await deployTemporary(project, file.emu);
     expect(await (await fetch(worker)).text()).toBe("visits=3");
 
     const account = cachedAccount(project);
     expect(
-      (await adminFetch(emu, `/__emulator/accounts/${account.id}/expire`, { method: "POST" })).status,
+      (await adminFetch(file.emu, `/__emulator/accounts/${account.id}/expire`, { method: "POST" })).status,
     ).toBe(200);
     const gone = await api(`/accounts/${account.id}/d1/database`, account.apiToken);
     expect(gone.status).toBe(401);
-    expect(existsSync(join(emu.stateDir, "data", account.id))).toBe(false);
-    const state = JSON.parse(readFileSync(join(emu.stateDir, "state.json"), "utf8")) as {
+    expect(existsSync(join(file.emu.stateDir, "data", account.id))).toBe(false);
+    const state = JSON.parse(readFileSync(join(file.emu.stateDir, "state.json"), "utf8")) as {
       d1Databases: Record<string, { accountId: string }>;
     };
     expect(Object.values(state.d1Databases).filter((d) => d.accountId === account.id)).toEqual([]);
   }, 240_000);
 
   test("a database over the size limit refuses writes and still answers reads; delete empties it and frees the limit", async () => {
-    const account = await provisionAccount(emu);
+    const account = await provisionAccount(file.emu);
     const created = (await (
       await api(`/accounts/${account.id}/d1/database`, account.token, {
         method: "POST",
@@ -299,13 +286,13 @@ describe("D1 on a temporary account", () => {
       try { return new Response(String((await env.DB.prepare("SELECT count(*) AS n FROM big").first()).n)); }
       catch (e) { return new Response(String(e.message)); } } };`;
     form.set("index.js", new File([code], "index.js", { type: "application/javascript+module" }));
-    const upload = await fetch(`${emu.apiBaseUrl}/accounts/${account.id}/workers/scripts/big-reader`, {
+    const upload = await fetch(`${file.emu.apiBaseUrl}/accounts/${account.id}/workers/scripts/big-reader`, {
       method: "PUT",
       headers: { authorization: `Bearer ${account.token}` },
       body: form,
     });
     expect(upload.status).toBe(200);
-    const reader = emu.localUrl(`https://big-reader.${account.subdomain}.workers.dev/`);
+    const reader = file.emu.localUrl(`https://big-reader.${account.subdomain}.workers.dev/`);
     expect(await (await fetch(reader)).text()).toBe(String(Math.ceil(limit / blob)));
 
     // Deleting it frees the account's one database: a new one of the same name starts empty.

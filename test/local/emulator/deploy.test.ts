@@ -3,63 +3,47 @@
  * emulator: first deploy, redeploy, account reuse, startup failures, KV with
  * the "temporary" id, static assets, and the claim page.
  */
-import { readFileSync, writeFileSync, rmSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
-import { adminFetch, copyFixture, deployTemporary, getWithHost, type Project, wrangler } from "./support.ts";
+import { describe, expect, test } from "vitest";
+import { adminFetch, deployTemporary, getWithHost, wrangler, emulatorForFile } from "./support.ts";
 
-let emu: Emulator;
-const projects: Project[] = [];
-const fixture = (name: string) => {
-  const project = copyFixture(name);
-  projects.push(project);
-  return project;
-};
-
-beforeAll(async () => {
-  emu = await startEmulator({ log: () => {} });
-});
-
-afterAll(async () => {
-  await emu.close();
-  rmSync(emu.stateDir, { recursive: true, force: true });
-  for (const p of projects) p.remove();
-});
+const file = emulatorForFile();
+const fixture = file.fixture;
 
 describe("wrangler deploy --temporary against the emulator", () => {
   test("deploys a Worker, prints its workers.dev and claim URLs, and serves it at both local forms", async () => {
     const project = fixture("hello");
-    const out = await deployTemporary(project, emu);
+    const out = await deployTemporary(project, file.emu);
     expect(out.accountState).toBe("created");
     expect(out.workersDevUrl).toMatch(/^https:\/\/hello-emu\.tmp-[0-9a-f]{8}\.workers\.dev$/);
-    expect(out.claimUrl.startsWith(`${emu.url}/claim/`)).toBe(true);
+    expect(out.claimUrl.startsWith(`${file.emu.url}/claim/`)).toBe(true);
 
-    const viaPath = await fetch(emu.localUrl(`${out.workersDevUrl}/some/path?q=1`));
+    const viaPath = await fetch(file.emu.localUrl(`${out.workersDevUrl}/some/path?q=1`));
     expect(viaPath.status).toBe(200);
     const host = new URL(out.workersDevUrl).host;
     expect(await viaPath.json()).toEqual({ hello: "world", version: "v1", host, path: "/some/path" });
 
-    const viaHost = await getWithHost(emu.url, host, "/other");
+    const viaHost = await getWithHost(file.emu.url, host, "/other");
     expect(viaHost.status).toBe(200);
     expect(JSON.parse(viaHost.body)).toMatchObject({ version: "v1", path: "/other" });
   });
 
   test("a redeploy within the window reuses the account, goes through the versions API and serves the change", async () => {
     const project = fixture("hello");
-    const before = emu.requestLog.lastSeq;
-    const first = await deployTemporary(project, emu);
+    const before = file.emu.requestLog.lastSeq;
+    const first = await deployTemporary(project, file.emu);
     const source = join(project.dir, "src", "index.js");
     writeFileSync(source, readFileSync(source, "utf8").replace('"v1"', '"v2"'));
-    const second = await deployTemporary(project, emu);
+    const second = await deployTemporary(project, file.emu);
 
     expect(second.accountState).toBe("reused");
     expect(second.workersDevUrl).toBe(first.workersDevUrl);
     expect(second.versionId).not.toBe(first.versionId);
-    const res = await fetch(emu.localUrl(second.workersDevUrl));
+    const res = await fetch(file.emu.localUrl(second.workersDevUrl));
     expect(await res.json()).toMatchObject({ version: "v2" });
 
-    const calls = emu.requestLog.list({ since: String(before), kind: "api" });
+    const calls = file.emu.requestLog.list({ since: String(before), kind: "api" });
     expect(
       calls.filter((c) => c.method === "POST" && c.path.endsWith("/provisioning/previews")),
     ).toHaveLength(1);
@@ -71,29 +55,29 @@ describe("wrangler deploy --temporary against the emulator", () => {
 
   test("a Worker that throws at startup is refused with code 10021 and wrangler says why", async () => {
     const project = fixture("broken");
-    const run = await wrangler(project, ["deploy", "--temporary"], emu.apiBaseUrl);
+    const run = await wrangler(project, ["deploy", "--temporary"], file.emu.apiBaseUrl);
     expect(run.code).not.toBe(0);
     const output = run.stdout + run.stderr;
     expect(output).toContain("boom at startup");
     expect(output).toContain("10021");
-    const accounts = (await (await adminFetch(emu, `/__emulator/accounts`)).json()) as {
+    const accounts = (await (await adminFetch(file.emu, `/__emulator/accounts`)).json()) as {
       workers: string[];
     }[];
     expect(accounts.flatMap((a) => a.workers)).not.toContain("broken-startup");
   });
 
   test('a KV namespace bound with the id "temporary" works in the deployed Worker', async () => {
-    const out = await deployTemporary(fixture("kv"), emu);
-    const url = emu.localUrl(out.workersDevUrl);
+    const out = await deployTemporary(fixture("kv"), file.emu);
+    const url = file.emu.localUrl(out.workersDevUrl);
     expect(await (await fetch(url)).text()).toBe("count=1");
     expect(await (await fetch(url)).text()).toBe("count=2");
   });
 
   test("static assets upload through an assets session and are served beside the Worker", async () => {
     const project = fixture("assets");
-    const before = emu.requestLog.lastSeq;
-    const out = await deployTemporary(project, emu);
-    const at = (path: string) => emu.localUrl(`${out.workersDevUrl}${path}`);
+    const before = file.emu.requestLog.lastSeq;
+    const out = await deployTemporary(project, file.emu);
+    const at = (path: string) => file.emu.localUrl(`${out.workersDevUrl}${path}`);
     const index = await fetch(at("/"));
     expect(index.status).toBe(200);
     expect(await index.text()).toContain("Hello from static assets");
@@ -101,19 +85,19 @@ describe("wrangler deploy --temporary against the emulator", () => {
     expect(css.headers.get("content-type")).toContain("text/css");
     expect(await css.text()).toContain("rebeccapurple");
     expect(await (await fetch(at("/api/x"))).json()).toEqual({ api: true, path: "/api/x" });
-    const uploads = emu.requestLog.list({ since: String(before), path: "/workers/assets/upload" });
+    const uploads = file.emu.requestLog.list({ since: String(before), path: "/workers/assets/upload" });
     expect(uploads.length).toBeGreaterThan(0);
 
     // Unchanged assets: the session reports nothing to upload.
-    const mid = emu.requestLog.lastSeq;
-    await deployTemporary(project, emu);
-    expect(emu.requestLog.list({ since: String(mid), path: "/workers/assets/upload" })).toHaveLength(0);
+    const mid = file.emu.requestLog.lastSeq;
+    await deployTemporary(project, file.emu);
+    expect(file.emu.requestLog.list({ since: String(mid), path: "/workers/assets/upload" })).toHaveLength(0);
     expect(await (await fetch(at("/"))).text()).toContain("Hello from static assets");
   });
 
   test("the claim page lists the Workers, claims once into a permanent account, and refuses a second claim", async () => {
     const project = fixture("hello");
-    const out = await deployTemporary(project, emu);
+    const out = await deployTemporary(project, file.emu);
     const page = await fetch(out.claimUrl);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain(new URL(out.workersDevUrl).host);
@@ -127,7 +111,7 @@ describe("wrangler deploy --temporary against the emulator", () => {
     expect((await fetch(out.claimUrl, { method: "POST" })).status).toBe(409);
     expect((await fetch(out.claimUrl)).status).toBe(409);
 
-    const accounts = (await (await adminFetch(emu, `/__emulator/accounts`)).json()) as {
+    const accounts = (await (await adminFetch(file.emu, `/__emulator/accounts`)).json()) as {
       id: string;
       temporary: boolean;
       expiresAt: string | null;
@@ -136,23 +120,23 @@ describe("wrangler deploy --temporary against the emulator", () => {
     const permanent = accounts.find((a) => a.id === permanentId);
     expect(permanent).toMatchObject({ temporary: false, expiresAt: null, workers: ["hello-emu"] });
     // The Worker kept its URL and still answers after the move.
-    expect((await fetch(emu.localUrl(out.workersDevUrl))).status).toBe(200);
+    expect((await fetch(file.emu.localUrl(out.workersDevUrl))).status).toBe(200);
   });
 
   test("a custom-domain route goes through wrangler's changeset and records calls and serves that hostname", async () => {
-    await adminFetch(emu, `/__emulator/zones`, {
+    await adminFetch(file.emu, `/__emulator/zones`, {
       method: "POST",
       body: JSON.stringify({ name: "example.com" }),
     });
-    const run = await wrangler(fixture("custom-domain"), ["deploy", "--temporary"], emu.apiBaseUrl);
+    const run = await wrangler(fixture("custom-domain"), ["deploy", "--temporary"], file.emu.apiBaseUrl);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain("app.example.com (custom domain)");
-    const calls = emu.requestLog.list({ path: "/shop-front/domains/" });
+    const calls = file.emu.requestLog.list({ path: "/shop-front/domains/" });
     expect(calls.map((c) => `${c.method} ${c.path.split("/shop-front")[1]}`)).toEqual([
       "POST /domains/changeset",
       "PUT /domains/records",
     ]);
-    const served = await getWithHost(emu.url, "app.example.com", "/");
+    const served = await getWithHost(file.emu.url, "app.example.com", "/");
     expect(served).toEqual({ status: 200, body: "custom domain app.example.com" });
   });
 });

@@ -4,26 +4,18 @@
  * deployed Worker whose `hyperdrive` and `mtls_certificates` bindings are there.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
-import { copyFixture, deployTemporary, type Project, wrangler } from "./support.ts";
+import { beforeAll, describe, expect, test } from "vitest";
+import { deployTemporary, type Project, wrangler, emulatorForFile } from "./support.ts";
 
-let emu: Emulator;
+const file = emulatorForFile();
 let project: Project;
-const run = (...args: string[]) => wrangler(project, [...args, "--temporary"], emu.apiBaseUrl);
+const run = (...args: string[]) => wrangler(project, [...args, "--temporary"], file.emu.apiBaseUrl);
 const output = (r: { stdout: string; stderr: string }) => `${r.stdout}\n${r.stderr}`;
 
-beforeAll(async () => {
-  emu = await startEmulator({ log: () => {} });
-  project = copyFixture("hyperdrive");
-});
-
-afterAll(async () => {
-  await emu.close();
-  rmSync(emu.stateDir, { recursive: true, force: true });
-  project.remove();
+beforeAll(() => {
+  project = file.fixture("hyperdrive");
 });
 
 describe("Hyperdrive and certificates on a temporary account", () => {
@@ -161,8 +153,8 @@ describe("Hyperdrive and certificates on a temporary account", () => {
         .replace("HYPERDRIVE_ID", hyperdriveId)
         .replace("CERTIFICATE_ID", certificateId),
     );
-    const out = await deployTemporary(project, emu);
-    const res = await fetch(emu.localUrl(out.workersDevUrl));
+    const out = await deployTemporary(project, file.emu);
+    const res = await fetch(file.emu.localUrl(out.workersDevUrl));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       user: "app",

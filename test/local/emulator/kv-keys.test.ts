@@ -3,28 +3,20 @@
  * `kv key put|get|list|delete`, `kv bulk put|delete`, all `--remote --temporary`), on the same
  * data a deployed Worker's binding reads and writes.
  */
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
-import { copyFixture, deployTemporary, type Project, wrangler } from "./support.ts";
+import { beforeAll, describe, expect, test } from "vitest";
+import { deployTemporary, type Project, wrangler, emulatorForFile } from "./support.ts";
 
-let emu: Emulator;
+const file = emulatorForFile();
 let project: Project;
 let namespaceId = "";
-const run = (...args: string[]) => wrangler(project, [...args, "--temporary"], emu.apiBaseUrl);
+const run = (...args: string[]) => wrangler(project, [...args, "--temporary"], file.emu.apiBaseUrl);
 const kvKey = (...args: string[]) => run("kv", "key", ...args, "--namespace-id", namespaceId, "--remote");
 const output = (r: { stdout: string; stderr: string }) => `${r.stdout}\n${r.stderr}`;
 
-beforeAll(async () => {
-  emu = await startEmulator({ log: () => {} });
-  project = copyFixture("kv-keys");
-});
-
-afterAll(async () => {
-  await emu.close();
-  rmSync(emu.stateDir, { recursive: true, force: true });
-  project.remove();
+beforeAll(() => {
+  project = file.fixture("kv-keys");
 });
 
 describe("wrangler kv on a temporary account", () => {
@@ -80,8 +72,8 @@ describe("wrangler kv on a temporary account", () => {
   test("a deployed Worker reads what the CLI wrote, and the CLI reads what the Worker wrote", async () => {
     const config = join(project.dir, "wrangler.jsonc");
     writeFileSync(config, readFileSync(config, "utf8").replace("NAMESPACE_ID", namespaceId));
-    const out = await deployTemporary(project, emu);
-    const res = await fetch(emu.localUrl(out.workersDevUrl));
+    const out = await deployTemporary(project, file.emu);
+    const res = await fetch(file.emu.localUrl(out.workersDevUrl));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ greeting: "good evening", metadata: { from: "cli" }, bulk: "two" });
     const written = await kvKey("get", "written-by-worker", "--text");

@@ -7,34 +7,26 @@
  * keeps the secret, and the value reaches no log and no API answer.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "smol-toml";
-import { afterAll, beforeAll, expect, test } from "vitest";
-import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
-import { copyFixture, deployTemporary, type Project, type WranglerRun, wrangler } from "./support.ts";
+import { beforeAll, expect, test } from "vitest";
+import { deployTemporary, type Project, type WranglerRun, wrangler, emulatorForFile } from "./support.ts";
 
 const FIRST = "first-secret-value-7f3a";
 const SECOND = "second-secret-value-91bc";
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
-let emu: Emulator;
-let project: Project;
 const logLines: string[] = [];
+const file = emulatorForFile({ log: (line) => logLines.push(line) });
+let project: Project;
 
-beforeAll(async () => {
-  emu = await startEmulator({ log: (line) => logLines.push(line) });
-  project = copyFixture("secrets");
-});
-
-afterAll(async () => {
-  await emu.close();
-  rmSync(emu.stateDir, { recursive: true, force: true });
-  project.remove();
+beforeAll(() => {
+  project = file.fixture("secrets");
 });
 
 async function run(args: string[], stdin?: string): Promise<WranglerRun> {
-  const out = await wrangler(project, args, emu.apiBaseUrl, stdin === undefined ? {} : { stdin });
+  const out = await wrangler(project, args, file.emu.apiBaseUrl, stdin === undefined ? {} : { stdin });
   if (out.code !== 0)
     throw new Error(`wrangler ${args.join(" ")} failed (exit ${out.code}):\n${out.stdout}\n${out.stderr}`);
   return out;
@@ -48,11 +40,11 @@ test("secret put, list, delete and bulk: each deploys a new version the Worker s
   expect(put.stdout).toContain("Success! Uploaded secret API_KEY");
 
   // The deploy keeps it (wrangler sends keep_bindings secret_text).
-  const out = await deployTemporary(project, emu);
-  const worker = emu.localUrl(out.workersDevUrl);
+  const out = await deployTemporary(project, file.emu);
+  const worker = file.emu.localUrl(out.workersDevUrl);
   expect(await (await fetch(worker)).json()).toEqual({ set: true, sha256: sha256(FIRST), greeting: "hello" });
 
-  const before = emu.requestLog.lastSeq;
+  const before = file.emu.requestLog.lastSeq;
   await run(["secret", "put", "API_KEY", "--temporary"], SECOND);
   // No redeploy: the secret change itself deployed a new version.
   expect(await (await fetch(worker)).json()).toEqual({
@@ -60,7 +52,9 @@ test("secret put, list, delete and bulk: each deploys a new version the Worker s
     sha256: sha256(SECOND),
     greeting: "hello",
   });
-  expect(emu.requestLog.list({ since: String(before), method: "PUT", path: "/secrets" })).toHaveLength(1);
+  expect(file.emu.requestLog.list({ since: String(before), method: "PUT", path: "/secrets" })).toHaveLength(
+    1,
+  );
 
   const versions = await run(["deployments", "list", "--json", "--temporary"]);
   const deployments = JSON.parse(versions.stdout) as { annotations?: Record<string, string> }[];
@@ -72,9 +66,12 @@ test("secret put, list, delete and bulk: each deploys a new version the Worker s
   ) as { account: { id: string; apiToken: string } };
   const answers: string[] = [];
   for (const path of ["secrets/API_KEY", "settings", "versions"]) {
-    const res = await fetch(`${emu.apiBaseUrl}/accounts/${account.id}/workers/scripts/secret-echo/${path}`, {
-      headers: { authorization: `Bearer ${account.apiToken}` },
-    });
+    const res = await fetch(
+      `${file.emu.apiBaseUrl}/accounts/${account.id}/workers/scripts/secret-echo/${path}`,
+      {
+        headers: { authorization: `Bearer ${account.apiToken}` },
+      },
+    );
     expect(res.status).toBe(200);
     answers.push(await res.text());
   }
@@ -84,7 +81,11 @@ test("secret put, list, delete and bulk: each deploys a new version the Worker s
   expect(await listSecrets()).toEqual([]);
   expect(await (await fetch(worker)).json()).toEqual({ set: false, greeting: "hello" });
 
-  const missing = await wrangler(project, ["secret", "delete", "API_KEY", "--temporary"], emu.apiBaseUrl);
+  const missing = await wrangler(
+    project,
+    ["secret", "delete", "API_KEY", "--temporary"],
+    file.emu.apiBaseUrl,
+  );
   expect(missing.code).not.toBe(0);
   expect(missing.stderr).toContain("Secret API_KEY not found");
 
@@ -102,7 +103,7 @@ test("secret put, list, delete and bulk: each deploys a new version the Worker s
 
   // A version uploaded but not deployed: a secret edit is refused (10215), as on Cloudflare.
   await run(["versions", "upload", "--temporary"]);
-  const blocked = await wrangler(project, ["secret", "put", "OTHER", "--temporary"], emu.apiBaseUrl, {
+  const blocked = await wrangler(project, ["secret", "put", "OTHER", "--temporary"], file.emu.apiBaseUrl, {
     stdin: FIRST,
   });
   expect(blocked.code).not.toBe(0);
@@ -121,7 +122,7 @@ test("secret put, list, delete and bulk: each deploys a new version the Worker s
   });
 
   // The values reached no API answer, nor the emulator's log or its request log.
-  const logged = [...answers, ...logLines, JSON.stringify(emu.requestLog.list({}))].join("\n");
+  const logged = [...answers, ...logLines, JSON.stringify(file.emu.requestLog.list({}))].join("\n");
   expect(logged).toContain("secret API_KEY set on secret-echo");
   for (const value of [FIRST, SECOND]) expect(logged).not.toContain(value);
 }, 240_000);

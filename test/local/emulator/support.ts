@@ -9,7 +9,13 @@ import { request } from "node:http";
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Emulator, solveProofOfWork } from "../../../src/local/emulator/index.ts";
+import { afterAll, beforeAll } from "vitest";
+import {
+  type Emulator,
+  type EmulatorOptions,
+  solveProofOfWork,
+  startEmulator,
+} from "../../../src/local/emulator/index.ts";
 
 export const REPO = join(import.meta.dirname, "..", "..", "..");
 const BIN = join(REPO, "node_modules", ".bin");
@@ -218,4 +224,43 @@ export async function uploadWorker(
     headers: { authorization: `Bearer ${account.token}` },
     body: form,
   });
+}
+
+/**
+ * One emulator for a test file: started before its tests (quiet unless `options.log` says),
+ * closed and its state removed after them, with every fixture the file copied through
+ * `fixture`. Read the emulator as `file.emu` inside tests and hooks.
+ */
+export function emulatorForFile(options: EmulatorOptions = {}): {
+  readonly emu: Emulator;
+  fixture(name: string): Project;
+  /** Closes the emulator and starts it again on the same state directory. */
+  restart(): Promise<void>;
+} {
+  let started: Emulator | undefined;
+  const projects: Project[] = [];
+  beforeAll(async () => {
+    started = await startEmulator({ log: () => {}, ...options });
+  });
+  afterAll(async () => {
+    await started?.close();
+    if (started) rmSync(started.stateDir, { recursive: true, force: true });
+    for (const p of projects) p.remove();
+  });
+  return {
+    get emu() {
+      if (!started) throw new Error("the emulator is read before the file's beforeAll started it");
+      return started;
+    },
+    fixture(name) {
+      const project = copyFixture(name);
+      projects.push(project);
+      return project;
+    },
+    async restart() {
+      const stateDir = this.emu.stateDir;
+      await this.emu.close();
+      started = await startEmulator({ log: () => {}, ...options, stateDir });
+    },
+  };
 }

@@ -5,31 +5,18 @@
  * binding it refused naming the binding. And the static-assets limits of a
  * temporary account, enforced at the assets upload session.
  */
-import { rmSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
 import { limitOf, temporaryAccountSupport } from "../../../src/jobs/temporary-account-support.ts";
-import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
-import { adminFetch, copyFixture, type Project, provisionAccount, wrangler } from "./support.ts";
+import { adminFetch, provisionAccount, wrangler, emulatorForFile } from "./support.ts";
 
-let emu: Emulator;
+const file = emulatorForFile({ powDifficulty: { k: 2, g: 10 } });
+const fixture = file.fixture;
 let account: { id: string; token: string };
-const projects: Project[] = [];
-const fixture = (name: string) => {
-  const project = copyFixture(name);
-  projects.push(project);
-  return project;
-};
 
 beforeAll(async () => {
-  emu = await startEmulator({ log: () => {}, powDifficulty: { k: 2, g: 10 } });
-  account = await provisionAccount(emu);
-});
-
-afterAll(async () => {
-  await emu.close();
-  rmSync(emu.stateDir, { recursive: true, force: true });
-  for (const p of projects) p.remove();
+  account = await provisionAccount(file.emu);
 });
 
 const unsupported = temporaryAccountSupport.resources.filter((r) => !r.supported);
@@ -37,7 +24,7 @@ const unsupported = temporaryAccountSupport.resources.filter((r) => !r.supported
 function api(path: string, init: RequestInit = {}, token = account.token): Promise<Response> {
   const headers = new Headers(init.headers);
   headers.set("authorization", `Bearer ${token}`);
-  return fetch(`${emu.apiBaseUrl}${path}`, { ...init, headers });
+  return fetch(`${file.emu.apiBaseUrl}${path}`, { ...init, headers });
 }
 
 interface Failure {
@@ -80,7 +67,7 @@ describe("resources a temporary account does not have", () => {
   });
 
   test("an organisation (permanent) account is told the emulator does not emulate it", async () => {
-    const created = await adminFetch(emu, "/__emulator/accounts", {
+    const created = await adminFetch(file.emu, "/__emulator/accounts", {
       method: "POST",
       body: JSON.stringify({ name: "Unsupported Org" }),
     });
@@ -123,7 +110,7 @@ describe("resources a temporary account does not have", () => {
         },
       ]);
     }
-    const scripts = (await (await adminFetch(emu, "/__emulator/accounts")).json()) as {
+    const scripts = (await (await adminFetch(file.emu, "/__emulator/accounts")).json()) as {
       id: string;
       workers: string[];
     }[];
@@ -134,7 +121,7 @@ describe("resources a temporary account does not have", () => {
     const run = await wrangler(
       fixture("r2"),
       ["r2", "bucket", "create", "emu-bucket", "--temporary"],
-      emu.apiBaseUrl,
+      file.emu.apiBaseUrl,
     );
     expect(run.code).not.toBe(0);
     expect(run.stdout + run.stderr).toContain(
@@ -143,7 +130,7 @@ describe("resources a temporary account does not have", () => {
   });
 
   test("wrangler deploy --temporary of a Worker with an R2 binding fails naming the binding", async () => {
-    const run = await wrangler(fixture("r2"), ["deploy", "--temporary"], emu.apiBaseUrl);
+    const run = await wrangler(fixture("r2"), ["deploy", "--temporary"], file.emu.apiBaseUrl);
     expect(run.code).not.toBe(0);
     expect(run.stdout + run.stderr).toContain(
       'Binding BUCKET (type "r2_bucket") needs R2, which is not available on a temporary account [code: 10021]',
@@ -151,7 +138,7 @@ describe("resources a temporary account does not have", () => {
   });
 
   test("wrangler deploy --temporary of a Worker with an Analytics Engine binding fails naming the binding", async () => {
-    const run = await wrangler(fixture("analytics"), ["deploy", "--temporary"], emu.apiBaseUrl);
+    const run = await wrangler(fixture("analytics"), ["deploy", "--temporary"], file.emu.apiBaseUrl);
     expect(run.code).not.toBe(0);
     expect(run.stdout + run.stderr).toContain(
       'Binding EVENTS (type "analytics_engine") needs Workers Analytics Engine, which is not available on a temporary account',
@@ -197,7 +184,7 @@ describe("static assets limits of a temporary account", () => {
   test("wrangler deploy --temporary shows the refusal of a file over the limit", async () => {
     const project = fixture("assets");
     writeFileSync(join(project.dir, "public", "big.bin"), Buffer.alloc(fileBytes + 1, 1));
-    const run = await wrangler(project, ["deploy", "--temporary"], emu.apiBaseUrl);
+    const run = await wrangler(project, ["deploy", "--temporary"], file.emu.apiBaseUrl);
     expect(run.code).not.toBe(0);
     expect(run.stdout + run.stderr).toContain(
       `Static asset /big.bin is ${fileBytes + 1} bytes, over the 5 MiB`,
@@ -207,7 +194,7 @@ describe("static assets limits of a temporary account", () => {
   test("wrangler deploy --temporary shows the refusal of more files than the limit", async () => {
     const project = fixture("assets");
     for (let i = 0; i < files; i++) writeFileSync(join(project.dir, "public", `page-${i}.txt`), `page ${i}`);
-    const run = await wrangler(project, ["deploy", "--temporary"], emu.apiBaseUrl);
+    const run = await wrangler(project, ["deploy", "--temporary"], file.emu.apiBaseUrl);
     expect(run.code).not.toBe(0);
     expect(run.stdout + run.stderr).toContain(
       `a temporary account allows at most ${files} per Worker [code: 10027]`,
