@@ -8,25 +8,21 @@
  * into the project's node_modules inside the Sandbox (as pnpm links packages):
  * the Sandbox has no network to install one.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWranglerDeployer, type HeldAccount } from "../../../src/adapters/deploy/wrangler-temporary.ts";
 import { createLocalSandboxProvider } from "../../../src/adapters/sandbox/local.ts";
-import { type EgressProxy, startEgressProxy } from "../../../src/local/egress-proxy/index.ts";
-import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
-import { type SandboxHost, startSandboxHost } from "../../../src/local/sandbox-host/index.ts";
+import type { EgressProxy } from "../../../src/local/egress-proxy/index.ts";
+import type { Emulator } from "../../../src/local/emulator/index.ts";
+import type { SandboxHost } from "../../../src/local/sandbox-host/index.ts";
 import type { Deployer } from "../../../src/ports/deployer.ts";
 import type { Sandbox, SandboxProvider } from "../../../src/ports/sandbox.ts";
 import { asIdempotencyKey } from "../../../src/ports/vocabulary.ts";
 import { adminFetch } from "../../local/emulator/support.ts";
+import { type DeployWorld, startDeployWorld, TOOLS } from "../../support/deploy-world.ts";
 
-const ROOT = join(import.meta.dirname, "..", "..", "..");
-const TOOLS = "/opt/nightshift/node_modules";
 const ADMIN = "project-wrangler-test-admin-secret";
 
-let dir: string;
+let world: DeployWorld;
 let emu: Emulator;
 let host: SandboxHost;
 let proxy: EgressProxy;
@@ -64,19 +60,8 @@ const deploy = (run: string, sandbox: Sandbox) =>
   });
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "nightshift-project-wrangler-"));
-  emu = await startEmulator({ port: 0, stateDir: join(dir, "emulator"), log: () => {} });
-  proxy = await startEgressProxy({ keys: {}, adminSecret: ADMIN });
-  host = await startSandboxHost({
-    port: 0,
-    gateways: [{ port: Number(new URL(proxy.url).port) }],
-    stateDir: join(dir, "sandboxes"),
-    log: () => {},
-    readOnlyBinds: [
-      { source: join(ROOT, "workflows"), target: "/sources/workflows" },
-      { source: join(ROOT, "node_modules"), target: TOOLS },
-    ],
-  });
+  world = await startDeployWorld("nightshift-project-wrangler", ADMIN);
+  ({ emu, proxy, host } = world);
   sandboxes = createLocalSandboxProvider({ url: host.url, secret: host.secret });
   const made = await adminFetch(emu, "/__emulator/accounts", {
     method: "POST",
@@ -106,10 +91,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await host?.close();
-  await proxy?.close();
-  await emu?.close();
-  await rm(dir, { recursive: true, force: true });
+  await world?.close();
 });
 
 describe("the deploy step's checks before wrangler runs", () => {

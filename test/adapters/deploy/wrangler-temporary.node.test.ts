@@ -8,9 +8,6 @@
  * (D1 in the Worker), here plain in-memory ones.
  */
 import { asIdempotencyKey } from "../../../src/ports/vocabulary.ts";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createWranglerDeployer,
@@ -19,18 +16,17 @@ import {
 } from "../../../src/adapters/deploy/wrangler-temporary.ts";
 import type { DeployRetry } from "../../../src/adapters/deploy/wrangler-step.ts";
 import { createLocalSandboxProvider } from "../../../src/adapters/sandbox/local.ts";
-import { type EgressProxy, startEgressProxy } from "../../../src/local/egress-proxy/index.ts";
-import { type Emulator, startEmulator } from "../../../src/local/emulator/index.ts";
-import { type SandboxHost, startSandboxHost } from "../../../src/local/sandbox-host/index.ts";
+import type { EgressProxy } from "../../../src/local/egress-proxy/index.ts";
+import type { Emulator } from "../../../src/local/emulator/index.ts";
+import type { SandboxHost } from "../../../src/local/sandbox-host/index.ts";
 import type { Deployer, DeployOutput } from "../../../src/ports/deployer.ts";
 import type { Sandbox } from "../../../src/ports/sandbox.ts";
 import { adminFetch } from "../../local/emulator/support.ts";
+import { type DeployWorld, startDeployWorld, TOOLS } from "../../support/deploy-world.ts";
 
-const ROOT = join(import.meta.dirname, "..", "..", "..");
-const TOOLS = "/opt/nightshift/node_modules";
 const RUN = "deploy-adapter-run";
 
-let dir: string;
+let world: DeployWorld;
 let emu: Emulator;
 let host: SandboxHost;
 let proxy: EgressProxy;
@@ -87,19 +83,8 @@ function deployerWith(retry: DeployRetry): Deployer {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "nightshift-deployer-"));
-  emu = await startEmulator({ port: 0, stateDir: join(dir, "emulator"), log: () => {} });
-  proxy = await startEgressProxy({ keys: {}, adminSecret: ADMIN });
-  host = await startSandboxHost({
-    port: 0,
-    gateways: [{ port: Number(new URL(proxy.url).port) }],
-    stateDir: join(dir, "sandboxes"),
-    log: () => {},
-    readOnlyBinds: [
-      { source: join(ROOT, "workflows"), target: "/sources/workflows" },
-      { source: join(ROOT, "node_modules"), target: TOOLS },
-    ],
-  });
+  world = await startDeployWorld("nightshift-deployer", ADMIN);
+  ({ emu, proxy, host } = world);
   sandbox = createLocalSandboxProvider({ url: host.url, secret: host.secret }).get(RUN);
   const copied = await sandbox.exec(["cp", "-a", "/sources/workflows/hello-kv/project/.", "/workspace/"]);
   expect(copied.exitCode).toBe(0);
@@ -107,10 +92,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await host?.close();
-  await proxy?.close();
-  await emu?.close();
-  await rm(dir, { recursive: true, force: true });
+  await world?.close();
 });
 
 describe("wrangler deploy --temporary inside the run's Sandbox", () => {

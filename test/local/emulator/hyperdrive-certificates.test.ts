@@ -13,6 +13,9 @@ const file = emulatorForFile();
 let project: Project;
 const run = (...args: string[]) => wrangler(project, [...args, "--temporary"], file.emu.apiBaseUrl);
 const output = (r: { stdout: string; stderr: string }) => `${r.stdout}\n${r.stderr}`;
+/** `wrangler hyperdrive create <name>` for a Postgres database of that name on this machine. */
+const createHyperdrive = (name: string, password: string) =>
+  run("hyperdrive", "create", name, `--connection-string=postgres://app:${password}@127.0.0.1:5432/${name}`);
 
 beforeAll(() => {
   project = file.fixture("hyperdrive");
@@ -23,12 +26,7 @@ describe("Hyperdrive and certificates on a temporary account", () => {
   let certificateId = "";
 
   test("hyperdrive create, list and delete; the third config is refused with the limit named", async () => {
-    const created = await run(
-      "hyperdrive",
-      "create",
-      "orders",
-      "--connection-string=postgres://app:s3cret@127.0.0.1:5432/orders",
-    );
+    const created = await createHyperdrive("orders", "s3cret");
     expect(created.code, output(created)).toBe(0);
     hyperdriveId = /"id": "([0-9a-f]{32})"/.exec(output(created))?.[1] ?? "";
     expect(hyperdriveId).not.toBe("");
@@ -40,31 +38,16 @@ describe("Hyperdrive and certificates on a temporary account", () => {
     expect(output(listed)).toContain(hyperdriveId);
     expect(output(listed)).toContain("orders");
 
-    const second = await run(
-      "hyperdrive",
-      "create",
-      "users",
-      "--connection-string=postgres://app:pw@127.0.0.1:5432/users",
-    );
+    const second = await createHyperdrive("users", "pw");
     expect(second.code, output(second)).toBe(0);
-    const third = await run(
-      "hyperdrive",
-      "create",
-      "events",
-      "--connection-string=postgres://app:pw@127.0.0.1:5432/events",
-    );
+    const third = await createHyperdrive("events", "pw");
     expect(third.code).not.toBe(0);
     expect(output(third)).toContain("at most 2 Hyperdrive configs");
     const usersId = /"id": "([0-9a-f]{32})"/.exec(output(second))?.[1] ?? "";
     const deleted = await run("hyperdrive", "delete", usersId);
     expect(deleted.code, output(deleted)).toBe(0);
     // With one gone, there is room again.
-    const again = await run(
-      "hyperdrive",
-      "create",
-      "events",
-      "--connection-string=postgres://app:pw@127.0.0.1:5432/events",
-    );
+    const again = await createHyperdrive("events", "pw");
     expect(again.code, output(again)).toBe(0);
   });
 
