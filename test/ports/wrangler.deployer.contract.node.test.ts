@@ -5,37 +5,19 @@
  * The sign-off, log store and account vault are the adapter's injected
  * functions (D1 in the Worker), here in memory.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createWranglerDeployer, type HeldAccount } from "../../src/adapters/deploy/wrangler-temporary.ts";
 import { deployRetryWithin } from "../../src/adapters/deploy/wrangler-step.ts";
 import { stepPolicy } from "../../src/run/step-policy.ts";
 import { createLocalSandboxProvider } from "../../src/adapters/sandbox/local.ts";
-import { startEgressProxy } from "../../src/local/egress-proxy/index.ts";
-import { startEmulator } from "../../src/local/emulator/index.ts";
-import { startSandboxHost } from "../../src/local/sandbox-host/index.ts";
+import { startDeployWorld, TOOLS } from "../support/deploy-world.ts";
 import { deployerContract } from "./deployer.contract.ts";
 
-const ROOT = join(import.meta.dirname, "..", "..");
-const TOOLS = "/opt/nightshift/node_modules";
 const ADMIN = "deployer-contract-admin-secret";
 const RUN = "deployer-contract-run";
 
 deployerContract("wrangler --temporary, local Sandbox and emulator", { builds: true }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), "nightshift-deployer-contract-"));
-  const emu = await startEmulator({ port: 0, stateDir: join(dir, "emulator"), log: () => {} });
-  const proxy = await startEgressProxy({ keys: {}, adminSecret: ADMIN });
-  const host = await startSandboxHost({
-    port: 0,
-    gateways: [{ port: Number(new URL(proxy.url).port) }],
-    stateDir: join(dir, "sandboxes"),
-    log: () => {},
-    readOnlyBinds: [
-      { source: join(ROOT, "workflows"), target: "/sources/workflows" },
-      { source: join(ROOT, "node_modules"), target: TOOLS },
-    ],
-  });
+  const world = await startDeployWorld("nightshift-deployer-contract", ADMIN);
+  const { emu, proxy, host } = world;
   const sandbox = createLocalSandboxProvider({ url: host.url, secret: host.secret }).get(RUN);
   const copied = await sandbox.exec(["cp", "-a", "/sources/workflows/hello-kv/project/.", "/workspace/"]);
   if (copied.exitCode !== 0) throw new Error(`could not copy the project: ${copied.stderr}`);
@@ -73,11 +55,6 @@ deployerContract("wrangler --temporary, local Sandbox and emulator", { builds: t
       await sandbox.writeFile("/workspace/src/index.ts", "export default { fetch( { \n");
       return { undo: () => sandbox.restore(snap.id) };
     },
-    dispose: async () => {
-      await host.close();
-      await proxy.close();
-      await emu.close();
-      await rm(dir, { recursive: true, force: true });
-    },
+    dispose: () => world.close(),
   };
 });
